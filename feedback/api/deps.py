@@ -1,0 +1,61 @@
+"""Per-request dependencies: the database session and who is calling."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from feedback.config import Settings
+from feedback.db import begin_write
+from feedback.orgs.principal import Principal
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def sessions_of(state: State) -> async_sessionmaker[AsyncSession]:
+    sessions: async_sessionmaker[AsyncSession] = state.sessions
+    return sessions
+
+
+def settings_of(state: State) -> Settings:
+    settings: Settings = state.settings
+    return settings
+
+
+async def provide_db_session(
+    request: Request[Any, Any, Any], state: State
+) -> AsyncIterator[AsyncSession]:
+    """One session per request, committed when the handler returns and rolled back when it
+    raises, so a rejected request changes nothing. Services only flush."""
+    async with sessions_of(state)() as session:
+        if request.method not in _READ_METHODS:
+            await begin_write(session)
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    principal: Principal = request.state.principal
+    return principal
+
+
+def provide_settings(state: State) -> Settings:
+    return settings_of(state)
+
+
+# Handler parameter types: Litestar injects these by name.
+DbSession = NamedDependency[AsyncSession]
+Caller = NamedDependency[Principal]
+Limit = Annotated[int, QueryParameter(description="Page size, 1..500 (default 50).")]
+Cursor = Annotated[str | None, QueryParameter(description="`next_cursor` of the previous page.")]

@@ -1,0 +1,155 @@
+"""The one table from exceptions to RFC 9457 problem+json responses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
+
+from feedback.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    RateLimited,
+    Unauthenticated,
+    UnsupportedMediaType,
+    pointer,
+)
+from feedback.validation import field_errors
+
+log = logging.getLogger("feedback.api")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://feedback.invalid/problems/"
+
+# Domain error → (status, type slug, title). The domain never sees these numbers.
+_DOMAIN: dict[type[DomainError], tuple[int, str, str]] = {
+    Invalid: (422, "validation", "The request is invalid"),
+    NotFound: (404, "not-found", "Not found"),
+    Conflict: (409, "conflict", "Conflict with the current state"),
+    PreconditionFailed: (412, "precondition-failed", "Precondition failed"),
+    Unauthenticated: (401, "unauthenticated", "Authentication required"),
+    Forbidden: (403, "forbidden", "Not allowed for this key's role"),
+    PayloadTooLarge: (413, "payload-too-large", "Request body too large"),
+    UnsupportedMediaType: (415, "unsupported-media-type", "Unsupported media type"),
+    RateLimited: (429, "rate-limited", "Too many requests"),
+}
+
+_HTTP_TITLES = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    413: ("payload-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("rate-limited", "Too many requests"),
+    503: ("unavailable", "Service unavailable"),
+}
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {"type": TYPE_BASE + slug, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = [_error_json(e) for e in errors]
+    body.update(extra)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _error_json(error: FieldError) -> dict[str, str]:
+    out = {"pointer": error.pointer, "message": error.message}
+    if error.source != "body":
+        out["source"] = error.source
+    return out
+
+
+def domain_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    assert isinstance(exc, DomainError)
+    status, slug, title = next(v for k, v in _DOMAIN.items() if isinstance(exc, k))
+    headers: dict[str, str] = {}
+    extra: dict[str, Any] = {}
+    errors: list[FieldError] | None = None
+    if isinstance(exc, Invalid):
+        errors = exc.errors
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, Unauthenticated):
+        headers["WWW-Authenticate"] = 'Bearer realm="feedback"'
+    if isinstance(exc, Conflict):
+        extra = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in exc.extra.items()}
+    return problem(status, slug, title, exc.detail, errors, headers or None, **extra)
+
+
+def validation_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """Litestar's own request validation (body, query, path) → 422 with a pointer per field."""
+    assert isinstance(exc, ValidationException)
+    cause = exc.__cause__
+    errors: list[FieldError] = []
+    if cause is not None and isinstance(getattr(cause, "errors", None), list):
+        # pydantic errors of the body, with their structured locations.
+        document = ScopeState.from_scope(request.scope).json
+        errors = field_errors(cause.errors, None if document is Empty else document)  # type: ignore[attr-defined]
+    else:
+        for item in exc.extra if isinstance(exc.extra, list) else []:
+            key = str(item.get("key", ""))
+            source = str(item.get("source", "body"))
+            ptr = pointer(*key.split(".")) if key else ""
+            errors.append(FieldError(ptr, str(item.get("message", "is invalid")), source))
+    return problem(422, "validation", "The request is invalid", "Some fields are invalid.", errors)
+
+
+def http_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    if status >= 500 and status not in _HTTP_TITLES:
+        return internal_error_handler(_, exc)
+    slug, title = _HTTP_TITLES.get(status, ("client-error", "Client error"))
+    detail = exc.detail if exc.detail and exc.detail != title else None
+    headers = dict(exc.headers or {})
+    errors = None
+    if status == 400 and isinstance(exc.__cause__, SerializationException):
+        errors = [FieldError("", "is not valid JSON")]
+    return problem(status, slug, title, detail, errors, headers or None)
+
+
+def internal_error_handler(
+    request: Request[Any, Any, Any], exc: Exception
+) -> Response[dict[str, Any]]:
+    # Logged with its trace for operators; the client gets no internals.
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal",
+        "Internal server error",
+        "Something went wrong on our side; it has been logged.",
+    )
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    DomainError: domain_error_handler,
+    ValidationException: validation_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}
+
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType", "problem"]

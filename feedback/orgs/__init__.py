@@ -1,0 +1,1 @@
+"""Organisations (tenants), their API keys and the audit log."""

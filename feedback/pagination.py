@@ -1,0 +1,55 @@
+"""Keyset pagination shared by every list: opaque cursors over (sort key, id)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from feedback.errors import FieldError, Invalid
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps(list(values), separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, *parsers: Callable[[Any], Any]) -> list[Any] | None:
+    """Decode a cursor into its values, each passed through the parser at its position."""
+    if cursor is None or cursor == "":
+        return None
+    bad = Invalid([FieldError("/cursor", "is not a cursor this API issued", "query")])
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+        if not isinstance(values, list) or len(values) != len(parsers):
+            raise bad
+        return [parse(value) for parse, value in zip(parsers, values, strict=True)]
+    except (ValueError, TypeError) as exc:
+        raise bad from exc
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise Invalid([FieldError("/limit", f"must be from 1 to {MAX_LIMIT}", "query")])
+    return limit
+
+
+def page_from_rows(rows: Sequence[T], limit: int, key: Any) -> Page[T]:
+    """Rows were fetched with limit + 1: the extra row says there is a next page."""
+    items = list(rows[:limit])
+    has_more = len(rows) > limit
+    return Page(items=items, next_cursor=encode_cursor(key(items[-1])) if has_more else None)

@@ -1,0 +1,62 @@
+"""Fixtures: a migrated database per test, the real app, a test client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from feedback.api.app import create_app
+from feedback.config import Settings
+from tests import database
+
+ADMIN_TOKEN = "test-instance-admin-token"
+
+
+@pytest.fixture(scope="session")
+def _database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    url = database.configured_url()
+    if url and url.startswith("postgresql"):
+        database.reset_postgres(url)
+        engine = sa.create_engine(database.sync_url(url))
+        yield engine
+        engine.dispose()
+    else:
+        yield database.make_sqlite_template(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture
+def database_url(_database_template: object, tmp_path: Path) -> str:
+    if isinstance(_database_template, sa.Engine):
+        database.truncate_postgres(_database_template)
+        url = database.configured_url()
+        assert url
+        return url
+    assert isinstance(_database_template, Path)
+    return database.copy_sqlite(_database_template, tmp_path)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,
+        secret_key="test-secret-key-0123456789",
+        secret_key_file=tmp_path / "secret",
+        db_pool_size=5,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app, raise_server_exceptions=False) as client:
+        yield client
