@@ -40,6 +40,9 @@ class Survey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Waves already numbered before the current schedule took effect: the schedule's wave n
+    # is stored as wave n + wave_offset, so a schedule change keeps the count going.
+    wave_offset: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class SurveyVersion(Base):

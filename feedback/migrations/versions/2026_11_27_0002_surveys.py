@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.Column("archived_at", UTCDateTime(), nullable=True),
+        sa.Column("wave_offset", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["org_id"],
             ["organisation.id"],

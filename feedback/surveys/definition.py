@@ -1,0 +1,504 @@
+"""The questions of one survey version: their models, their validation and their localisation.
+
+`parse_definition` is the door for anything a client sends. It checks the shape with pydantic,
+then the rules that need a whole question or the survey's locales, and reports every problem as
+a `FieldError` whose pointer leads into the request body. The models check only shape and key
+syntax, so a definition stored under earlier locales still loads with `Definition.model_validate`
+(versions are immutable; the locales of a survey may change after a version is published).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from feedback.errors import FieldError, Invalid, pointer
+from feedback.validation import loc_to_pointer
+
+QUESTION_TYPES = ("likert", "rating", "nps", "single_choice", "multi_choice", "number", "text")
+KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
+KEY_RULE = (
+    "must be a lowercase letter followed by up to 62 lowercase letters, digits or underscores"
+)
+TEXT_MAX_LENGTH_DEFAULT = 2000
+TEXT_MAX_LENGTH_CAP = 10_000
+MAX_QUESTIONS = 500
+MAX_OPTIONS = 200
+MAX_LABEL_CHARS = 2000
+# Scale values are stored as floats next to free numbers; small bounds keep them exact and the
+# per-point distributions of the analysis small.
+SCALE_BOUND = 1000
+MAX_SCALE_POINTS = 101
+NPS_POINTS = range(0, 11)
+# Answers are stored as floats, which hold integers exactly only up to 2**53.
+NUMBER_LIMIT = 1e15
+
+_INTEGER_STRING = re.compile(r"-?(?:0|[1-9][0-9]*)")
+
+
+def _check_key(value: str) -> str:
+    if not KEY_PATTERN.fullmatch(value):
+        raise PydanticCustomError("key_syntax", KEY_RULE)
+    return value
+
+
+def _check_label_shape(value: object) -> object:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        return value
+    raise PydanticCustomError(
+        "label_type", "must be a string or an object mapping locale codes to strings"
+    )
+
+
+def _check_number(value: object) -> object:
+    # A before-validator gives one clear error instead of one per member of `int | float`,
+    # and refuses booleans, which Python counts as integers.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("number_type", "must be a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise PydanticCustomError("number_type", "must be a finite number")
+    return value
+
+
+Key = Annotated[str, AfterValidator(_check_key)]
+Label = Annotated[str | dict[str, str], BeforeValidator(_check_label_shape)]
+"""A text shown to respondents: one string for every locale, or a `{locale: text}` map."""
+Number = Annotated[int | float, BeforeValidator(_check_number)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Scale(_Model):
+    """An integer scale `min..max`; `labels` names some of its points (`{"1": "Disagree"}`)."""
+
+    min: int
+    max: int
+    labels: dict[str, Label] = Field(default_factory=dict)
+
+    def points(self) -> range:
+        return range(self.min, self.max + 1)
+
+
+class Option(_Model):
+    key: Key
+    label: Label
+
+
+class _Question(_Model):
+    key: Key
+    type: str
+    label: Label
+    description: Label | None = None
+    required: bool = False
+    breaks_series: bool = False
+    """Declared by the campaigner: this version's rewording of the question breaks its trend."""
+
+
+class LikertQuestion(_Question):
+    type: Literal["likert"] = "likert"
+    scale: Scale
+
+
+class RatingQuestion(_Question):
+    type: Literal["rating"] = "rating"
+    scale: Scale
+
+
+class NpsQuestion(_Question):
+    """Net Promoter Score: an integer from 0 to 10; `labels` names some points, like a scale's."""
+
+    type: Literal["nps"] = "nps"
+    labels: dict[str, Label] = Field(default_factory=dict)
+
+
+class SingleChoiceQuestion(_Question):
+    type: Literal["single_choice"] = "single_choice"
+    options: list[Option]
+
+
+class MultiChoiceQuestion(_Question):
+    type: Literal["multi_choice"] = "multi_choice"
+    options: list[Option]
+    max_choices: int | None = None
+
+
+class NumberQuestion(_Question):
+    type: Literal["number"] = "number"
+    min: Number | None = None
+    max: Number | None = None
+    integer: bool = False
+
+
+class TextQuestion(_Question):
+    type: Literal["text"] = "text"
+    max_length: int = TEXT_MAX_LENGTH_DEFAULT
+
+
+Question = Annotated[
+    LikertQuestion
+    | RatingQuestion
+    | NpsQuestion
+    | SingleChoiceQuestion
+    | MultiChoiceQuestion
+    | NumberQuestion
+    | TextQuestion,
+    Field(discriminator="type"),
+]
+ScaleQuestion = LikertQuestion | RatingQuestion
+ChoiceQuestion = SingleChoiceQuestion | MultiChoiceQuestion
+
+
+class Definition(_Model):
+    """The questions of one survey version, in the order the form shows them."""
+
+    questions: list[Question] = Field(min_length=1)
+
+    def question(self, key: str) -> Question | None:
+        return next((q for q in self.questions if q.key == key), None)
+
+    def keys(self) -> list[str]:
+        return [q.key for q in self.questions]
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON document to store and to answer with (absent optional fields left out)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def integer_points(question: Question) -> range | None:
+    """The values an integer-scale question accepts (likert, rating, nps), else None."""
+    if isinstance(question, LikertQuestion | RatingQuestion):
+        return question.scale.points()
+    if isinstance(question, NpsQuestion):
+        return NPS_POINTS
+    return None
+
+
+_QUESTION_ADAPTER: TypeAdapter[Question] = TypeAdapter(Question)
+
+
+def parse_definition(
+    data: object, *, locales: Sequence[str], default_locale: str, at: str = "/definition"
+) -> Definition:
+    """Validate a definition from a request; raise `Invalid` listing every problem found.
+
+    `locales` are the survey's declared locales; `default_locale` counts as declared whether or
+    not it is listed. A label given as a `{locale: text}` map must hold exactly the declared
+    locales; a plain string serves every locale. Pointers start at `at`.
+    """
+    declared = tuple(dict.fromkeys([default_locale, *locales]))
+    if not isinstance(data, dict):
+        raise Invalid.at(at, "must be an object with a `questions` array")
+    errors = [
+        FieldError(at + pointer(name), "is not a recognised field")
+        for name in data
+        if name != "questions"
+    ]
+    raw = data.get("questions")
+    here = at + pointer("questions")
+    if raw is None:
+        errors.append(FieldError(here, "is required"))
+    elif not isinstance(raw, list):
+        errors.append(FieldError(here, "must be an array of questions"))
+    elif not raw:
+        errors.append(FieldError(here, "must have at least one question"))
+    elif len(raw) > MAX_QUESTIONS:
+        errors.append(FieldError(here, f"must have at most {MAX_QUESTIONS} questions"))
+    else:
+        questions = _parse_questions(raw, here, declared, errors)
+        if not errors:
+            return Definition(questions=questions)
+    raise Invalid(errors, "The survey definition is invalid.")
+
+
+def _parse_questions(
+    raw: list[object], at: str, locales: tuple[str, ...], errors: list[FieldError]
+) -> list[Question]:
+    questions: list[Question] = []
+    first_with_key: dict[str, int] = {}
+    for i, item in enumerate(raw):
+        here = at + pointer(i)
+        # Duplicates are found on the raw keys so that they are reported even beside a question
+        # that fails for another reason.
+        key = item.get("key") if isinstance(item, dict) else None
+        if isinstance(key, str):
+            if key in first_with_key:
+                errors.append(
+                    FieldError(
+                        here + "/key", f"duplicates the key of question {first_with_key[key]}"
+                    )
+                )
+            else:
+                first_with_key[key] = i
+        try:
+            question = _QUESTION_ADAPTER.validate_python(item)
+        except ValidationError as exc:
+            errors.extend(pydantic_field_errors(exc, here, item))
+            continue
+        errors.extend(_question_rules(question, here, locales))
+        questions.append(question)
+    return questions
+
+
+def pydantic_field_errors(exc: ValidationError, at: str, data: object) -> list[FieldError]:
+    """Pydantic's errors as FieldErrors pointing into `data` (rooted at `at`), in our words."""
+    errors = []
+    for err in exc.errors():
+        ptr = loc_to_pointer(err["loc"], data, at)
+        if err["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+            ptr += "/type"
+        errors.append(FieldError(ptr, _message(err)))
+    return errors
+
+
+def _message(err: ErrorDetails) -> str:
+    ctx = err.get("ctx") or {}
+    kind = err["type"]
+    if kind == "union_tag_invalid":
+        return "must be one of: " + ", ".join(QUESTION_TYPES)
+    fixed = {
+        "missing": "is required",
+        "union_tag_not_found": "is required",
+        "extra_forbidden": "is not a recognised field",
+        "int_type": "must be an integer",
+        "bool_type": "must be true or false",
+        "string_type": "must be a string",
+        "list_type": "must be an array",
+        "dict_type": "must be an object",
+        "model_type": "must be an object",
+        "model_attributes_type": "must be an object",
+        "datetime_type": "must be an RFC 3339 date-time string",
+        "datetime_parsing": "must be an RFC 3339 date-time such as 2025-01-01T00:00:00Z",
+        "datetime_from_date_parsing": "must be an RFC 3339 date-time such as 2025-01-01T00:00:00Z",
+        "timezone_aware": "must have a UTC offset (e.g. 2025-01-01T00:00:00Z)",
+    }
+    if kind in fixed:
+        return fixed[kind]
+    if kind == "too_short":
+        return f"must have at least {ctx.get('min_length')} items"
+    if kind == "too_long":
+        return f"must have at most {ctx.get('max_length')} items"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx.get('le')}"
+    return err["msg"]
+
+
+def _question_rules(question: Question, at: str, locales: tuple[str, ...]) -> list[FieldError]:
+    errors = _label_rules(question.label, at + "/label", locales)
+    if question.description is not None:
+        errors += _label_rules(question.description, at + "/description", locales)
+    if isinstance(question, LikertQuestion | RatingQuestion):
+        errors += _scale_rules(question.scale, at + "/scale", locales)
+    elif isinstance(question, NpsQuestion):
+        errors += _point_label_rules(question.labels, NPS_POINTS, at + "/labels", locales)
+    elif isinstance(question, SingleChoiceQuestion | MultiChoiceQuestion):
+        errors += _option_rules(question.options, at + "/options", locales)
+        if isinstance(question, MultiChoiceQuestion) and question.max_choices is not None:
+            n = len(question.options)
+            if not 1 <= question.max_choices <= n:
+                errors.append(
+                    FieldError(at + "/max_choices", f"must be from 1 to {n} (the options)")
+                )
+    elif isinstance(question, NumberQuestion):
+        errors += _number_rules(question, at)
+    elif not 1 <= question.max_length <= TEXT_MAX_LENGTH_CAP:
+        errors.append(FieldError(at + "/max_length", f"must be from 1 to {TEXT_MAX_LENGTH_CAP}"))
+    return errors
+
+
+def _scale_rules(scale: Scale, at: str, locales: tuple[str, ...]) -> list[FieldError]:
+    errors = [
+        FieldError(at + pointer(name), f"must be from {-SCALE_BOUND} to {SCALE_BOUND}")
+        for name, value in (("min", scale.min), ("max", scale.max))
+        if not -SCALE_BOUND <= value <= SCALE_BOUND
+    ]
+    if scale.min >= scale.max:
+        errors.append(FieldError(at + "/max", f"must be greater than min ({scale.min})"))
+    elif errors:
+        pass  # a span or a point counted between bounds already wrong says nothing more
+    elif scale.max - scale.min + 1 > MAX_SCALE_POINTS:
+        errors.append(FieldError(at + "/max", f"a scale has at most {MAX_SCALE_POINTS} points"))
+    else:
+        errors += _point_label_rules(scale.labels, scale.points(), at + "/labels", locales)
+    return errors
+
+
+def _point_label_rules(
+    labels: dict[str, str | dict[str, str]], points: range, at: str, locales: tuple[str, ...]
+) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for point, label in labels.items():
+        here = at + pointer(point)
+        if not _INTEGER_STRING.fullmatch(point) or int(point) not in points:
+            errors.append(
+                FieldError(here, f"is not a point of the scale {points.start}..{points.stop - 1}")
+            )
+        else:
+            errors += _label_rules(label, here, locales)
+    return errors
+
+
+def _option_rules(options: list[Option], at: str, locales: tuple[str, ...]) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if len(options) < 2:
+        errors.append(FieldError(at, "must have at least 2 options"))
+    elif len(options) > MAX_OPTIONS:
+        errors.append(FieldError(at, f"must have at most {MAX_OPTIONS} options"))
+    first_with_key: dict[str, int] = {}
+    for j, option in enumerate(options):
+        here = at + pointer(j)
+        if option.key in first_with_key:
+            errors.append(
+                FieldError(
+                    here + "/key", f"duplicates the key of option {first_with_key[option.key]}"
+                )
+            )
+        else:
+            first_with_key[option.key] = j
+        errors += _label_rules(option.label, here + "/label", locales)
+    return errors
+
+
+def _number_rules(question: NumberQuestion, at: str) -> list[FieldError]:
+    errors: list[FieldError] = []
+    lo, hi = question.min, question.max
+    if question.integer:
+        errors += [
+            FieldError(at + pointer(name), "must be a whole number, as `integer` is true")
+            for name, value in (("min", lo), ("max", hi))
+            if value is not None and not float(value).is_integer()
+        ]
+    errors += [
+        FieldError(at + pointer(name), f"must be from {-NUMBER_LIMIT:g} to {NUMBER_LIMIT:g}")
+        for name, value in (("min", lo), ("max", hi))
+        if value is not None and not -NUMBER_LIMIT <= value <= NUMBER_LIMIT
+    ]
+    if lo is not None and hi is not None and lo > hi:
+        errors.append(FieldError(at + "/max", f"must be at least min ({lo})"))
+    return errors
+
+
+def _label_rules(
+    label: str | dict[str, str], at: str, locales: tuple[str, ...]
+) -> list[FieldError]:
+    if isinstance(label, str):
+        return _text_rules(label, at)
+    if not label:
+        return [FieldError(at, "must not be empty")]
+    errors = [
+        FieldError(at + pointer(locale), f"is required: the survey declares locale '{locale}'")
+        for locale in locales
+        if locale not in label
+    ]
+    for locale, text in label.items():
+        if locale in locales:
+            errors += _text_rules(text, at + pointer(locale))
+        else:
+            errors.append(
+                FieldError(
+                    at + pointer(locale),
+                    f"is not a locale of this survey (declared: {', '.join(locales)})",
+                )
+            )
+    return errors
+
+
+def _text_rules(text: str, at: str) -> list[FieldError]:
+    if not text.strip():
+        return [FieldError(at, "must not be empty")]
+    if len(text) > MAX_LABEL_CHARS:
+        return [FieldError(at, f"must be at most {MAX_LABEL_CHARS} characters")]
+    if "\x00" in text:
+        # PostgreSQL cannot store NUL in text or JSONB.
+        return [FieldError(at, "must not contain NUL characters")]
+    return []
+
+
+def match_locale(wanted: str, available: Iterable[str]) -> str | None:
+    """The member of `available` that best serves `wanted`: the same code (ignoring case), else
+    the same primary language (`en-GB` is served by `en`, and `en` by `en-GB`), else None."""
+    candidates = list(available)
+    low = wanted.lower()
+    for candidate in candidates:
+        if candidate.lower() == low:
+            return candidate
+    language = low.split("-", 1)[0]
+    for candidate in candidates:
+        if candidate.lower().split("-", 1)[0] == language:
+            return candidate
+    return None
+
+
+def choose_locale(requested: str | None, locales: Sequence[str], default_locale: str) -> str:
+    """The survey locale to show someone who asked for `requested` (None: the default)."""
+    if requested:
+        found = match_locale(requested, [default_locale, *locales])
+        if found is not None:
+            return found
+    return default_locale
+
+
+def label_text(label: str | dict[str, str], locale: str | None, default_locale: str) -> str:
+    """The text of `label` for `locale`: the locale itself or its language, then the default
+    locale or its language, then the first text the map has."""
+    if isinstance(label, str):
+        return label
+    for wanted in (locale, default_locale):
+        found = match_locale(wanted, label) if wanted else None
+        if found is not None:
+            return label[found]
+    return next(iter(label.values()), "")
+
+
+def localise_question(question: Question, locale: str | None, default_locale: str) -> Question:
+    """The same question with every label resolved to one string, for the public form."""
+
+    def text(label: str | dict[str, str]) -> str:
+        return label_text(label, locale, default_locale)
+
+    update: dict[str, Any] = {"label": text(question.label)}
+    if question.description is not None:
+        update["description"] = text(question.description)
+    if isinstance(question, LikertQuestion | RatingQuestion):
+        labels = {point: text(label) for point, label in question.scale.labels.items()}
+        update["scale"] = question.scale.model_copy(update={"labels": labels})
+    elif isinstance(question, NpsQuestion):
+        update["labels"] = {point: text(label) for point, label in question.labels.items()}
+    elif isinstance(question, SingleChoiceQuestion | MultiChoiceQuestion):
+        update["options"] = [
+            option.model_copy(update={"label": text(option.label)}) for option in question.options
+        ]
+    return question.model_copy(update=update)
+
+
+def localise_definition(
+    definition: Definition, locale: str | None, default_locale: str
+) -> Definition:
+    """Every question of `definition` localised with `localise_question`."""
+    return definition.model_copy(
+        update={
+            "questions": [
+                localise_question(q, locale, default_locale) for q in definition.questions
+            ]
+        }
+    )

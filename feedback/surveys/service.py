@@ -1,0 +1,641 @@
+"""Use cases of surveys: definitions, drafts and immutable versions, schedules and waves.
+
+Services flush, never commit: the caller's transaction (one per request) commits on success.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from feedback.db import utcnow
+from feedback.errors import Conflict, FieldError, Invalid, NotFound
+from feedback.orgs import audit
+from feedback.orgs.models import Organisation
+from feedback.orgs.principal import Principal
+from feedback.orgs.schemas import SLUG_PATTERN
+from feedback.pagination import Page, check_limit, decode_cursor, page_from_rows
+from feedback.surveys import queries
+from feedback.surveys.changes import QuestionChange, diff_definitions
+from feedback.surveys.definition import Definition, parse_definition
+from feedback.surveys.models import Survey, SurveyVersion, VersionChange, Wave
+from feedback.surveys.schedule import WaveWindow, next_opening, wave_at, waves_between
+from feedback.surveys.schemas import SurveyCreate, SurveyUpdate
+from feedback.surveys.settings import Schedule, SurveySettings, parse_schedule, parse_settings
+from feedback.surveys.xlsform import UnsupportedRow, parse_xlsform
+
+ALWAYS_OPEN_LABEL = "always"
+SLUG = re.compile(SLUG_PATTERN)
+MAX_LISTED_WAVES = 5000
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+async def get_survey(session: AsyncSession, *, org_id: uuid.UUID, slug: str) -> Survey:
+    survey = await session.scalar(queries.survey_by_slug(org_id, slug))
+    if survey is None:
+        raise NotFound(f"Survey '{slug}' not found.")
+    return survey
+
+
+async def get_public_survey(
+    session: AsyncSession, *, org_slug: str, survey_slug: str
+) -> tuple[Organisation, Survey]:
+    row = (await session.execute(queries.public_survey(org_slug, survey_slug))).first()
+    if row is None:
+        raise NotFound(f"Survey '{org_slug}/{survey_slug}' not found.")
+    return row[0], row[1]
+
+
+async def list_surveys(
+    session: AsyncSession, *, principal: Principal, limit: int, cursor: str | None
+) -> Page[Survey]:
+    stmt = queries.surveys_of(principal.org_id)
+    after = decode_cursor(cursor, str)
+    if after:
+        stmt = stmt.where(Survey.slug > after[0])
+    rows = (await session.scalars(stmt.order_by(Survey.slug).limit(check_limit(limit) + 1))).all()
+    return page_from_rows(rows, limit, lambda s: (s.slug,))
+
+
+def survey_settings(survey: Survey) -> SurveySettings:
+    return SurveySettings.model_validate(survey.settings)
+
+
+def survey_schedule(survey: Survey) -> Schedule | None:
+    return None if survey.schedule is None else Schedule.model_validate(survey.schedule)
+
+
+def definition_of(version: SurveyVersion) -> Definition:
+    return Definition.model_validate(version.definition)
+
+
+async def current_version(session: AsyncSession, survey: Survey) -> SurveyVersion | None:
+    """The latest published version: what a new form is rendered from."""
+    return await session.scalar(
+        queries.published_versions_of(survey.id).order_by(SurveyVersion.number.desc()).limit(1)
+    )
+
+
+async def draft_version(session: AsyncSession, survey: Survey) -> SurveyVersion | None:
+    return await session.scalar(queries.draft_of(survey.id))
+
+
+async def published_version(session: AsyncSession, survey: Survey, number: int) -> SurveyVersion:
+    """A published version by number; a draft or unknown number is the submitter's mistake."""
+    version = await session.scalar(
+        queries.published_versions_of(survey.id).where(SurveyVersion.number == number)
+    )
+    if version is None:
+        raise Invalid.at("/version", f"is not a published version of this survey ({number})")
+    return version
+
+
+async def get_version(
+    session: AsyncSession, *, principal: Principal, slug: str, number: int
+) -> SurveyVersion:
+    survey = await get_survey(session, org_id=principal.org_id, slug=slug)
+    version = await session.scalar(
+        queries.versions_of(survey.id).where(SurveyVersion.number == number)
+    )
+    if version is None:
+        raise NotFound(f"Survey '{slug}' has no version {number}.")
+    return version
+
+
+async def list_versions(
+    session: AsyncSession, *, principal: Principal, slug: str
+) -> list[SurveyVersion]:
+    survey = await get_survey(session, org_id=principal.org_id, slug=slug)
+    return list(
+        (await session.scalars(queries.versions_of(survey.id).order_by(SurveyVersion.number))).all()
+    )
+
+
+async def series_breaks(session: AsyncSession, survey_id: uuid.UUID) -> dict[str, list[int]]:
+    """Per question key, the versions at which its series breaks (ascending)."""
+    rows = await session.execute(
+        select(VersionChange.question_key, VersionChange.version)
+        .where(VersionChange.survey_id == survey_id, VersionChange.breaks_series.is_(True))
+        .distinct()
+        .order_by(VersionChange.question_key, VersionChange.version)
+    )
+    out: dict[str, list[int]] = {}
+    for key, version in rows:
+        out.setdefault(key, []).append(version)
+    return out
+
+
+# --- creating and changing -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    settings: SurveySettings
+    schedule: Schedule | None
+    definition: Definition | None
+
+
+def _parse_parts(
+    *,
+    settings: dict[str, Any] | None,
+    schedule: dict[str, Any] | None,
+    definition: dict[str, Any] | None,
+    default_locale: str,
+    schedule_given: bool = True,
+) -> _Parsed:
+    """Validate settings, schedule and definition together so every problem is reported."""
+    errors: list[FieldError] = []
+    parsed_settings = SurveySettings()
+    parsed_schedule: Schedule | None = None
+    parsed_definition: Definition | None = None
+    try:
+        parsed_settings = parse_settings(settings or {}, at="/settings")
+    except Invalid as exc:
+        errors += exc.errors
+    if schedule_given and schedule is not None:
+        try:
+            parsed_schedule = parse_schedule(schedule, at="/schedule")
+        except Invalid as exc:
+            errors += exc.errors
+    if definition is not None:
+        try:
+            parsed_definition = parse_definition(
+                definition, locales=parsed_settings.locales, default_locale=default_locale
+            )
+        except Invalid as exc:
+            errors += exc.errors
+    if errors:
+        raise Invalid(errors, "The survey is invalid.")
+    return _Parsed(parsed_settings, parsed_schedule, parsed_definition)
+
+
+def _dump(model: Any) -> dict[str, Any]:
+    out: dict[str, Any] = model.model_dump(mode="json")
+    return out
+
+
+async def create_survey(
+    session: AsyncSession, *, principal: Principal, data: SurveyCreate
+) -> Survey:
+    parsed = _parse_parts(
+        settings=data.settings,
+        schedule=data.schedule,
+        definition=data.definition,
+        default_locale=data.default_locale,
+    )
+    assert parsed.definition is not None
+    if await session.scalar(queries.survey_by_slug(principal.org_id, data.slug)):
+        raise Conflict(f"A survey with slug '{data.slug}' already exists.")
+    survey = Survey(
+        org_id=principal.org_id,
+        slug=data.slug,
+        title=data.title,
+        default_locale=data.default_locale,
+        schedule=None if parsed.schedule is None else _dump(parsed.schedule),
+        settings=_dump(parsed.settings),
+        wave_offset=0,
+    )
+    session.add(survey)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"A survey with slug '{data.slug}' already exists.") from exc
+    session.add(
+        SurveyVersion(survey_id=survey.id, number=1, definition=parsed.definition.to_json())
+    )
+    audit.record(
+        session,
+        principal,
+        action="survey.created",
+        object_type="survey",
+        object_id=survey.slug,
+        details={"title": data.title},
+    )
+    await session.flush()
+    return survey
+
+
+async def update_survey(
+    session: AsyncSession, *, principal: Principal, slug: str, data: SurveyUpdate
+) -> Survey:
+    survey = await get_survey(session, org_id=principal.org_id, slug=slug)
+    schedule_given = "schedule" in data.model_fields_set
+    parsed = _parse_parts(
+        settings=data.settings if data.settings is not None else survey.settings,
+        schedule=data.schedule,
+        definition=None,
+        default_locale=survey.default_locale,
+        schedule_given=schedule_given,
+    )
+    changed: list[str] = []
+    if data.title is not None and data.title != survey.title:
+        survey.title = data.title
+        changed.append("title")
+    if data.settings is not None:
+        await _check_locales_still_served(session, survey, parsed.settings)
+        survey.settings = _dump(parsed.settings)
+        changed.append("settings")
+    if schedule_given:
+        await _change_schedule(session, survey, parsed.schedule)
+        changed.append("schedule")
+    if changed:
+        audit.record(
+            session,
+            principal,
+            action="survey.updated",
+            object_type="survey",
+            object_id=survey.slug,
+            details={"fields": changed},
+        )
+        await session.flush()
+    return survey
+
+
+async def _check_locales_still_served(
+    session: AsyncSession, survey: Survey, settings: SurveySettings
+) -> None:
+    """Declaring a new locale must not leave the current draft's labels incomplete."""
+    draft = await draft_version(session, survey)
+    if draft is None:
+        return
+    try:
+        parse_definition(
+            draft.definition, locales=settings.locales, default_locale=survey.default_locale
+        )
+    except Invalid as exc:
+        raise Invalid(
+            [
+                FieldError("/settings/locales", "the current draft has no labels for: " + e.pointer)
+                for e in exc.errors
+            ],
+            "The draft does not match these locales; update the draft first.",
+        ) from exc
+
+
+async def _change_schedule(
+    session: AsyncSession, survey: Survey, schedule: Schedule | None
+) -> None:
+    """A new schedule takes effect from its start; waves already numbered keep their windows.
+
+    It must start no earlier than the last materialised wave ends, so no answered wave is
+    redrawn, and its waves continue the numbering.
+    """
+    last = await session.scalar(queries.waves_of(survey.id).order_by(Wave.number.desc()).limit(1))
+    if last is not None:
+        if schedule is None:
+            raise Conflict(
+                "Waves have already run on the current schedule; an always-open schedule "
+                "can only be set before the first wave."
+            )
+        now = utcnow()
+        if last.closes_at is None:  # the always-open wave ends where the new schedule begins
+            if schedule.starts_at < now:
+                raise Invalid.at("/schedule/starts_at", "must not be in the past")
+            last.closes_at = schedule.starts_at
+        elif schedule.starts_at < last.closes_at:
+            raise Invalid.at(
+                "/schedule/starts_at",
+                f"must not be before the end of wave {last.number} ({last.closes_at.isoformat()})",
+            )
+        survey.wave_offset = last.number
+    survey.schedule = None if schedule is None else _dump(schedule)
+
+
+async def put_draft(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    slug: str,
+    definition: dict[str, Any],
+    note: str | None,
+) -> SurveyVersion:
+    survey = await get_survey(session, org_id=principal.org_id, slug=slug)
+    _require_not_archived(survey)
+    settings = survey_settings(survey)
+    parsed = parse_definition(
+        definition, locales=settings.locales, default_locale=survey.default_locale
+    )
+    draft = await draft_version(session, survey)
+    if draft is None:
+        latest = await session.scalar(
+            select(func.max(SurveyVersion.number)).where(SurveyVersion.survey_id == survey.id)
+        )
+        draft = SurveyVersion(survey_id=survey.id, number=(latest or 0) + 1)
+        session.add(draft)
+    draft.definition = parsed.to_json()
+    draft.note = note
+    audit.record(
+        session,
+        principal,
+        action="draft.saved",
+        object_type="survey_version",
+        object_id=f"{survey.slug}/{draft.number}",
+    )
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # another request created the draft at the same moment
+        raise Conflict("The draft changed concurrently; retry.") from exc
+    return draft
+
+
+async def publish(
+    session: AsyncSession, *, principal: Principal, slug: str, note: str | None
+) -> tuple[SurveyVersion, list[QuestionChange]]:
+    survey = await get_survey(session, org_id=principal.org_id, slug=slug)
+    _require_not_archived(survey)
+    draft = await session.scalar(queries.draft_of(survey.id).with_for_update())
+    if draft is None:
+        raise Conflict("There is no draft to publish; PUT a draft first.")
+    published = (
+        await session.scalars(
+            queries.published_versions_of(survey.id).order_by(SurveyVersion.number)
+        )
+    ).all()
+    previous = definition_of(published[-1]) if published else None
+    changes = diff_definitions(
+        previous,
+        definition_of(draft),
+        history=[definition_of(v) for v in published],
+        default_locale=survey.default_locale,
+    )
+    draft.published_at = utcnow()
+    if note is not None:
+        draft.note = note
+    draft.changes = [_change_json(c) for c in changes]
+    for change in changes:
+        session.add(
+            VersionChange(
+                survey_id=survey.id,
+                version=draft.number,
+                question_key=change.key,
+                kind=change.kind,
+                breaks_series=change.breaks_series,
+                detail=change.detail,
+            )
+        )
+    audit.record(
+        session,
+        principal,
+        action="version.published",
+        object_type="survey_version",
+        object_id=f"{survey.slug}/{draft.number}",
+        details={"changes": len(changes)},
+    )
+    await session.flush()
+    return draft, changes
+
+
+def _change_json(change: QuestionChange) -> dict[str, Any]:
+    return {
+        "key": change.key,
+        "kind": change.kind,
+        "breaks_series": change.breaks_series,
+        "detail": change.detail,
+    }
+
+
+async def import_xlsform(
+    session: AsyncSession, *, principal: Principal, slug: str, content: bytes, filename: str
+) -> tuple[Survey, list[UnsupportedRow]]:
+    """An XLSForm becomes a new survey whose draft holds the questions feedback can represent;
+    what it cannot is returned row by row, never dropped silently."""
+    errors = []
+    if not SLUG.fullmatch(slug):
+        errors.append(FieldError("/slug", "must match ^[a-z0-9][a-z0-9-]{0,62}$"))
+    try:
+        imported = parse_xlsform(content, filename)
+    except Invalid as exc:
+        raise Invalid(errors + exc.errors, exc.detail) from exc
+    if errors:
+        raise Invalid(errors)
+    data = SurveyCreate(
+        slug=slug,
+        title=imported.title[:300],
+        default_locale=imported.default_locale,
+        settings={"locales": imported.locales},
+        definition=imported.definition.to_json(),
+    )
+    survey = await create_survey(session, principal=principal, data=data)
+    audit.record(
+        session,
+        principal,
+        action="survey.imported",
+        object_type="survey",
+        object_id=slug,
+        details={"filename": filename, "unsupported_rows": len(imported.unsupported)},
+    )
+    return survey, imported.unsupported
+
+
+async def archive(session: AsyncSession, *, principal: Principal, slug: str) -> Survey:
+    survey = await get_survey(session, org_id=principal.org_id, slug=slug)
+    if survey.archived_at is None:
+        survey.archived_at = utcnow()
+        audit.record(
+            session,
+            principal,
+            action="survey.archived",
+            object_type="survey",
+            object_id=survey.slug,
+        )
+        await session.flush()
+    return survey
+
+
+def _require_not_archived(survey: Survey) -> None:
+    if survey.archived_at is not None:
+        raise Conflict(f"Survey '{survey.slug}' is archived.")
+
+
+# --- waves -----------------------------------------------------------------------------------
+
+
+def _always_open(survey: Survey) -> WaveWindow:
+    return WaveWindow(
+        number=1 + survey.wave_offset,
+        label=ALWAYS_OPEN_LABEL,
+        opens_at=survey.created_at,
+        closes_at=None,
+    )
+
+
+def _shift(window: WaveWindow, offset: int) -> WaveWindow:
+    if offset == 0:
+        return window
+    return WaveWindow(
+        number=window.number + offset,
+        label=window.label,
+        opens_at=window.opens_at,
+        closes_at=window.closes_at,
+    )
+
+
+def window_at(survey: Survey, instant: datetime) -> WaveWindow | None:
+    """The scheduled wave holding `instant`, numbered as stored; None when closed."""
+    schedule = survey_schedule(survey)
+    if schedule is None:
+        window = _always_open(survey)
+        return window if instant >= window.opens_at else None
+    found = wave_at(schedule, instant)
+    return None if found is None else _shift(found, survey.wave_offset)
+
+
+def next_opens_at(survey: Survey, instant: datetime) -> datetime | None:
+    schedule = survey_schedule(survey)
+    if schedule is None:
+        return None
+    return next_opening(schedule, instant)
+
+
+async def _materialised_at(session: AsyncSession, survey: Survey, instant: datetime) -> Wave | None:
+    """A stored wave holding `instant` (past waves keep their windows across schedule changes)."""
+    return await session.scalar(
+        queries.waves_of(survey.id)
+        .where(Wave.opens_at <= instant)
+        .where((Wave.closes_at.is_(None)) | (Wave.closes_at > instant))
+        .order_by(Wave.number.desc())
+        .limit(1)
+    )
+
+
+async def ensure_wave(session: AsyncSession, survey: Survey, window: WaveWindow) -> Wave:
+    """The wave row for `window`, created if absent. Racing callers, in this process or
+    another, both insert with ON CONFLICT DO NOTHING and then read the one row that won."""
+    values = {
+        "id": uuid.uuid4(),
+        "survey_id": survey.id,
+        "number": window.number,
+        "label": window.label,
+        "opens_at": window.opens_at,
+        "closes_at": window.closes_at,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(Wave).values(**values).on_conflict_do_nothing(index_elements=["survey_id", "number"])
+    )
+    wave = await session.scalar(queries.waves_of(survey.id).where(Wave.number == window.number))
+    assert wave is not None
+    return wave
+
+
+async def open_wave(session: AsyncSession, survey: Survey, at: datetime) -> Wave:
+    """The wave accepting answers at `at`; Conflict when archived or between waves."""
+    if survey.archived_at is not None and survey.archived_at <= at:
+        raise Conflict(f"Survey '{survey.slug}' is archived and no longer accepts answers.")
+    stored = await _materialised_at(session, survey, at)
+    if stored is not None:
+        return stored
+    window = window_at(survey, at)
+    if window is None:
+        upcoming = next_opens_at(survey, at)
+        raise Conflict(
+            f"Survey '{survey.slug}' is closed"
+            + (f"; the next wave opens at {upcoming.isoformat()}." if upcoming else "."),
+            next_opens_at=upcoming,
+        )
+    return await ensure_wave(session, survey, window)
+
+
+@dataclass(frozen=True, slots=True)
+class WaveInfo:
+    number: int
+    label: str
+    opens_at: datetime
+    closes_at: datetime | None
+    status: str
+    responses: int
+
+
+def _status(opens_at: datetime, closes_at: datetime | None, now: datetime) -> str:
+    if opens_at > now:
+        return "upcoming"
+    if closes_at is None or now < closes_at:
+        return "open"
+    return "closed"
+
+
+async def list_waves(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    slug: str,
+    start: date | None,
+    end: date | None,
+    response_counts: dict[int, int],
+) -> list[WaveInfo]:
+    """Stored waves and the schedule's waves between `start` and `end` (dates, inclusive)."""
+    survey = await get_survey(session, org_id=principal.org_id, slug=slug)
+    return await waves_in_range(session, survey, start, end, response_counts)
+
+
+async def waves_in_range(
+    session: AsyncSession,
+    survey: Survey,
+    start: date | None,
+    end: date | None,
+    response_counts: dict[int, int],
+) -> list[WaveInfo]:
+    """Waves opening between `start` and `end` (dates in the schedule's time zone, inclusive);
+    without `end`, up to now plus the next wave to come."""
+    if start and end and start > end:
+        raise Invalid([FieldError("/from", "must not be after `to`", "query")])
+    now = utcnow()
+    schedule = survey_schedule(survey)
+    zone = schedule.zone if schedule else UTC
+    lo = datetime.combine(start, time.min, tzinfo=zone) if start else None
+    hi = datetime.combine(end, time.max, tzinfo=zone) if end else now
+
+    def wanted(window: WaveWindow) -> bool:
+        return (lo is None or window.opens_at >= lo) and window.opens_at <= hi
+
+    windows: dict[int, WaveWindow] = {}
+    if schedule is None:
+        windows[1 + survey.wave_offset] = _always_open(survey)
+    else:
+        computed = waves_between(
+            schedule,
+            max(lo or schedule.starts_at, schedule.starts_at),
+            hi,
+            limit=MAX_LISTED_WAVES + 1,
+        )
+        if len(computed) > MAX_LISTED_WAVES:
+            raise Invalid(
+                [FieldError("/from", f"the range holds over {MAX_LISTED_WAVES} waves", "query")]
+            )
+        for window in computed:
+            shifted = _shift(window, survey.wave_offset)
+            windows[shifted.number] = shifted
+        upcoming = next_opening(schedule, now) if end is None else None
+        following = wave_at(schedule, upcoming) if upcoming else None
+        if following is not None:
+            shifted = _shift(following, survey.wave_offset)
+            windows[shifted.number] = shifted
+    # Stored rows are the record (they keep windows across schedule changes): they win.
+    for wave in (await session.scalars(queries.waves_of(survey.id))).all():
+        windows[wave.number] = WaveWindow(
+            number=wave.number, label=wave.label, opens_at=wave.opens_at, closes_at=wave.closes_at
+        )
+    return [
+        WaveInfo(
+            number=w.number,
+            label=w.label,
+            opens_at=w.opens_at,
+            closes_at=w.closes_at,
+            status=_status(w.opens_at, w.closes_at, now),
+            responses=response_counts.get(w.number, 0),
+        )
+        for w in sorted(windows.values(), key=lambda w: w.number)
+        if wanted(w) or (end is None and w.opens_at > now)
+    ]

@@ -1,0 +1,356 @@
+"""A survey's settings and its wave schedule, as campaigners send them.
+
+`parse_settings` and `parse_schedule` are the doors for request bodies: they raise `Invalid` with
+every problem at its JSON pointer. The models alone check field shapes, so stored values load with
+`model_validate`. Wave arithmetic on a `Schedule` lives in `feedback.surveys.schedule`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import zoneinfo
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import rrule as Recurrence
+from dateutil.rrule import rrulestr
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime as _AwareDatetime
+from pydantic_core import PydanticCustomError
+
+from feedback.errors import FieldError, Invalid, pointer
+from feedback.surveys.definition import pydantic_field_errors
+
+LOCALE_PATTERN = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8}){0,4}")
+DEFAULT_MIN_N = 5
+SUPPORTED_FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+# A first wave further away than this is a typo, and bounding the search keeps validation cheap.
+FIRST_WAVE_HORIZON_YEARS = 10
+EARLIEST_START = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_START = datetime(2200, 1, 1, tzinfo=UTC)
+MAX_DURATION = timedelta(days=366 * 100)
+
+
+def _check_locale(value: str) -> str:
+    if not LOCALE_PATTERN.fullmatch(value):
+        raise PydanticCustomError(
+            "locale_syntax", "must be a BCP 47 language tag such as en, hi or pt-BR"
+        )
+    return value
+
+
+def _check_origin(value: str) -> str:
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise PydanticCustomError(
+            "origin", "is not a valid origin: {error}", {"error": str(exc)}
+        ) from None
+    scheme = parts.scheme.lower()
+    if scheme not in {"http", "https"}:
+        raise PydanticCustomError("origin", "must start with https:// or http://")
+    if parts.username is not None or parts.password is not None:
+        raise PydanticCustomError("origin", "must not contain credentials")
+    if parts.path not in {"", "/"} or parts.query or parts.fragment or text[-1] in "?#":
+        raise PydanticCustomError(
+            "origin",
+            "must be an origin (scheme, host and port) without a path, e.g. https://example.org",
+        )
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    else:
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            host = ""
+        if not re.fullmatch(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?", host):
+            raise PydanticCustomError("origin", "must name a valid host")
+    default_port = {"http": 80, "https": 443}[scheme]
+    suffix = f":{port}" if port is not None and port != default_port else ""
+    return f"{scheme}://{host}{suffix}"
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+Locale = Annotated[str, AfterValidator(_check_locale)]
+"""A BCP 47-like language tag (`en`, `hi`, `pt-BR`); matched exactly against label maps."""
+Origin = Annotated[str, AfterValidator(_check_origin)]
+"""A web origin, normalised to `scheme://host[:port]` as browsers send it in `Origin`."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class SurveySettings(_Model):
+    """Per-survey settings (API.md `settings`). Origins and locales are de-duplicated."""
+
+    allowed_origins: Annotated[list[Origin], AfterValidator(_unique)] = Field(
+        default_factory=list, max_length=100
+    )
+    min_n: int = Field(default=DEFAULT_MIN_N, ge=1, le=1_000_000)
+    allow_edits: bool = True
+    locales: Annotated[list[Locale], AfterValidator(_unique)] = Field(
+        default_factory=list, max_length=50
+    )
+
+    def declared_locales(self, default_locale: str) -> tuple[str, ...]:
+        """The locales labels must cover: the survey's default locale first, then the others."""
+        return tuple(dict.fromkeys([default_locale, *self.locales]))
+
+
+def parse_settings(data: object, *, at: str = "/settings") -> SurveySettings:
+    """Validate settings from a request (None or absent: the defaults)."""
+    if data is None:
+        return SurveySettings()
+    try:
+        return SurveySettings.model_validate(data)
+    except ValidationError as exc:
+        raise Invalid(pydantic_field_errors(exc, at, data), "The settings are invalid.") from None
+
+
+@dataclass(frozen=True, slots=True)
+class IsoDuration:
+    """An ISO 8601 duration `PnYnMnWnDTnHnMnS` (integers only).
+
+    Years, months, weeks and days are calendar amounts added to the local wall-clock time (a P1D
+    wave opening at 09:00 closes at 09:00 the next day, whatever DST does); hours, minutes and
+    seconds are elapsed time.
+    """
+
+    years: int = 0
+    months: int = 0
+    weeks: int = 0
+    days: int = 0
+    hours: int = 0
+    minutes: int = 0
+    seconds: int = 0
+
+    _PATTERN = re.compile(
+        r"P(?:(?P<years>\d{1,6})Y)?(?:(?P<months>\d{1,6})M)?(?:(?P<weeks>\d{1,6})W)?"
+        r"(?:(?P<days>\d{1,6})D)?(?:T(?=\d)(?:(?P<hours>\d{1,6})H)?(?:(?P<minutes>\d{1,6})M)?"
+        r"(?:(?P<seconds>\d{1,6})S)?)?"
+    )
+
+    @classmethod
+    def parse(cls, text: str) -> IsoDuration:
+        """Parse `text`; ValueError when it is not a positive duration of at most 100 years."""
+        match = cls._PATTERN.fullmatch(text)
+        if match is None or text in {"P", "PT"} or text.endswith("T"):
+            raise ValueError("must be an ISO 8601 duration such as P14D, PT12H or P1M")
+        duration = cls(**{k: int(v) for k, v in match.groupdict().items() if v is not None})
+        approximate = duration.approximate()
+        if approximate <= timedelta(0):
+            raise ValueError("must be longer than zero")
+        if approximate > MAX_DURATION:
+            raise ValueError("must be at most 100 years")
+        return duration
+
+    def approximate(self) -> timedelta:
+        """Length with 31-day months and 366-day years: an upper bound, for sanity checks."""
+        return timedelta(
+            days=self.years * 366 + self.months * 31 + self.weeks * 7 + self.days,
+            hours=self.hours,
+            minutes=self.minutes,
+            seconds=self.seconds,
+        )
+
+    def after(self, local_start: datetime) -> datetime:
+        """The UTC instant this duration after `local_start` (aware, in the schedule's zone)."""
+        calendar = relativedelta(
+            years=self.years, months=self.months, weeks=self.weeks, days=self.days
+        )
+        elapsed = timedelta(hours=self.hours, minutes=self.minutes, seconds=self.seconds)
+        local_end: datetime = local_start + calendar
+        return local_end.astimezone(UTC) + elapsed
+
+
+def _check_duration(value: str) -> str:
+    try:
+        IsoDuration.parse(value)
+    except ValueError as exc:
+        raise PydanticCustomError("duration", str(exc)) from None
+    return value
+
+
+@functools.cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _check_timezone(value: str) -> str:
+    if value not in _known_zones():
+        raise PydanticCustomError(
+            "timezone", "must be an IANA time zone name such as Europe/Amsterdam or UTC"
+        )
+    return value
+
+
+def _rule_parts(text: str) -> dict[str, str]:
+    parts: dict[str, str] = {}
+    for part in text.split(";"):
+        name, sep, value = part.partition("=")
+        if not sep or not name or not value:
+            raise ValueError(f"'{part}' is not NAME=VALUE")
+        if name in parts:
+            raise ValueError(f"{name} is given twice")
+        parts[name] = value
+    return parts
+
+
+def _check_rrule(value: str) -> str:
+    text = value.strip().upper()
+    text = text.removeprefix("RRULE:")
+    try:
+        if any(c in text for c in "\r\n:"):
+            raise ValueError(
+                "must be one RRULE value such as FREQ=MONTHLY;BYMONTHDAY=1 "
+                "(no DTSTART: starts_at anchors the rule)"
+            )
+        parts = _rule_parts(text)
+        freq = parts.get("FREQ")
+        if freq is None:
+            raise ValueError("needs FREQ")
+        if freq not in SUPPORTED_FREQUENCIES:
+            raise ValueError(
+                "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY (waves shorter than a day are "
+                "not supported)"
+            )
+        for name in ("BYHOUR", "BYMINUTE", "BYSECOND"):
+            if "," in parts.get(name, ""):
+                raise ValueError(f"{name} may hold one value: at most one wave opens a day")
+        if "COUNT" in parts and "UNTIL" in parts:
+            raise ValueError("COUNT and UNTIL cannot both be given (RFC 5545)")
+        if "UNTIL" in parts and not re.fullmatch(r"\d{8}T\d{6}Z", parts["UNTIL"]):
+            raise ValueError("UNTIL must be a UTC date-time such as 20251231T000000Z")
+        rrulestr(text, dtstart=datetime(2000, 1, 1, tzinfo=UTC))
+    except (ValueError, TypeError) as exc:
+        raise PydanticCustomError(
+            "rrule", "is not a usable RFC 5545 rule: {error}", {"error": str(exc)}
+        ) from None
+    return text
+
+
+def _check_instant(value: object) -> object:
+    # Lax datetime parsing would also take Unix timestamps; the contract says RFC 3339 strings.
+    if isinstance(value, str | datetime):
+        return value
+    raise PydanticCustomError("datetime_type", "must be an RFC 3339 date-time string")
+
+
+def _whole_seconds(value: datetime) -> datetime:
+    # dateutil drops microseconds from a rule's start; doing it here keeps wave 1 at starts_at.
+    return value.replace(microsecond=0)
+
+
+Instant = Annotated[
+    _AwareDatetime,
+    BeforeValidator(_check_instant),
+    AfterValidator(_whole_seconds),
+    Field(strict=False),
+]
+
+
+class Schedule(_Model):
+    """When waves open (API.md `schedule`).
+
+    Each occurrence of `rrule`, computed on the local wall clock of `timezone` from `starts_at`,
+    opens a wave; the first wave is the first occurrence at or after `starts_at` (dateutil's
+    reading of RFC 5545). A wave closes at the next occurrence, or `wave_duration` after it
+    opened when that comes first. A rule that ends (COUNT or UNTIL) needs a `wave_duration`, so
+    that its last wave closes.
+    """
+
+    rrule: Annotated[str, AfterValidator(_check_rrule)]
+    starts_at: Instant
+    timezone: Annotated[str, AfterValidator(_check_timezone)]
+    wave_duration: Annotated[str, AfterValidator(_check_duration)] | None = None
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def duration(self) -> IsoDuration | None:
+        return None if self.wave_duration is None else IsoDuration.parse(self.wave_duration)
+
+    @property
+    def frequency(self) -> str:
+        return _rule_parts(self.rrule)["FREQ"]
+
+    @property
+    def ends(self) -> bool:
+        """Whether the rule has a last occurrence (COUNT or UNTIL)."""
+        parts = _rule_parts(self.rrule)
+        return "COUNT" in parts or "UNTIL" in parts
+
+    def recurrence(self) -> Recurrence:
+        """The dateutil rule. Its occurrences are aware datetimes in `zone` on the wall clock
+        (fold=0: an ambiguous time is its first instant, a skipped one uses the offset from
+        before the gap, as RFC 5545 says)."""
+        rule: Recurrence = rrulestr(self.rrule, dtstart=self.starts_at.astimezone(self.zone))
+        return rule
+
+
+def parse_schedule(data: object, *, at: str = "/schedule") -> Schedule | None:
+    """Validate a schedule from a request; None means one always-open wave."""
+    if data is None:
+        return None
+    try:
+        schedule = Schedule.model_validate(data)
+    except ValidationError as exc:
+        raise Invalid(pydantic_field_errors(exc, at, data), "The schedule is invalid.") from None
+    errors: list[FieldError] = []
+    if not EARLIEST_START <= schedule.starts_at < LATEST_START:
+        errors.append(FieldError(at + pointer("starts_at"), "must be from 1970 to 2199"))
+    elif (problem := _first_wave_problem(schedule)) is not None:
+        errors.append(FieldError(at + pointer("rrule"), problem))
+    if schedule.ends and schedule.wave_duration is None:
+        errors.append(
+            FieldError(
+                at + pointer("wave_duration"),
+                "is required when the rule ends (COUNT or UNTIL), so that the last wave closes",
+            )
+        )
+    if errors:
+        raise Invalid(errors, "The schedule is invalid.")
+    return schedule
+
+
+def _first_wave_problem(schedule: Schedule) -> str | None:
+    """Why the rule opens no wave within the horizon, or None when it does.
+
+    A rule whose parts contradict each other (BYMONTHDAY=30;BYMONTH=2) makes dateutil search to
+    the year 9999, which takes seconds. The Gregorian calendar repeats every 400 years, exactly
+    and to the weekday, so the same rule started a multiple of 400 years later has the same
+    occurrences shifted by as much: probing that copy close to the year 9999 bounds the search
+    at a few hundred years.
+    """
+    local = schedule.starts_at.astimezone(schedule.zone).replace(tzinfo=None)
+    cycles = (9999 - FIRST_WAVE_HORIZON_YEARS - local.year) // 400
+    shifted = local.replace(year=local.year + 400 * cycles)
+    unbounded = ";".join(
+        f"{name}={value}"
+        for name, value in _rule_parts(schedule.rrule).items()
+        if name not in {"COUNT", "UNTIL"}
+    )
+    first: datetime | None = next(iter(rrulestr(unbounded, dtstart=shifted)), None)
+    horizon = shifted + relativedelta(years=FIRST_WAVE_HORIZON_YEARS)
+    if first is None or first > horizon:
+        return f"opens no wave in the {FIRST_WAVE_HORIZON_YEARS} years from starts_at"
+    until = _rule_parts(schedule.rrule).get("UNTIL")
+    if until is not None:
+        real_first = first.replace(year=first.year - 400 * cycles)
+        limit = datetime.strptime(until, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        if real_first.replace(tzinfo=schedule.zone) > limit:
+            return "UNTIL is before the first wave would open"
+    return None

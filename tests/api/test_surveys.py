@@ -1,0 +1,317 @@
+"""Surveys, drafts, immutable versions, change detection, waves and XLSForm import over HTTP."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from feedback.config import Settings
+from tests.builders.orgs import Org, make_org
+from tests.builders.surveys import MONTHLY, make_survey, publish_version, pulse_definition
+from tests.builders.xlsform import xlsform
+
+Client = AsyncTestClient[Litestar]
+
+
+def pointers(response: Any) -> set[str]:
+    return {e["pointer"] for e in response.json()["errors"]}
+
+
+async def test_create_and_read_a_survey(client: Client) -> None:
+    org = await make_org(client)
+    survey = await make_survey(client, org, publish=False)
+    assert survey["current_version"] is None and survey["draft_version"] == 1
+    assert survey["current_wave"]["label"] == "always"
+    assert survey["settings"]["min_n"] == 5 and survey["settings"]["allow_edits"] is True
+    listed = (await client.get("/api/v1/surveys", headers=org.auth("analyst"))).json()
+    assert [s["slug"] for s in listed["items"]] == ["pulse"]
+    again = await client.post(
+        "/api/v1/surveys",
+        json={"slug": "pulse", "title": "x", "definition": pulse_definition()},
+        headers=org.auth("campaigner"),
+    )
+    assert again.status_code == 409
+
+
+async def test_invalid_survey_reports_every_field(client: Client) -> None:
+    org = await make_org(client)
+    definition = pulse_definition()
+    definition["questions"][0]["scale"] = {"min": 5, "max": 1}
+    definition["questions"][1]["key"] = "trust"
+    definition["questions"][2]["options"] = []
+    got = await client.post(
+        "/api/v1/surveys",
+        json={
+            "slug": "pulse",
+            "title": "Pulse",
+            "schedule": {
+                "rrule": "FREQ=SOMETIMES",
+                "starts_at": "2025-01-01T00:00:00Z",
+                "timezone": "Mars/Olympus",
+            },
+            "settings": {"min_n": 0},
+            "definition": definition,
+        },
+        headers=org.auth("campaigner"),
+    )
+    assert got.status_code == 422, got.text
+    found = pointers(got)
+    assert "/definition/questions/0/scale" in {p.rsplit("/", 1)[0] for p in found} or any(
+        p.startswith("/definition/questions/0/scale") for p in found
+    )
+    assert "/definition/questions/1/key" in found
+    assert any(p.startswith("/definition/questions/2/options") for p in found)
+    assert "/schedule/rrule" in found and "/schedule/timezone" in found
+    assert "/settings/min_n" in found
+    assert (await client.get("/api/v1/surveys/pulse", headers=org.auth())).status_code == 404
+
+
+async def test_label_missing_a_declared_locale(client: Client) -> None:
+    org = await make_org(client)
+    definition = pulse_definition()
+    definition["questions"][0]["label"] = {"en": "Trust"}
+    got = await client.post(
+        "/api/v1/surveys",
+        json={
+            "slug": "p",
+            "title": "P",
+            "settings": {"locales": ["en", "hi"]},
+            "definition": definition,
+        },
+        headers=org.auth("campaigner"),
+    )
+    assert got.status_code == 422
+    assert any(p.startswith("/definition/questions/0/label") for p in pointers(got))
+
+
+async def test_roles(client: Client) -> None:
+    org = await make_org(client)
+    body = {"slug": "p", "title": "P", "definition": pulse_definition()}
+    assert (
+        await client.post("/api/v1/surveys", json=body, headers=org.auth("analyst"))
+    ).status_code == 403
+    await make_survey(client, org, slug="p")
+    for path in ("/api/v1/surveys/p/publish", "/api/v1/surveys/p/archive"):
+        assert (await client.post(path, json={}, headers=org.auth("analyst"))).status_code == 403
+    assert (
+        await client.get("/api/v1/surveys/p/versions", headers=org.auth("analyst"))
+    ).status_code == 200
+
+
+async def _changes(
+    client: Client, org: Org, definition: dict[str, Any]
+) -> dict[tuple[str, str], bool]:
+    published = await publish_version(client, org, "pulse", definition)
+    return {(c["key"], c["kind"]): c["breaks_series"] for c in published["changes"]}
+
+
+async def test_publish_detects_every_kind_of_change(client: Client) -> None:
+    org = await make_org(client)
+    await make_survey(client, org)
+    v2 = pulse_definition()
+    v2["questions"][0]["label"] = "I trust the organisation to listen"  # reworded
+    v2["questions"][0]["scale"] = {"min": 1, "max": 7}  # scale changed
+    v2["questions"][2]["options"].append({"key": "jobs", "label": "Jobs"})  # options changed
+    v2["questions"][4]["type"] = "rating"  # number → rating: type changed
+    v2["questions"][4]["scale"] = {"min": 0, "max": 10}
+    v2["questions"][4].pop("min")
+    v2["questions"][4].pop("max")
+    del v2["questions"][5]  # comment removed
+    v2["questions"].append(
+        {"key": "energy", "type": "likert", "label": "Energy", "scale": {"min": 1, "max": 5}}
+    )
+    changes = await _changes(client, org, v2)
+    assert changes[("trust", "scale_changed")] is True
+    assert changes[("trust", "reworded")] is False
+    assert ("priority", "options_changed") in changes
+    assert changes[("hours", "type_changed")] is True
+    assert changes[("comment", "removed")] is False
+    assert changes[("energy", "added")] is False
+    # A declared break on a rewording, and a re-added key, break the series.
+    v3 = pulse_definition()
+    v3["questions"][1]["label"] = "Would you recommend us?"
+    v3["questions"][1]["breaks_series"] = True
+    changes3 = await _changes(client, org, v3)
+    assert changes3[("nps", "reworded")] is True
+    assert changes3[("comment", "added")] is True  # removed in v2, asked again in v3
+    versions = (await client.get("/api/v1/surveys/pulse/versions", headers=org.auth())).json()
+    assert [v["version"] for v in versions] == [1, 2, 3]
+    assert all(v["status"] == "published" for v in versions)
+    survey = (await client.get("/api/v1/surveys/pulse", headers=org.auth())).json()
+    assert survey["current_version"] == 3 and survey["draft_version"] is None
+
+
+async def test_publish_without_a_draft_is_409(client: Client) -> None:
+    org = await make_org(client)
+    await make_survey(client, org)
+    got = await client.post("/api/v1/surveys/pulse/publish", json={}, headers=org.auth())
+    assert got.status_code == 409
+
+
+async def test_draft_is_replaced_not_duplicated(client: Client) -> None:
+    org = await make_org(client)
+    await make_survey(client, org)
+    for title in ("A", "B"):
+        definition = pulse_definition()
+        definition["questions"][0]["label"] = title
+        put = await client.put(
+            "/api/v1/surveys/pulse/draft",
+            json={"definition": definition, "note": title},
+            headers=org.auth("campaigner"),
+        )
+        assert put.status_code == 200 and put.json()["version"] == 2
+    draft = (await client.get("/api/v1/surveys/pulse/versions/2", headers=org.auth())).json()
+    assert draft["status"] == "draft" and draft["note"] == "B"
+    assert draft["definition"]["questions"][0]["label"] == "B"
+    assert (
+        await client.get("/api/v1/surveys/pulse/versions/9", headers=org.auth())
+    ).status_code == 404
+
+
+async def test_published_versions_are_immutable_in_the_database(
+    client: Client, settings: Settings
+) -> None:
+    org = await make_org(client)
+    await make_survey(client, org)
+    engine = create_async_engine(settings.database_url)
+    try:
+        for statement in (
+            "UPDATE survey_version SET note = 'tampered' WHERE number = 1",
+            "DELETE FROM survey_version WHERE number = 1",
+        ):
+            with pytest.raises(sa.exc.DBAPIError, match="immutable"):
+                async with engine.begin() as conn:
+                    await conn.execute(sa.text(statement))
+    finally:
+        await engine.dispose()
+    v1 = (await client.get("/api/v1/surveys/pulse/versions/1", headers=org.auth())).json()
+    assert v1["note"] == "first"
+
+
+async def test_patch_title_settings_and_schedule(client: Client) -> None:
+    org = await make_org(client)
+    await make_survey(client, org)
+    got = await client.patch(
+        "/api/v1/surveys/pulse",
+        json={
+            "title": "Supporter pulse",
+            "settings": {"min_n": 10, "allowed_origins": ["https://example.org"]},
+        },
+        headers=org.auth("campaigner"),
+    )
+    assert got.status_code == 200, got.text
+    assert got.json()["title"] == "Supporter pulse" and got.json()["settings"]["min_n"] == 10
+    bad = await client.patch(
+        "/api/v1/surveys/pulse",
+        json={"settings": {"allowed_origins": ["not a url"]}},
+        headers=org.auth("campaigner"),
+    )
+    assert bad.status_code == 422
+    assert any(p.startswith("/settings/allowed_origins") for p in pointers(bad))
+    questions = await client.patch(
+        "/api/v1/surveys/pulse", json={"definition": {}}, headers=org.auth("campaigner")
+    )
+    assert questions.status_code == 422 and pointers(questions) == {"/definition"}
+
+
+async def test_waves_of_a_monthly_schedule(client: Client) -> None:
+    org = await make_org(client)
+    await make_survey(client, org, schedule=MONTHLY)
+    got = await client.get(
+        "/api/v1/surveys/pulse/waves",
+        params={"from": "2025-01-01", "to": "2025-06-30"},
+        headers=org.auth("analyst"),
+    )
+    assert got.status_code == 200, got.text
+    waves = got.json()
+    assert [w["number"] for w in waves] == [1, 2, 3, 4, 5, 6]
+    assert [w["label"] for w in waves] == [f"2025-0{m}" for m in range(1, 7)]
+    assert all(w["status"] == "closed" and w["responses"] == 0 for w in waves)
+    for earlier, later in itertools.pairwise(waves):
+        assert earlier["closes_at"] == later["opens_at"]
+    bad = await client.get(
+        "/api/v1/surveys/pulse/waves",
+        params={"from": "2025-06-01", "to": "2025-01-01"},
+        headers=org.auth(),
+    )
+    assert bad.status_code == 422
+    not_a_date = await client.get(
+        "/api/v1/surveys/pulse/waves", params={"from": "yesterday"}, headers=org.auth()
+    )
+    assert not_a_date.status_code in (400, 422)
+
+
+async def test_archive(client: Client) -> None:
+    org = await make_org(client)
+    await make_survey(client, org)
+    got = await client.post("/api/v1/surveys/pulse/archive", headers=org.auth("campaigner"))
+    assert got.status_code == 200 and got.json()["archived_at"] is not None
+    assert got.json()["current_wave"] is None
+    draft = await client.put(
+        "/api/v1/surveys/pulse/draft",
+        json={"definition": pulse_definition()},
+        headers=org.auth("campaigner"),
+    )
+    assert draft.status_code == 409
+
+
+async def test_xlsform_import(client: Client) -> None:
+    org = await make_org(client)
+    workbook = xlsform(
+        survey=[
+            ["type", "name", "label::English (en)", "label::Hindi (hi)", "required", "relevant"],
+            ["select_one issue", "priority", "Top issue", "मुख्य मुद्दा", "yes", None],
+            ["integer", "hours", "Hours", "घंटे", None, None],
+            ["text", "comment", "Anything else?", "और कुछ?", None, "${hours} > 0"],
+            ["begin_group", "g", "Group", "समूह", None, None],
+            ["select_multiple issue", "actions", "Actions", "कार्य", None, None],
+            ["end_group", None, None, None, None, None],
+        ],
+        choices=[
+            ["list_name", "name", "label::English (en)", "label::Hindi (hi)"],
+            ["issue", "climate", "Climate", "जलवायु"],
+            ["issue", "housing", "Housing", "आवास"],
+        ],
+    )
+    got = await client.post(
+        "/api/v1/surveys/import/xlsform",
+        files={
+            "file": (
+                "pulse.xlsx",
+                workbook,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        },
+        data={"slug": "kobo-pulse"},
+        headers=org.auth("campaigner"),
+    )
+    assert got.status_code == 201, got.text
+    body = got.json()
+    assert body["survey"]["slug"] == "kobo-pulse" and body["survey"]["draft_version"] == 1
+    reported = {(u["row"], u["name"]) for u in body["unsupported"]}
+    assert (4, "comment") in reported and (5, "g") in reported
+    draft = (await client.get("/api/v1/surveys/kobo-pulse/versions/1", headers=org.auth())).json()
+    questions = {q["key"]: q for q in draft["definition"]["questions"]}
+    assert questions["priority"]["type"] == "single_choice" and questions["priority"]["required"]
+    assert questions["priority"]["label"] == {"en": "Top issue", "hi": "मुख्य मुद्दा"}
+    assert questions["hours"]["type"] == "number"
+    assert questions["actions"]["type"] == "multi_choice"
+
+
+async def test_malformed_xlsform_is_422(client: Client) -> None:
+    org = await make_org(client)
+    got = await client.post(
+        "/api/v1/surveys/import/xlsform",
+        files={"file": ("x.xlsx", b"not a workbook", "application/octet-stream")},
+        data={"slug": "x"},
+        headers=org.auth("campaigner"),
+    )
+    assert got.status_code == 422
+    assert "/file" in pointers(got)
+    assert (await client.get("/api/v1/surveys/x", headers=org.auth())).status_code == 404
