@@ -23,6 +23,8 @@ SAMPLE_BODIES: dict[str, Any] = {
     "UpdateSurvey": {"title": "Renamed"},
     "PutDraft": {"definition": pulse_definition()},
     "Publish": {},
+    "CreateDecision": {"title": "t", "decided_at": "2025-03-01T00:00:00Z"},
+    "UpdateDecision": {"title": "t2"},
 }
 
 # Routes that take no object of an organisation (creating, listing, the caller's own org).
@@ -43,10 +45,16 @@ async def _world(client: Client) -> tuple[Org, Org, dict[str, str]]:
     b = await make_org(client, "org-b")
     await make_survey(client, a, slug="a-pulse")
     keys = (await client.get("/api/v1/keys", headers=a.auth())).json()["items"]
+    decision = await client.post(
+        "/api/v1/surveys/a-pulse/decisions",
+        json={"title": "Act", "decided_at": "2025-03-01T00:00:00Z"},
+        headers=a.auth(),
+    )
     params = {
         "slug": "a-pulse",
         "key_id": keys[0]["id"],
         "number": "1",
+        "decision_id": decision.json()["id"],
     }
     return a, b, params
 

@@ -1,0 +1,1 @@
+"""Analysis: SQL aggregates into sufficient statistics, pure statistics on them, and charts."""

@@ -1,0 +1,120 @@
+"""Series segments, comparable waves and suppression (ANALYSIS.md "Series breaks", "Segments").
+
+A question's waves form one series until a version whose change for that question
+`breaks_series`; estimates are reported across a break, but change tests and trends stay
+within a segment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import TypeVar
+
+from feedback.analysis.results import is_suppressed
+
+K = TypeVar("K", bound=Hashable)
+
+DEFAULT_MIN_N = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Consecutive waves of one question between series breaks.
+
+    `version` is the version of the segment's first wave; `starts_at_break` is False only for
+    the first segment of the requested range (a chart draws a rule before each other one).
+    """
+
+    version: int
+    waves: tuple[int, ...]
+    starts_at_break: bool
+
+
+def segments(waves: Sequence[tuple[int, int]], breaks: Collection[int]) -> list[Segment]:
+    """Split `(wave number, version)` pairs, in wave order, at the breaking versions.
+
+    Two consecutive waves are in different segments when a version in `breaks` lies in
+    (earlier wave's version, later wave's version]: a break published between two waves counts
+    even when no wave was collected under that exact version.
+    """
+    out: list[Segment] = []
+    current: list[int] = []
+    first_version = previous_number = previous_version = 0
+    for number, version in waves:
+        if current and number <= previous_number:
+            raise ValueError("waves must be in increasing wave order")
+        if current and _breaks_between(previous_version, version, breaks):
+            out.append(Segment(first_version, tuple(current), bool(out)))
+            current = []
+        if not current:
+            first_version = version
+        current.append(number)
+        previous_number, previous_version = number, version
+    if current:
+        out.append(Segment(first_version, tuple(current), bool(out)))
+    return out
+
+
+def _breaks_between(before: int, after: int, breaks: Collection[int]) -> bool:
+    low, high = min(before, after), max(before, after)
+    return any(low < v <= high for v in breaks)
+
+
+def change_pairs(segments: Sequence[Segment], suppressed: Collection[int]) -> list[tuple[int, int]]:
+    """`(from_wave, to_wave)` for every non-suppressed wave that has an earlier non-suppressed
+    wave in its segment: the previous such wave, skipping suppressed ones, never across a break.
+    In wave order, which is the order the q-value family uses."""
+    pairs: list[tuple[int, int]] = []
+    for segment in segments:
+        shown = [w for w in segment.waves if w not in suppressed]
+        pairs.extend(pairwise(shown))
+    return pairs
+
+
+def previous_comparable(
+    wave: int, segments: Sequence[Segment], suppressed: Collection[int]
+) -> int | None:
+    """The wave a non-suppressed `wave` is tested against, or None (first of its segment, or
+    itself suppressed)."""
+    return next((a for a, b in change_pairs(segments, suppressed) if b == wave), None)
+
+
+def effective_min_n(setting: int, requested: int | None = None) -> int:
+    """The survey's `min_n`; a request may raise it, never lower it."""
+    return setting if requested is None else max(setting, requested)
+
+
+def complementary_suppression(total_n: int, cells: Mapping[K, int], min_n: int) -> set[K]:
+    """The segment cells of one wave to suppress, primary and complementary.
+
+    `cells` maps every segment value of the wave (the `null` segment included, so the cells
+    partition the total) to its n. Primary: every cell below `min_n`. Since the total and every
+    shown cell are published, the total minus the shown cells is the combined figure of the
+    suppressed cells, so that combination must itself cover at least `min_n` respondents:
+
+    - a cell with n = 0 holds no answers and needs no protection;
+    - when the total is shown and the suppressed cells with answers add up to fewer than
+      `min_n` respondents, the smallest shown cells (ties: in the mapping's order) are
+      suppressed one by one until they reach `min_n`.
+
+    With a single suppressed cell that always adds at least one more, so no cell can be derived
+    by subtraction; with several small ones (2 + 1 below min_n = 5) it keeps going, because their
+    combined distribution would describe fewer than `min_n` people. The loop ends at the latest
+    when every cell is suppressed, whose sum is the (shown, so ≥ min_n) total. When the total is
+    itself suppressed every cell is, and nothing can be subtracted.
+    """
+    hidden = {key for key, n in cells.items() if is_suppressed(n, min_n)}
+    if is_suppressed(total_n, min_n):
+        return set(cells)
+    hidden_n = sum(cells[key] for key in hidden)
+    if hidden_n == 0:
+        return hidden
+    shown = sorted((key for key in cells if key not in hidden), key=lambda key: cells[key])
+    for key in shown:
+        if hidden_n >= min_n:
+            break
+        hidden.add(key)
+        hidden_n += cells[key]
+    return hidden

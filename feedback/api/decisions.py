@@ -1,0 +1,78 @@
+"""Routes of decisions recorded against a survey."""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar import Controller, get, patch, post
+from litestar.params import FromPath, JSONBody
+
+from feedback.api.deps import Caller, Cursor, DbSession, Limit
+from feedback.api.pagination import PageOut, page_out
+from feedback.loop import service
+from feedback.loop.models import Decision
+from feedback.loop.schemas import DecisionCreate, DecisionRead, DecisionUpdate
+from feedback.pagination import DEFAULT_LIMIT
+
+
+def decision_read(decision: Decision) -> DecisionRead:
+    return DecisionRead.model_validate(decision, from_attributes=True)
+
+
+class DecisionController(Controller):
+    path = "/surveys/{slug:str}/decisions"
+    tags = ["decisions"]
+
+    @post(opt={"role": "campaigner"}, operation_id="CreateDecision")
+    async def create_decision(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        slug: FromPath[str],
+        data: JSONBody[DecisionCreate],
+    ) -> DecisionRead:
+        decision = await service.create_decision(
+            db_session, principal=principal, slug=slug, data=data
+        )
+        return decision_read(decision)
+
+    @get(opt={"role": "analyst"}, operation_id="ListDecisions")
+    async def list_decisions(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        slug: FromPath[str],
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> PageOut[DecisionRead]:
+        page = await service.list_decisions(
+            db_session, principal=principal, slug=slug, limit=limit, cursor=cursor
+        )
+        return page_out(page, decision_read)
+
+    @get("/{decision_id:uuid}", opt={"role": "analyst"}, operation_id="GetDecision")
+    async def get_decision(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        slug: FromPath[str],
+        decision_id: FromPath[uuid.UUID],
+    ) -> DecisionRead:
+        decision = await service.get_decision(
+            db_session, principal=principal, slug=slug, decision_id=decision_id
+        )
+        return decision_read(decision)
+
+    @patch("/{decision_id:uuid}", opt={"role": "campaigner"}, operation_id="UpdateDecision")
+    async def update_decision(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        slug: FromPath[str],
+        decision_id: FromPath[uuid.UUID],
+        data: JSONBody[DecisionUpdate],
+    ) -> DecisionRead:
+        decision = await service.update_decision(
+            db_session, principal=principal, slug=slug, decision_id=decision_id, data=data
+        )
+        return decision_read(decision)

@@ -1,0 +1,1 @@
+"""Closing the loop: decisions recorded against findings."""
