@@ -44,6 +44,9 @@ class Settings(BaseSettings):
         "allowed_origins).",
     )
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    import_max_bytes: int = Field(
+        default=1024**3, ge=1024, description="Cap on one streamed response import (413 above it)."
+    )
     public_rate_limit: int = Field(
         default=300, ge=1, description="Public requests a minute per client and survey."
     )

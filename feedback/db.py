@@ -8,7 +8,16 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    MetaData,
+    TypeDecorator,
+    create_engine,
+    event,
+    make_url,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -66,7 +75,7 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(sync_engine: Engine) -> None:
     """WAL, foreign keys, a busy timeout, and transactions that really begin.
 
     pysqlite defers BEGIN until the first write, so a read-then-write could see stale data;
@@ -74,7 +83,6 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     for `BEGIN IMMEDIATE` (execution option `sqlite_begin`), taking the write lock up front
     so two writers queue on busy_timeout instead of failing with SQLITE_BUSY on upgrade.
     """
-    sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -95,9 +103,21 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=60)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine.sync_engine)
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def make_sqlite_sync_engine(url: str) -> Engine:
+    """A blocking engine on the same SQLite file with one connection, configured like the async
+    one, for a thread that batches many statements per call (feedback.responses.writer) instead
+    of paying the async driver's thread hop on each."""
+    sync_url = make_url(url).set(drivername="sqlite")
+    engine = create_engine(
+        sync_url, pool_size=1, max_overflow=0, connect_args={"check_same_thread": False}
+    )
+    _configure_sqlite(engine)
+    return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

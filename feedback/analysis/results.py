@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
-from typing import Literal
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Literal
 
-from scipy import stats
+from scipy import special, stats
 
 Metric = Literal["mean", "nps", "share"]
 ChangeTestName = Literal["mann_whitney", "nps_z", "chi_square", "two_proportion_z", "welch_t"]
@@ -22,6 +22,12 @@ Direction = Literal["increasing", "decreasing", "no trend"]
 ALPHA = 0.05
 CONFIDENCE = 0.95
 Z_CRITICAL = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
+
+
+def flat_dict(result: Any) -> dict[str, object]:
+    """`asdict` of a dataclass whose fields hold only numbers, strings, booleans and None,
+    without asdict's recursive deep copy (a trends response serialises thousands of these)."""
+    return {f.name: getattr(result, f.name) for f in fields(result)}
 
 
 def is_suppressed(n: int, min_n: int) -> bool:
@@ -41,7 +47,7 @@ def t_interval(center: float, se: float, df: float) -> tuple[float | None, float
     """center ∓ t(0.975, df)·se; no interval without degrees of freedom (e.g. n = 1)."""
     if not df > 0:
         return None, None
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df)) * se
+    half = float(special.stdtrit(df, 0.5 + CONFIDENCE / 2)) * se  # = stats.t.ppf, faster
     return center - half, center + half
 
 
@@ -61,11 +67,20 @@ class Share:
 
     @classmethod
     def wilson(cls, count: int, n: int) -> Share:
-        """Wilson score interval without continuity correction, as SciPy's binomtest gives it."""
+        """Wilson score interval without continuity correction, as SciPy's
+        `binomtest(count, n).proportion_ci(method="wilson")` gives it, in its closed form
+        (Newcombe 1998): binomtest would also compute an exact p-value no one reads, at ~1 ms
+        a call, and a trends request asks for hundreds of shares."""
         if n == 0:
             return cls(count, None, None, None)
-        ci = stats.binomtest(count, n).proportion_ci(confidence_level=CONFIDENCE, method="wilson")
-        return cls(count, count / n, float(ci.low), float(ci.high))
+        p = count / n
+        z2 = Z_CRITICAL * Z_CRITICAL
+        denominator = 2 * (n + z2)
+        center = (2 * n * p + z2) / denominator
+        delta = Z_CRITICAL / denominator * math.sqrt(4 * n * p * (1 - p) + z2)
+        low = 0.0 if count == 0 else center - delta
+        high = 1.0 if count == n else center + delta
+        return cls(count, p, low, high)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +122,7 @@ class WaveEstimate:
         if self.distribution is not None:
             out["distribution"] = dict(self.distribution)
         if self.top_box is not None:
-            out["top_box"] = asdict(self.top_box)
+            out["top_box"] = flat_dict(self.top_box)
         if self.metric == "nps":
             out |= {
                 "promoters": self.promoters,
@@ -115,7 +130,7 @@ class WaveEstimate:
                 "detractors": self.detractors,
             }
         if self.options is not None:
-            out["options"] = {key: asdict(share) for key, share in self.options.items()}
+            out["options"] = {key: flat_dict(share) for key, share in self.options.items()}
         return out
 
 
@@ -145,7 +160,7 @@ class ChangeTest:
         return replace(self, q=q, significant=q is not None and q <= alpha)
 
     def to_json(self) -> dict[str, object]:
-        return asdict(self)
+        return flat_dict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +178,7 @@ class TrendTest:
     test: Literal["mann_kendall"] = field(default="mann_kendall", init=False)
 
     def to_json(self) -> dict[str, object]:
-        return asdict(self)
+        return flat_dict(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,17 +15,41 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
 from feedback import __version__
-from feedback.api import health, orgs
+from feedback.api import (
+    analysis,
+    decisions,
+    embed,
+    forms,
+    health,
+    orgs,
+    public,
+    respondents,
+    responses,
+    surveys,
+)
 from feedback.api.auth import api_guard, route_access_declared
-from feedback.api.deps import provide_db_session, provide_principal, provide_settings
+from feedback.api.deps import (
+    provide_db_session,
+    provide_principal,
+    provide_settings,
+    provide_submissions,
+)
 from feedback.api.problems import EXCEPTION_HANDLERS
 from feedback.config import Settings, get_settings
 from feedback.db import make_engine, make_sessionmaker
+from feedback.responses.submissions import Submissions
+from feedback.responses.writer import store_for
 
 API_V1: Sequence[ControllerRouterHandler] = [
     orgs.OrgController,
     orgs.KeyController,
     orgs.AuditController,
+    surveys.SurveyController,
+    decisions.DecisionController,
+    public.PublicController,
+    responses.ResponseController,
+    respondents.RespondentController,
+    analysis.AnalysisController,
 ]
 
 
@@ -37,18 +61,33 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         app.state.engine = engine
         app.state.sessions = make_sessionmaker(engine)
+        app.state.submissions = Submissions(
+            app.state.sessions,
+            store_for(settings.database_url, engine),
+            secret=settings.resolved_secret_key(),
+        )
         try:
             yield
         finally:
+            await app.state.submissions.close()
             await engine.dispose()
 
     api = Router(path="/api/v1", route_handlers=list(API_V1), guards=[api_guard])
     app = Litestar(
-        route_handlers=[api, health.health, health.ready],
+        route_handlers=[
+            api,
+            health.health,
+            health.ready,
+            forms.HostedFormController,
+            analysis.ReportPageController,
+            embed.embed_js,
+            embed.form_css,
+        ],
         dependencies={
             "db_session": Provide(provide_db_session),
             "principal": Provide(provide_principal, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
+            "submissions": Provide(provide_submissions, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from feedback.config import Settings
 from feedback.db import begin_write
 from feedback.orgs.principal import Principal
+from feedback.responses.submissions import Submissions
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -45,6 +46,15 @@ async def provide_db_session(
             await session.commit()
 
 
+def submissions_of(state: State) -> Submissions:
+    submissions: Submissions = state.submissions
+    return submissions
+
+
+def provide_submissions(state: State) -> Submissions:
+    return submissions_of(state)
+
+
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     principal: Principal = request.state.principal
     return principal
@@ -57,5 +67,7 @@ def provide_settings(state: State) -> Settings:
 # Handler parameter types: Litestar injects these by name.
 DbSession = NamedDependency[AsyncSession]
 Caller = NamedDependency[Principal]
+# Where supporters' answers go in (feedback.responses.submissions.Submissions.submit).
+Submitter = NamedDependency[Submissions]
 Limit = Annotated[int, QueryParameter(description="Page size, 1..500 (default 50).")]
 Cursor = Annotated[str | None, QueryParameter(description="`next_cursor` of the previous page.")]

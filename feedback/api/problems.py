@@ -112,7 +112,8 @@ def validation_handler(request: Request[Any, Any, Any], exc: Exception) -> Respo
     else:
         for item in exc.extra if isinstance(exc.extra, list) else []:
             key = str(item.get("key", ""))
-            source = str(item.get("source", "body"))
+            source = item.get("source", "body")
+            source = str(getattr(source, "value", source))  # Litestar gives a ParamType enum
             ptr = pointer(*key.split(".")) if key else ""
             errors.append(FieldError(ptr, str(item.get("message", "is invalid")), source))
     return problem(422, "validation", "The request is invalid", "Some fields are invalid.", errors)

@@ -14,6 +14,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.testing import AsyncTestClient
 
 from tests.builders.orgs import Org, make_org
+from tests.builders.responses import make_respondent, submitted
 from tests.builders.surveys import make_survey, pulse_definition
 
 Client = AsyncTestClient[Litestar]
@@ -25,7 +26,12 @@ SAMPLE_BODIES: dict[str, Any] = {
     "Publish": {},
     "CreateDecision": {"title": "t", "decided_at": "2025-03-01T00:00:00Z"},
     "UpdateDecision": {"title": "t2"},
+    "UpdateRespondent": {"attributes": {}},
+    "CreateReportLink": {"expires_in": 3600},
 }
+
+# Required query parameters, valid in themselves.
+SAMPLE_QUERIES: dict[str, str] = {"GetPanel": "?from_wave=1&to_wave=2"}
 
 # Routes that take no object of an organisation (creating, listing, the caller's own org).
 NOT_OBJECT_ROUTES = {
@@ -37,6 +43,7 @@ NOT_OBJECT_ROUTES = {
     "CreateSurvey",
     "ListSurveys",
     "ImportXlsform",
+    "CreateRespondent",
 }
 
 
@@ -50,11 +57,16 @@ async def _world(client: Client) -> tuple[Org, Org, dict[str, str]]:
         json={"title": "Act", "decided_at": "2025-03-01T00:00:00Z"},
         headers=a.auth(),
     )
+    response = await submitted(client, a, survey="a-pulse")
+    respondent = await make_respondent(client, a)
     params = {
+        "response_id": response["response_id"],
+        "respondent_id": respondent["id"],
         "slug": "a-pulse",
         "key_id": keys[0]["id"],
         "number": "1",
         "decision_id": decision.json()["id"],
+        "question": "trust",
     }
     return a, b, params
 
@@ -88,7 +100,7 @@ async def test_every_object_route_is_404_to_another_org(app: Litestar, client: C
     routes = _object_routes(app)
     assert len(routes) >= 8
     for method, path, op in routes:
-        url = _fill(path, params)
+        url = _fill(path, params) + SAMPLE_QUERIES.get(op, "")
         body = SAMPLE_BODIES.get(op)
         kwargs: dict[str, Any] = {"headers": b.auth()}
         if method in {"POST", "PUT", "PATCH"}:

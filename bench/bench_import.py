@@ -1,0 +1,170 @@
+"""Offline import throughput: answers stored per second, NDJSON and CSV, through the HTTP API.
+
+    .venv/bin/python bench/bench_import.py [--lines 50000] [--rounds 3]
+
+Starts `feedback serve` (as bench_submissions.py does) on PostgreSQL and on SQLite, creates the
+ten-question survey of bench/survey.py, and streams a generated file of `--lines` responses
+(eleven answer rows each, every line its own submitted_at and respondent_ref) to
+POST /api/v1/surveys/bench/responses/import. The time is the whole request, parsing,
+validation and commits included; afterwards the answer rows are counted in the database. The
+second round re-sends the first round's file, which must import nothing (`duplicates` only).
+Medians over the rounds are printed as a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_submissions import ADMIN_TOKEN, Target, count, server  # noqa: E402
+from bench.survey import ANSWER_ROWS, ANSWERS, DEFINITION  # noqa: E402
+
+TARGETS = [
+    Target("feedback, PostgreSQL", "feedback", "postgresql"),
+    Target("feedback, SQLite", "feedback", "sqlite"),
+]
+CHUNK = 256 * 1024
+
+
+# When the generated answers were "collected": fixed, so a re-sent file is the same file.
+START = datetime(2025, 6, 1, tzinfo=UTC)
+
+
+def ndjson_lines(n: int, seed: str) -> Iterator[bytes]:
+    start = START
+    for i in range(n):
+        line = {
+            "response_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{seed}/{i}")),
+            "submitted_at": (start + timedelta(seconds=i)).isoformat(),
+            "respondent_ref": f"crm-{i % 5000}",
+            "channel": "paper",
+            "answers": ANSWERS,
+        }
+        yield json.dumps(line, separators=(",", ":")).encode() + b"\n"
+
+
+def csv_lines(n: int, seed: str) -> Iterator[bytes]:
+    keys = list(ANSWERS)
+    header = ["response_id", "submitted_at", "respondent_ref", "channel", *keys]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    yield buffer.getvalue().encode()
+    start = START
+    cells = [";".join(v) if isinstance(v, list) else v for v in ANSWERS.values()]
+    for i in range(n):
+        buffer.seek(0)
+        buffer.truncate()
+        response_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{seed}/{i}"))
+        submitted_at = (start + timedelta(seconds=i)).isoformat()
+        writer.writerow([response_id, submitted_at, f"crm-{i % 5000}", "paper", *cells])
+        yield buffer.getvalue().encode()
+
+
+def chunks(lines: Iterator[bytes]) -> Iterator[bytes]:
+    pending = bytearray()
+    for line in lines:
+        pending += line
+        if len(pending) >= CHUNK:
+            yield bytes(pending)
+            pending.clear()
+    if pending:
+        yield bytes(pending)
+
+
+def setup(base: str) -> dict[str, str]:
+    with httpx.Client(base_url=base, timeout=30) as client:
+        org = client.post(
+            "/api/v1/orgs",
+            json={"slug": "bench", "name": "Bench"},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
+        org.raise_for_status()
+        auth = {"Authorization": f"Bearer {org.json()['admin_key']}"}
+        # A survey open since before the generated answers were "collected".
+        schedule = {
+            "rrule": "FREQ=YEARLY",
+            "starts_at": "2020-01-01T00:00:00Z",
+            "timezone": "UTC",
+        }
+        for slug in ("bench", "bench-csv"):
+            body = {"slug": slug, "title": slug, "definition": DEFINITION, "schedule": schedule}
+            client.post("/api/v1/surveys", json=body, headers=auth).raise_for_status()
+            client.post(f"/api/v1/surveys/{slug}/publish", json={}, headers=auth).raise_for_status()
+    return auth
+
+
+def import_once(
+    base: str, auth: dict[str, str], slug: str, kind: str, lines: int, seed: str
+) -> tuple[float, dict[str, object]]:
+    make = ndjson_lines if kind == "ndjson" else csv_lines
+    media = "application/x-ndjson" if kind == "ndjson" else "text/csv"
+    started = time.perf_counter()
+    with httpx.Client(base_url=base, timeout=600) as client:
+        answer = client.post(
+            f"/api/v1/surveys/{slug}/responses/import",
+            content=chunks(make(lines, seed)),
+            headers={**auth, "Content-Type": media},
+        )
+    elapsed = time.perf_counter() - started
+    answer.raise_for_status()
+    result: dict[str, object] = answer.json()
+    return elapsed, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=50_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    rates: dict[tuple[str, str], list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="feedback-bench-import-") as tmp:
+        for target in TARGETS:
+            with server(target, 8890, Path(tmp)) as url:
+                base = "http://127.0.0.1:8890"
+                auth = setup(base)
+                for kind, slug in (("ndjson", "bench"), ("csv", "bench-csv")):
+                    for round_ in range(args.rounds):
+                        seed = f"{kind}-{round_}"
+                        before = count(url, "answer")
+                        elapsed, result = import_once(base, auth, slug, kind, args.lines, seed)
+                        stored = count(url, "answer") - before
+                        rejected = result["rejected"]
+                        assert isinstance(rejected, list)
+                        assert result["imported"] == args.lines, (result["imported"], rejected[:3])
+                        assert stored == args.lines * ANSWER_ROWS, stored
+                        rate = stored / elapsed
+                        rates.setdefault((target.name, kind), []).append(rate)
+                        print(
+                            f"{target.name} {kind} round {round_ + 1}: {args.lines} lines, "
+                            f"{stored} answers in {elapsed:.2f} s = {rate:,.0f} answers/s",
+                            file=sys.stderr,
+                        )
+                    # Re-sending a file imports nothing twice.
+                    _, again = import_once(base, auth, slug, kind, args.lines, f"{kind}-0")
+                    assert (again["imported"], again["duplicates"]) == (0, args.lines)
+    print(f"{args.lines} lines × {ANSWER_ROWS} answers per file, {args.rounds} rounds\n")
+    print("| database | format | answers/s (median) | runs |")
+    print("|---|---|---:|---|")
+    for (name, kind), runs in rates.items():
+        listed = ", ".join(f"{r:,.0f}" for r in runs)
+        print(f"| {name} | {kind} | {statistics.median(runs):,.0f} | {listed} |")
+
+
+if __name__ == "__main__":
+    main()

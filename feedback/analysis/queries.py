@@ -1,0 +1,684 @@
+"""The analysis's only I/O: SQL aggregates that turn current answer rows into sufficient statistics.
+
+Python never receives raw answers. One statement per trends request counts every requested
+question at once; the rows that come back number O(questions × waves × scale points), whatever
+the number of answers, and are folded here into `ScaleCounts`, `OptionCounts`, `Moments` or a
+plain count per cell. A panel is one statement over the respondents who answered in both waves.
+
+What keeps the trends statement as cheap as the bare `GROUP BY` over the answer index
+(`ix_answer_analysis`: survey, question key, wave, value, option, first — partial on
+`is_current`) is that it is a `UNION ALL` of branches that each read only indexed columns, in
+index order:
+
+- integer scales, choices and text: `GROUP BY question_key, wave_number, value_num, option_key`
+  with `COUNT(*)` and `SUM(first)` (respondents who answered a multi-choice question);
+- numbers: `GROUP BY question_key, wave_number` with `COUNT(*)`, `Σ(x − c)` and `Σ(x − c)²`,
+  c a per-question shift (`Counting.shift`), one branch per distinct shift.
+
+Grouping by anything else (a `CASE` over the value, or `version`, which the index does not
+hold) costs a sort and, for `version`, a visit to every table row: measured at 5–15× the bare
+query on SQLite and 5× on PostgreSQL. So `version` is read only for questions whose series
+breaks, in branches of their own, where each answer's version decides its series segment.
+
+A segment split needs `respondent_id`, which the index does not hold either, so it reads every
+answer row however it is planned; it is one scan of the table joined to the organisation's
+respondents, numbers told apart by `CASE` (`_segmented_statement`). BENCHMARKS.md ("Trends")
+reports both costs beside the bare query.
+
+Every statement is scoped by a survey id that the caller has already scoped to its
+organisation; the respondent join is scoped by organisation too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
+
+from sqlalchemy import (
+    ColumnElement,
+    ColumnExpressionArgument,
+    CompoundSelect,
+    Float,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from feedback.analysis.sufficient import (
+    Moments,
+    OptionCounts,
+    OptionPairs,
+    PairTable,
+    ScaleCounts,
+)
+from feedback.responses.models import Answer, Respondent
+from feedback.responses.queries import attribute_value
+
+Kind = Literal["scale", "single", "multi", "number", "text"]
+Stats = ScaleCounts | OptionCounts | Moments | int
+"""One cell's sufficient statistics: counts per scale point, per option, moments, or (text) n."""
+
+SegmentValue = str | None
+"""A respondent attribute's value as text; None for respondents without it (the `null` segment)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Counting:
+    """How the answers of one series segment of a question are counted.
+
+    `scale` bounds integer scales; `options` orders choices (options answered but not listed are
+    appended by `OptionCounts`); `shift` is subtracted from numbers before they are summed, so
+    their variance stays exact when the answers sit far from zero (`Moments`).
+    """
+
+    kind: Kind
+    scale: tuple[int, int] | None = None
+    options: tuple[str, ...] = ()
+    shift: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionQuery:
+    """One question to count. `breaks` are the versions at which its series breaks, ascending;
+    `series[i]` counts the answers given under a version with exactly i breaks at or before it
+    (None for a series in which the key was never asked)."""
+
+    key: str
+    series: tuple[Counting | None, ...]
+    breaks: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.series) != len(self.breaks) + 1:
+            raise ValueError("a question has one series more than it has breaks")
+
+    def series_of(self, version: int) -> int:
+        return bisect_right(self.breaks, version)
+
+    @property
+    def only(self) -> Counting | None:
+        """The counting of a question whose series never breaks."""
+        return self.series[0] if not self.breaks else None
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """Where a cell's answers sit: a wave, a series segment of the question, a segment value."""
+
+    wave: int
+    series: int
+    segment: SegmentValue = None
+
+
+@dataclass(slots=True)
+class CellStats:
+    """A cell's statistics and the newest version its answers were given under (None when the
+    question's series never breaks, so versions were not read)."""
+
+    stats: Stats
+    version: int | None
+
+
+class _Row(NamedTuple):
+    """One row of the trends statement, in its column order."""
+
+    key: str
+    wave: int
+    version: int | None
+    segment: SegmentValue
+    value: float | None
+    option: str | None
+    n: int
+    n_first: int
+    total: float | None
+    total_sq: float | None
+
+
+Expression = ColumnElement[Any] | InstrumentedAttribute[Any]
+
+
+def _current(survey_id: uuid.UUID) -> list[ColumnExpressionArgument[bool]]:
+    # `Answer.is_current` alone, as the partial index spells its predicate (models.py).
+    return [Answer.survey_id == survey_id, Answer.is_current]
+
+
+def _columns(
+    *,
+    version: Expression | None = None,
+    segment: Expression | None = None,
+    value: Expression | None = None,
+    option: Expression | None = None,
+    total: Expression | None = None,
+    total_sq: Expression | None = None,
+) -> list[ColumnElement[Any]]:
+    """The row every branch returns: (key, wave, version, segment, value, option, n, n_first,
+    total, total_sq), a typed NULL for what a branch does not count."""
+    return [
+        Answer.question_key.label("key"),
+        Answer.wave_number.label("wave"),
+        (cast(null(), Integer) if version is None else version).label("version"),
+        (cast(null(), String) if segment is None else segment).label("segment"),
+        (cast(null(), Float) if value is None else value).label("value"),
+        (cast(null(), String) if option is None else option).label("option"),
+        func.count().label("n"),
+        func.sum(cast(Answer.first, Integer)).label("n_first"),
+        (cast(null(), Float) if total is None else total).label("total"),
+        (cast(null(), Float) if total_sq is None else total_sq).label("total_sq"),
+    ]
+
+
+def _centred(shift: ColumnElement[Any] | float) -> Expression:
+    if isinstance(shift, float) and shift == 0:
+        return Answer.value_num
+    return Answer.value_num - (literal(shift, Float) if isinstance(shift, float) else shift)
+
+
+def _branch(
+    keys: Sequence[str],
+    *,
+    survey_id: uuid.UUID,
+    waves: tuple[int, int] | None,
+    by_version: bool,
+    moments_shift: float | None,
+) -> Select[Any]:
+    """One branch of the statement without segments: the counts (or, with `moments_shift`,
+    the moments) of `keys`, by version too when asked, grouped in the index's column order so
+    both databases aggregate as they scan."""
+    group: list[ColumnExpressionArgument[Any]] = [Answer.question_key, Answer.wave_number]
+    version = Answer.version if by_version else None
+    if by_version:
+        group.append(Answer.version)
+    if moments_shift is None:
+        columns = _columns(version=version, value=Answer.value_num, option=Answer.option_key)
+        group += [Answer.value_num, Answer.option_key]
+    else:
+        centred = _centred(moments_shift)
+        columns = _columns(
+            version=version, total=func.sum(centred), total_sq=func.sum(centred * centred)
+        )
+    stmt = select(*columns).where(*_current(survey_id), Answer.question_key.in_(list(keys)))
+    if waves is not None:
+        stmt = stmt.where(Answer.wave_number.between(*waves))
+    return stmt.group_by(*group)
+
+
+def trends_statement(
+    questions: Sequence[QuestionQuery],
+    *,
+    survey_id: uuid.UUID,
+    org_id: uuid.UUID,
+    waves: tuple[int, int] | None = None,
+    segment: str | None = None,
+) -> Select[Any] | CompoundSelect[Any]:
+    """The one aggregate of a trends request: every question's counts per wave (and series
+    segment, and segment value), as rows of (key, wave, version, segment, value, option, n,
+    n_first, total, total_sq)."""
+    if not questions:
+        raise ValueError("nothing to count")
+    if segment is not None:
+        return _segmented_statement(
+            questions, survey_id=survey_id, org_id=org_id, waves=waves, segment=segment
+        )
+    counted: list[str] = []
+    by_shift: dict[float, list[str]] = defaultdict(list)
+    broken: list[QuestionQuery] = []
+    for question in questions:
+        only = question.only
+        if question.breaks:
+            broken.append(question)
+        elif only is not None and only.kind == "number":
+            by_shift[only.shift].append(question.key)
+        else:
+            counted.append(question.key)
+    branches: list[Select[Any]] = []
+    if counted:
+        branches.append(
+            _branch(counted, survey_id=survey_id, waves=waves, by_version=False, moments_shift=None)
+        )
+    for shift, keys in by_shift.items():
+        branches.append(
+            _branch(keys, survey_id=survey_id, waves=waves, by_version=False, moments_shift=shift)
+        )
+    for question in broken:
+        # Counted by version, the moments of its number series (one branch per shift) beside
+        # the counts of its other series.
+        if any(c is not None and c.kind != "number" for c in question.series):
+            branches.append(
+                _branch(
+                    [question.key],
+                    survey_id=survey_id,
+                    waves=waves,
+                    by_version=True,
+                    moments_shift=None,
+                )
+            )
+        for shift in sorted({c.shift for c in question.series if c and c.kind == "number"}):
+            branches.append(
+                _branch(
+                    [question.key],
+                    survey_id=survey_id,
+                    waves=waves,
+                    by_version=True,
+                    moments_shift=shift,
+                )
+            )
+    return branches[0] if len(branches) == 1 else union_all(*branches)
+
+
+def _in_series(question: QuestionQuery, index: int) -> ColumnElement[bool]:
+    """The answers of one series segment of a question: its key, and a version in range."""
+    terms: list[ColumnExpressionArgument[bool]] = [Answer.question_key == question.key]
+    if index > 0:
+        terms.append(Answer.version >= question.breaks[index - 1])
+    if index < len(question.breaks):
+        terms.append(Answer.version < question.breaks[index])
+    return and_(*terms)
+
+
+def _segmented_statement(
+    questions: Sequence[QuestionQuery],
+    *,
+    survey_id: uuid.UUID,
+    org_id: uuid.UUID,
+    waves: tuple[int, int] | None,
+    segment: str,
+) -> Select[Any]:
+    """The statement split by a respondent attribute: one scan of the answer table.
+
+    `respondent_id` is not in the analysis index, so a segment split reads every answer row
+    whatever the plan; reading them once, in table order, is the cheapest plan. The filter on
+    `is_current` is spelled `IS true` so that SQLite does not pick the partial index and then
+    visit the table row by row (twice as slow as scanning it; PostgreSQL scans either way).
+    Respondents' attributes come from a CTE of the organisation's respondents.
+    Numbers are told apart from counted values with CASE: their value is summed, not grouped.
+    """
+    segments = (
+        select(Respondent.id.label("id"), attribute_value(segment).label("value"))
+        .where(Respondent.org_id == org_id)
+        .cte("segment_of")
+        # SQLite then builds an index on it; PostgreSQL, left to inline it, hashes respondents.
+        .prefix_with("MATERIALIZED", dialect="sqlite")
+    )
+    numbers: list[tuple[ColumnElement[bool], float]] = []
+    broken: list[str] = []
+    for question in questions:
+        if question.breaks:
+            broken.append(question.key)
+        for index, counting in enumerate(question.series):
+            if counting is not None and counting.kind == "number":
+                numbers.append((_in_series(question, index), counting.shift))
+    version = case((Answer.question_key.in_(broken), Answer.version)) if broken else None
+    value: Expression = Answer.value_num
+    total = total_sq = None
+    if numbers:
+        is_number = or_(*(condition for condition, _ in numbers))
+        value = case((is_number, null()), else_=Answer.value_num)
+        shifts = [(c, literal(shift, Float)) for c, shift in numbers if shift != 0]
+        shift: ColumnElement[Any] | float = (
+            case(*shifts, else_=literal(0.0, Float)) if shifts else 0.0
+        )
+        centred = _centred(shift)
+        total = func.sum(case((is_number, centred)))
+        total_sq = func.sum(case((is_number, centred * centred)))
+    columns = _columns(
+        version=version,
+        segment=segments.c.value,
+        value=value,
+        option=Answer.option_key,
+        total=total,
+        total_sq=total_sq,
+    )
+    stmt = (
+        select(*columns)
+        .select_from(Answer)
+        .outerjoin(segments, segments.c.id == Answer.respondent_id)
+        .where(
+            Answer.survey_id == survey_id,
+            Answer.is_current.is_(True),
+            Answer.question_key.in_([q.key for q in questions]),
+        )
+    )
+    if waves is not None:
+        stmt = stmt.where(Answer.wave_number.between(*waves))
+    group = [Answer.question_key, Answer.wave_number, value, Answer.option_key, segments.c.value]
+    if version is not None:
+        group.insert(2, version)
+    return stmt.group_by(*group)
+
+
+@dataclass(frozen=True, slots=True)
+class TrendStats:
+    """Per question key, its cells' statistics: `totals` per (wave, series segment), and with a
+    segment split `segments` per (wave, series segment, attribute value) too."""
+
+    totals: dict[str, dict[Cell, CellStats]]
+    segments: dict[str, dict[Cell, CellStats]] | None
+
+
+async def trend_stats(
+    session: AsyncSession,
+    questions: Sequence[QuestionQuery],
+    *,
+    survey_id: uuid.UUID,
+    org_id: uuid.UUID,
+    waves: tuple[int, int] | None = None,
+    segment: str | None = None,
+) -> TrendStats:
+    """Run the trends aggregate and fold its rows into statistics per question and cell. With
+    a segment split the totals are folded from the same rows, so they agree exactly."""
+    if not questions:
+        return TrendStats({}, None if segment is None else {})
+    stmt = trends_statement(
+        questions, survey_id=survey_id, org_id=org_id, waves=waves, segment=segment
+    )
+    rows = [_Row._make(row) for row in (await session.execute(stmt)).all()]
+    if segment is None:
+        return TrendStats(fold(questions, rows), None)
+    return TrendStats(fold(questions, rows, by_segment=False), fold(questions, rows))
+
+
+def fold(
+    questions: Sequence[QuestionQuery], rows: Iterable[_Row], *, by_segment: bool = True
+) -> dict[str, dict[Cell, CellStats]]:
+    """Group aggregate rows by question and cell (ignoring segment values unless
+    `by_segment`), and build each cell's statistics."""
+    by_key = {q.key: q for q in questions}
+    grouped: dict[str, dict[Cell, list[_Row]]] = {q.key: defaultdict(list) for q in questions}
+    for row in rows:
+        question = by_key[row.key]
+        series = 0 if row.version is None else question.series_of(row.version)
+        cell = Cell(row.wave, series, row.segment if by_segment else None)
+        grouped[row.key][cell].append(row)
+    out: dict[str, dict[Cell, CellStats]] = {}
+    for key, cells in grouped.items():
+        question = by_key[key]
+        built: dict[Cell, CellStats] = {}
+        for cell, cell_rows in cells.items():
+            counting = question.series[cell.series]
+            if counting is None:
+                continue  # no version of this series asks the key, so no answer can be in it
+            # A question whose series are of different kinds has a moments branch and a counts
+            # branch; each cell takes the rows of its own series' kind.
+            relevant = [
+                r for r in cell_rows if (r.total is not None) == (counting.kind == "number")
+            ]
+            if relevant:
+                versions = [r.version for r in relevant if r.version is not None]
+                built[cell] = CellStats(
+                    _stats(counting, relevant), max(versions) if versions else None
+                )
+        out[key] = built
+    return out
+
+
+def _stats(counting: Counting, rows: Sequence[_Row]) -> Stats:
+    kind = counting.kind
+    if kind == "text":
+        return sum(r.n for r in rows)
+    if kind == "number":
+        return Moments(
+            n=sum(r.n for r in rows),
+            total=sum(r.total or 0.0 for r in rows),
+            total_sq=sum(r.total_sq or 0.0 for r in rows),
+            shift=counting.shift,
+        )
+    if kind == "scale":
+        assert counting.scale is not None
+        low, high = counting.scale
+        return ScaleCounts.from_rows(
+            ((r.value, r.n) for r in rows if r.value is not None),
+            scale_min=low,
+            scale_max=high,
+        )
+    chosen = [(r.option, r.n) for r in rows if r.option is not None]
+    if kind == "single":
+        return OptionCounts.from_rows(chosen, options=counting.options)
+    # multi: one row per chosen option, `first` on one row per answer (or on the row of an
+    # answer that chose nothing), so SUM(first) over the cell counts the respondents.
+    return OptionCounts.from_rows(chosen, options=counting.options, n=sum(r.n_first for r in rows))
+
+
+# --- panels ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PanelStats:
+    """The pairs of a panel whose two answers fall in the same series segment, and how many
+    pairs were left out because a series break lies between their two answers."""
+
+    stats: PairTable | Moments | OptionPairs
+    excluded_across_break: int
+
+
+def _in_wave(wave: int, value: ColumnExpressionArgument[Any]) -> ColumnElement[Any]:
+    return case((Answer.wave_number == wave, value))
+
+
+def _once_in_each(from_wave: int, to_wave: int) -> list[ColumnExpressionArgument[bool]]:
+    """Respondents with exactly one current answer in each wave: with two responses in one
+    wave, "their answer in that wave" would be ambiguous, so they form no pair."""
+    one = literal(1)
+    zero = literal(0)
+    return [
+        func.sum(case((Answer.wave_number == from_wave, one), else_=zero)) == 1,
+        func.sum(case((Answer.wave_number == to_wave, one), else_=zero)) == 1,
+    ]
+
+
+def _pair_filter(
+    survey_id: uuid.UUID, key: str, from_wave: int, to_wave: int
+) -> list[ColumnExpressionArgument[bool]]:
+    return [
+        *_current(survey_id),
+        Answer.question_key == key,
+        Answer.wave_number.in_([from_wave, to_wave]),
+        Answer.respondent_id.is_not(None),
+    ]
+
+
+def panel_statement(
+    question: QuestionQuery,
+    counting: Counting,
+    *,
+    survey_id: uuid.UUID,
+    from_wave: int,
+    to_wave: int,
+) -> Select[Any] | CompoundSelect[Any]:
+    """The panel aggregate of one question between two waves.
+
+    Scales and single choice: rows (from version, to version, from value, to value, count);
+    numbers: (from version, to version, count, Σd, Σd²) with d = to − from; multi-choice:
+    (from version, to version, option, chose in from, chose in to, count), plus one row per
+    version pair with option NULL whose count is the number of pairs.
+    """
+    where = _pair_filter(survey_id, question.key, from_wave, to_wave)
+    versions = (
+        func.max(_in_wave(from_wave, Answer.version)).label("from_version"),
+        func.max(_in_wave(to_wave, Answer.version)).label("to_version"),
+    )
+    if counting.kind == "multi":
+        return _multi_panel(where, versions, from_wave, to_wave)
+    column: ColumnExpressionArgument[Any] = (
+        Answer.option_key if counting.kind == "single" else Answer.value_num
+    )
+    pairs = (
+        select(
+            Answer.respondent_id,
+            *versions,
+            func.max(_in_wave(from_wave, column)).label("from_value"),
+            func.max(_in_wave(to_wave, column)).label("to_value"),
+        )
+        .where(*where)
+        .group_by(Answer.respondent_id)
+        .having(*_once_in_each(from_wave, to_wave))
+        .subquery("pairs")
+    )
+    if counting.kind == "number":
+        d = pairs.c.to_value - pairs.c.from_value
+        return select(
+            pairs.c.from_version,
+            pairs.c.to_version,
+            func.count(),
+            func.sum(d),
+            func.sum(d * d),
+        ).group_by(pairs.c.from_version, pairs.c.to_version)
+    return select(
+        pairs.c.from_version,
+        pairs.c.to_version,
+        pairs.c.from_value,
+        pairs.c.to_value,
+        func.count(),
+    ).group_by(pairs.c.from_version, pairs.c.to_version, pairs.c.from_value, pairs.c.to_value)
+
+
+def _multi_panel(
+    where: list[ColumnExpressionArgument[bool]],
+    versions: tuple[ColumnElement[Any], ColumnElement[Any]],
+    from_wave: int,
+    to_wave: int,
+) -> CompoundSelect[Any]:
+    # The respondents who answered in both waves (their `first` rows), with their versions.
+    pairs = (
+        select(Answer.respondent_id.label("respondent_id"), *versions)
+        .where(*where, Answer.first)
+        .group_by(Answer.respondent_id)
+        .having(*_once_in_each(from_wave, to_wave))
+        .cte("pairs")
+    )
+    one, zero = literal(1), literal(0)
+    chosen = (
+        select(
+            Answer.respondent_id.label("respondent_id"),
+            Answer.option_key.label("option"),
+            func.max(case((Answer.wave_number == from_wave, one), else_=zero)).label("in_from"),
+            func.max(case((Answer.wave_number == to_wave, one), else_=zero)).label("in_to"),
+        )
+        .where(*where, Answer.option_key.is_not(None))
+        .where(Answer.respondent_id.in_(select(pairs.c.respondent_id)))
+        .group_by(Answer.respondent_id, Answer.option_key)
+        .subquery("chosen")
+    )
+    options = (
+        select(
+            pairs.c.from_version,
+            pairs.c.to_version,
+            chosen.c.option,
+            chosen.c.in_from,
+            chosen.c.in_to,
+            func.count(),
+        )
+        .select_from(pairs.join(chosen, chosen.c.respondent_id == pairs.c.respondent_id))
+        .group_by(
+            pairs.c.from_version,
+            pairs.c.to_version,
+            chosen.c.option,
+            chosen.c.in_from,
+            chosen.c.in_to,
+        )
+    )
+    totals = select(
+        pairs.c.from_version,
+        pairs.c.to_version,
+        cast(null(), String),
+        cast(null(), Integer),
+        cast(null(), Integer),
+        func.count(),
+    ).group_by(pairs.c.from_version, pairs.c.to_version)
+    return union_all(options, totals)
+
+
+async def panel_stats(
+    session: AsyncSession,
+    question: QuestionQuery,
+    *,
+    survey_id: uuid.UUID,
+    from_wave: int,
+    to_wave: int,
+) -> PanelStats:
+    """Run the panel aggregate of one question and fold it into one series' statistics."""
+    stmt = panel_statement(
+        question,
+        latest_counting(question),
+        survey_id=survey_id,
+        from_wave=from_wave,
+        to_wave=to_wave,
+    )
+    rows = (await session.execute(stmt)).all()
+    return fold_panel(question, [tuple(row) for row in rows])
+
+
+def latest_counting(question: QuestionQuery) -> Counting:
+    """The counting of the question's latest series, which shapes the panel statement."""
+    counting = next((c for c in reversed(question.series) if c is not None), None)
+    if counting is None:
+        raise ValueError(f"question {question.key!r} is never asked")
+    return counting
+
+
+def fold_panel(question: QuestionQuery, rows: Sequence[tuple[Any, ...]]) -> PanelStats:
+    """The pairs of one series segment: those whose two answers share a series, of the series
+    with most such pairs (usually both waves lie in one series and every pair does). Pairs that
+    straddle a break, or sit in a series of another question type, are counted as excluded."""
+    shape = latest_counting(question)
+    if shape.kind == "text":
+        raise ValueError("text answers have no panel statistics")
+    multi = shape.kind == "multi"
+    rows_by_series: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    pairs_by_series: dict[int, int] = defaultdict(int)
+    excluded = 0
+    for row in rows:
+        from_series, to_series = question.series_of(row[0]), question.series_of(row[1])
+        counting = question.series[to_series]
+        # A multi-choice row with option NULL counts the pairs; the others count choices.
+        pairs = int(row[-1]) if not multi or row[2] is None else 0
+        if from_series != to_series or counting is None or counting.kind != shape.kind:
+            excluded += pairs
+            continue
+        pairs_by_series[to_series] += pairs
+        if not (multi and row[2] is None):
+            rows_by_series[to_series].append(row)
+    series = max(pairs_by_series, key=lambda s: (pairs_by_series[s], s), default=None)
+    excluded += sum(n for s, n in pairs_by_series.items() if s != series)
+    counting = shape if series is None else question.series[series]
+    assert counting is not None
+    kept = rows_by_series.get(series, []) if series is not None else []
+    n_pairs = pairs_by_series.get(series, 0) if series is not None else 0
+    return PanelStats(_panel_stats(counting, kept, n_pairs), excluded)
+
+
+def _panel_stats(
+    counting: Counting, rows: Sequence[tuple[Any, ...]], n_pairs: int
+) -> PairTable | Moments | OptionPairs:
+    if counting.kind == "number":
+        return Moments(
+            n=sum(int(r[2]) for r in rows),
+            total=sum(float(r[3]) for r in rows),
+            total_sq=sum(float(r[4]) for r in rows),
+        )
+    if counting.kind == "multi":
+        listed = list(counting.options)
+        options = listed + sorted({str(r[2]) for r in rows} - set(listed))
+        return OptionPairs.from_rows(
+            ((str(r[2]), bool(r[3]), bool(r[4]), int(r[5])) for r in rows),
+            options=options,
+            n_pairs=n_pairs,
+        )
+    if counting.kind == "single":
+        return OptionPairs.from_single_choice(
+            ((str(r[2]), str(r[3]), int(r[4])) for r in rows), options=counting.options
+        )
+    return PairTable.from_rows((float(r[2]), float(r[3]), int(r[4])) for r in rows)

@@ -1,0 +1,307 @@
+"""Signed, expiring report links, and the report they open: every question's chart and table.
+
+A link carries a token, never an API key: `base64url(org id ‖ survey id ‖ expiry ‖ tag)`, the
+tag an HMAC-SHA256 of the rest under the instance's secret key (`Settings.resolved_secret_key`),
+compared in constant time. A token that does not verify, or has expired, opens nothing: the
+caller sees the same "not found" as for a survey that does not exist. The survey is then loaded
+scoped by the organisation the token names, so a link can never reach another organisation's
+data, and the report shows exactly what the trends route shows (the survey's own `min_n`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from feedback.analysis.charts import ChartFormat
+from feedback.analysis.results import ChangeTest, NoTrend, TrendTest
+from feedback.analysis.service import (
+    QuestionTrends,
+    SurveyTrends,
+    TrendsQuery,
+    WaveFigures,
+    survey_chart,
+    survey_trends,
+)
+from feedback.db import utcnow
+from feedback.errors import NotFound
+from feedback.orgs import audit
+from feedback.orgs.principal import Principal
+from feedback.surveys import queries as survey_queries
+from feedback.surveys.models import Survey
+from feedback.surveys.service import get_survey
+
+DEFAULT_EXPIRES_IN = timedelta(days=7)
+MIN_EXPIRES_IN = timedelta(minutes=1)
+MAX_EXPIRES_IN = timedelta(days=90)
+# Domain separation: this key signs report links and nothing else.
+_CONTEXT = b"feedback report link v1\x00"
+_PAYLOAD = 16 + 16 + 8
+_TAG = 32
+GONE = "This report link is invalid or has expired."
+
+
+@dataclass(frozen=True, slots=True)
+class ReportLink:
+    token: str
+    expires_at: datetime
+
+    def url(self, base_url: str) -> str:
+        return f"{base_url.rstrip('/')}/reports/{self.token}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportGrant:
+    """What a verified token grants: one survey of one organisation, until `expires_at`."""
+
+    org_id: uuid.UUID
+    survey_id: uuid.UUID
+    expires_at: datetime
+
+
+def _tag(secret: str, payload: bytes) -> bytes:
+    return hmac.new(secret.encode(), _CONTEXT + payload, hashlib.sha256).digest()
+
+
+def sign(secret: str, grant: ReportGrant) -> str:
+    expires = int(grant.expires_at.timestamp())
+    payload = grant.org_id.bytes + grant.survey_id.bytes + expires.to_bytes(8, "big")
+    return base64.urlsafe_b64encode(payload + _tag(secret, payload)).rstrip(b"=").decode()
+
+
+def verify(secret: str, token: str, *, now: datetime | None = None) -> ReportGrant:
+    """The grant a token carries; NotFound when it is malformed, forged or expired."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError):
+        raise NotFound(GONE) from None
+    if len(raw) != _PAYLOAD + _TAG:
+        raise NotFound(GONE)
+    payload, tag = raw[:_PAYLOAD], raw[_PAYLOAD:]
+    if not hmac.compare_digest(tag, _tag(secret, payload)):
+        raise NotFound(GONE)
+    expires_at = datetime.fromtimestamp(int.from_bytes(payload[32:], "big"), UTC)
+    if (now or utcnow()) >= expires_at:
+        raise NotFound(GONE)
+    return ReportGrant(uuid.UUID(bytes=payload[:16]), uuid.UUID(bytes=payload[16:32]), expires_at)
+
+
+async def create_link(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    slug: str,
+    expires_in: timedelta,
+    secret: str,
+) -> ReportLink:
+    """A link to the survey's report, valid for `expires_in` (whole seconds); audited, since it
+    lets whoever holds it read the survey's results without a key."""
+    survey = await get_survey(session, org_id=principal.org_id, slug=slug)
+    expires_at = (utcnow() + expires_in).replace(microsecond=0)
+    token = sign(secret, ReportGrant(principal.org_id, survey.id, expires_at))
+    audit.record(
+        session,
+        principal,
+        action="report_link.created",
+        object_type="survey",
+        object_id=survey.slug,
+        details={"expires_at": expires_at.isoformat()},
+    )
+    await session.flush()
+    return ReportLink(token, expires_at)
+
+
+async def granted_survey(
+    session: AsyncSession, *, secret: str, token: str
+) -> tuple[Survey, ReportGrant]:
+    """The survey a token opens, loaded within the organisation the token names."""
+    grant = verify(secret, token)
+    survey = await session.scalar(
+        survey_queries.surveys_of(grant.org_id).where(Survey.id == grant.survey_id)
+    )
+    if survey is None:
+        raise NotFound(GONE)
+    return survey, grant
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    text: str
+    muted: bool = False
+    strong: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One question in the report: its chart (None for text) beside its table."""
+
+    key: str
+    label: str
+    type: str
+    chart: bool
+    summary: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    survey: Survey
+    min_n: int
+    generated_at: datetime
+    expires_at: datetime
+    sections: tuple[Section, ...]
+
+
+async def report(session: AsyncSession, *, secret: str, token: str) -> Report:
+    survey, grant = await granted_survey(session, secret=secret, token=token)
+    trends = await survey_trends(session, survey, TrendsQuery())
+    return Report(
+        survey=survey,
+        min_n=trends.min_n,
+        generated_at=utcnow(),
+        expires_at=grant.expires_at,
+        sections=tuple(_section(trends, q) for q in trends.questions),
+    )
+
+
+async def report_chart(
+    session: AsyncSession, *, secret: str, token: str, key: str, fmt: ChartFormat
+) -> bytes:
+    survey, _ = await granted_survey(session, secret=secret, token=token)
+    return await survey_chart(session, survey, key, TrendsQuery(), fmt)
+
+
+def _section(trends: SurveyTrends, question: QuestionTrends) -> Section:
+    metric = question.metric
+    notes = [
+        f"Series break at version {b['version']} before wave {b['wave']}."
+        for b in question.breaks()
+    ]
+    notes += [
+        f"Decision: {d.title} ({d.decided_at:%Y-%m-%d}"
+        + (f", wave {d.wave})" if d.wave is not None else ")")
+        for d in question.decisions
+    ]
+    if metric == "share":
+        options = list(question.option_labels)
+        for wave in question.total.waves:
+            options += [o for o in (wave.estimate.options or {}) if o not in options]
+        columns = ("Wave", "n", *(question.option_labels.get(o, o) for o in options))
+        rows = tuple(_share_row(w, options, trends.min_n) for w in question.total.waves)
+    elif metric is None:
+        columns = ("Wave", "n")
+        rows = tuple((Cell(w.wave.label), Cell(_count(w.estimate.n))) for w in question.total.waves)
+    else:
+        columns = ("Wave", "n", "Estimate (95% CI)", "Change", "q")
+        rows = tuple(_mean_row(w, metric, trends.min_n) for w in question.total.waves)
+    return Section(
+        key=question.meta.key,
+        label=question.label,
+        type=question.meta.type,
+        chart=metric is not None,
+        summary=_trend_summary(question),
+        columns=columns,
+        rows=rows,
+        notes=tuple(notes),
+    )
+
+
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
+def _suppressed(wave: WaveFigures, min_n: int, width: int) -> tuple[Cell, ...]:
+    hidden = Cell(f"suppressed (n < {min_n})" if wave.estimate.n else "no answers", muted=True)
+    return (
+        Cell(wave.wave.label),
+        Cell(_count(wave.estimate.n), muted=True),
+        hidden,
+        *(Cell("", muted=True) for _ in range(width - 3)),
+    )
+
+
+def _number(value: float | None, metric: str, *, signed: bool = False) -> str:
+    if value is None:
+        return "–"
+    digits = 1 if metric == "nps" else 2
+    text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+    return text.replace("-", "−")
+
+
+def _mean_row(wave: WaveFigures, metric: str, min_n: int) -> tuple[Cell, ...]:
+    if wave.estimate.suppressed:
+        return _suppressed(wave, min_n, 5)
+    e = wave.estimate
+    interval = ""
+    if e.ci_low is not None and e.ci_high is not None:
+        interval = f" ({_number(e.ci_low, metric)} to {_number(e.ci_high, metric)})"
+    change = wave.change
+    return (
+        Cell(wave.wave.label),
+        Cell(_count(e.n)),
+        Cell(_number(e.estimate, metric) + interval),
+        *_change_cells(change, metric),
+    )
+
+
+def _change_cells(change: ChangeTest | None, metric: str) -> tuple[Cell, Cell]:
+    if change is None:
+        return Cell("–", muted=True), Cell("–", muted=True)
+    q = "–" if change.q is None else ("<0.001" if change.q < 0.001 else f"{change.q:.3f}")
+    strong = bool(change.significant)
+    return Cell(_number(change.diff, metric, signed=True), strong=strong), Cell(q, strong=strong)
+
+
+def _share_row(wave: WaveFigures, options: list[str], min_n: int) -> tuple[Cell, ...]:
+    if wave.estimate.suppressed:
+        return _suppressed(wave, min_n, 2 + len(options))
+    shares = wave.estimate.options or {}
+    changes = wave.option_changes or {}
+    cells = [Cell(wave.wave.label), Cell(_count(wave.estimate.n))]
+    for option in options:
+        share = shares.get(option)
+        text = "–" if share is None or share.estimate is None else f"{share.estimate:.0%}"
+        change = changes.get(option)
+        cells.append(Cell(text, strong=change is not None and bool(change.significant)))
+    return tuple(cells)
+
+
+def _trend_summary(question: QuestionTrends) -> str:
+    latest = question.total.latest
+    if question.metric is None:
+        return "Text answers: only the number of answers is reported."
+    if latest is None:
+        return "No answers in this range."
+    if latest.option_trends is not None:
+        moving = [
+            f"{question.option_labels.get(o, o)} {t.direction}"
+            for o, t in latest.option_trends.items()
+            if isinstance(t, TrendTest) and t.direction != "no trend"
+        ]
+        if any(isinstance(t, NoTrend) for t in latest.option_trends.values()):
+            reason = next(t.reason for t in latest.option_trends.values() if isinstance(t, NoTrend))
+            return f"No trend test: {reason}."
+        return "Trend (Mann–Kendall): " + (", ".join(moving) if moving else "no option moved.")
+    trend = latest.trend
+    if isinstance(trend, TrendTest):
+        p = "p<0.001" if trend.p < 0.001 else f"p={trend.p:.3f}"
+        return (
+            f"Trend (Mann–Kendall): {trend.direction}, {p}, Sen slope "
+            f"{_number(trend.slope, question.metric or 'mean', signed=True)} per wave "
+            f"over {trend.waves} waves."
+        )
+    if isinstance(trend, NoTrend):
+        return f"No trend test: {trend.reason}."
+    return ""

@@ -1,0 +1,274 @@
+"""Routes of analysis: trends, trend charts, panels, report links, and the report page.
+
+The report page and its charts live outside /api/v1 and take no API key: the signed token in
+their path is the credential (feedback.analysis.report), so a link can be opened in a browser
+or shared without ever putting a key in a URL.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Controller, MediaType, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+from pydantic import BaseModel, ConfigDict, Field
+
+from feedback.analysis import report, service
+from feedback.analysis.charts import ChartFormat
+from feedback.analysis.service import TrendsQuery
+from feedback.api.deps import Caller, DbSession
+from feedback.config import Settings
+from feedback.errors import FieldError, Invalid, NotFound
+
+Slug = FromPath[str]
+Question = FromPath[str]
+Questions = Annotated[
+    str | None,
+    QueryParameter(description="Comma-separated question keys (default: every question)."),
+]
+Segment = Annotated[
+    str | None,
+    QueryParameter(description="A respondent attribute: repeat every figure per its value."),
+]
+MinN = Annotated[
+    int | None,
+    QueryParameter(
+        ge=1,
+        le=1_000_000,
+        description="Raise the suppression threshold; below the survey's `min_n` the survey's "
+        "applies (a request never lowers it). The answer says which was used.",
+    ),
+]
+# Dates are parsed here rather than by Litestar, so that a bad one is reported under the
+# parameter's own name (`from`, which cannot be a Python parameter name).
+FromDate = Annotated[
+    str | None,
+    QueryParameter(
+        name="from", description="First opening date of the waves, YYYY-MM-DD (inclusive)."
+    ),
+]
+ToDate = Annotated[
+    str | None,
+    QueryParameter(
+        name="to", description="Last opening date of the waves, YYYY-MM-DD (inclusive)."
+    ),
+]
+OptionalWave = Annotated[int | None, QueryParameter(ge=1, description="A wave number.")]
+
+
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    # Question and option labels are a campaigner's text: escape all of it.
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+MEDIA_TYPES: dict[ChartFormat, str] = {"png": "image/png", "svg": "image/svg+xml"}
+# The token in the path is a credential: never cached by shared caches, never sent on as a
+# referrer, never indexed; the page runs no script and loads only its own charts.
+REPORT_HEADERS = {
+    "Cache-Control": "private, no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+    "X-Content-Type-Options": "nosniff",
+}
+REPORT_CSP = (
+    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+
+
+class ReportLinkCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expires_in: int = Field(
+        default=int(report.DEFAULT_EXPIRES_IN.total_seconds()),
+        ge=int(report.MIN_EXPIRES_IN.total_seconds()),
+        le=int(report.MAX_EXPIRES_IN.total_seconds()),
+        description="Seconds until the link stops working (default 7 days, at most 90).",
+    )
+
+
+class ReportLinkRead(BaseModel):
+    url: str
+    expires_at: datetime
+
+
+def _dates(**texts: str | None) -> list[date | None]:
+    """Query dates by parameter name; every bad one is reported under its own name."""
+    out: list[date | None] = []
+    errors: list[FieldError] = []
+    for name, text in texts.items():
+        try:
+            out.append(None if text is None else date.fromisoformat(text))
+        except ValueError:
+            errors.append(FieldError(f"/{name}", "must be a date, YYYY-MM-DD", "query"))
+    if errors:
+        raise Invalid(errors, "The dates are invalid.")
+    return out
+
+
+def trends_query(
+    questions: str | None,
+    start: str | None,
+    end: str | None,
+    segment: str | None,
+    min_n: int | None,
+) -> TrendsQuery:
+    keys = [k.strip() for k in questions.split(",") if k.strip()] if questions else []
+    first, last = _dates(**{"from": start, "to": end})
+    return TrendsQuery(keys or None, first, last, segment, min_n)
+
+
+def _required(**waves: int | None) -> tuple[int, int]:
+    missing = [FieldError(f"/{k}", "is required", "query") for k, v in waves.items() if v is None]
+    if missing:
+        raise Invalid(missing, "A panel compares two waves: from_wave and to_wave.")
+    first, second = waves.values()
+    assert first is not None and second is not None
+    return first, second
+
+
+def _chart(content: bytes, fmt: ChartFormat) -> Response[bytes]:
+    return Response(content, media_type=MEDIA_TYPES[fmt], headers={"Cache-Control": "no-store"})
+
+
+class AnalysisController(Controller):
+    path = "/surveys/{slug:str}"
+    tags = ["analysis"]
+    opt = {"role": "analyst"}
+
+    @get("/trends", operation_id="GetTrends")
+    async def get_trends(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        slug: Slug,
+        questions: Questions = None,
+        start: FromDate = None,
+        end: ToDate = None,
+        segment: Segment = None,
+        min_n: MinN = None,
+    ) -> dict[str, object]:
+        query = trends_query(questions, start, end, segment, min_n)
+        result = await service.trends(db_session, org_id=principal.org_id, slug=slug, query=query)
+        return result.to_json()
+
+    @get("/trends/{question:str}/chart.png", operation_id="GetTrendChartPng")
+    async def get_chart_png(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        slug: Slug,
+        question: Question,
+        start: FromDate = None,
+        end: ToDate = None,
+        segment: Segment = None,
+        min_n: MinN = None,
+    ) -> Response[bytes]:
+        query = trends_query(None, start, end, segment, min_n)
+        content = await service.chart(
+            db_session, org_id=principal.org_id, slug=slug, key=question, query=query, fmt="png"
+        )
+        return _chart(content, "png")
+
+    @get("/trends/{question:str}/chart.svg", operation_id="GetTrendChartSvg")
+    async def get_chart_svg(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        slug: Slug,
+        question: Question,
+        start: FromDate = None,
+        end: ToDate = None,
+        segment: Segment = None,
+        min_n: MinN = None,
+    ) -> Response[bytes]:
+        query = trends_query(None, start, end, segment, min_n)
+        content = await service.chart(
+            db_session, org_id=principal.org_id, slug=slug, key=question, query=query, fmt="svg"
+        )
+        return _chart(content, "svg")
+
+    @get("/panel/{question:str}", operation_id="GetPanel")
+    async def get_panel(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        slug: Slug,
+        question: Question,
+        from_wave: OptionalWave = None,
+        to_wave: OptionalWave = None,
+        min_n: MinN = None,
+    ) -> dict[str, object]:
+        first, second = _required(from_wave=from_wave, to_wave=to_wave)
+        result = await service.panel(
+            db_session,
+            org_id=principal.org_id,
+            slug=slug,
+            key=question,
+            from_wave=first,
+            to_wave=second,
+            min_n=min_n,
+        )
+        return result.to_json()
+
+    @post("/report-links", operation_id="CreateReportLink", status_code=201)
+    async def create_report_link(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        slug: Slug,
+        data: JSONBody[ReportLinkCreate | None] = None,
+    ) -> ReportLinkRead:
+        expires_in = (data or ReportLinkCreate()).expires_in
+        link = await report.create_link(
+            db_session,
+            principal=principal,
+            slug=slug,
+            expires_in=timedelta(seconds=expires_in),
+            secret=settings.resolved_secret_key(),
+        )
+        return ReportLinkRead(url=link.url(settings.base_url), expires_at=link.expires_at)
+
+
+class ReportPageController(Controller):
+    """GET /reports/{token}: the HTML report; /reports/{token}/charts/{key}.svg|png its charts."""
+
+    path = "/reports/{token:str}"
+    tags = ["analysis"]
+    include_in_schema = False
+
+    @get(operation_id="GetReportPage")
+    async def page(
+        self, db_session: DbSession, settings: NamedDependency[Settings], token: FromPath[str]
+    ) -> Response[str]:
+        content = await report.report(
+            db_session, secret=settings.resolved_secret_key(), token=token
+        )
+        body = TEMPLATES.get_template("report.html").render(report=content, token=token)
+        headers = REPORT_HEADERS | {"Content-Security-Policy": REPORT_CSP}
+        return Response(body, media_type=MediaType.HTML, headers=headers)
+
+    @get("/charts/{name:str}", operation_id="GetReportChart")
+    async def chart(
+        self,
+        db_session: DbSession,
+        settings: NamedDependency[Settings],
+        token: FromPath[str],
+        name: FromPath[str],
+    ) -> Response[bytes]:
+        key, _, extension = name.rpartition(".")
+        if extension not in MEDIA_TYPES or not key:
+            raise NotFound("Charts are named <question>.svg or <question>.png.")
+        fmt: ChartFormat = "svg" if extension == "svg" else "png"
+        content = await report.report_chart(
+            db_session, secret=settings.resolved_secret_key(), token=token, key=key, fmt=fmt
+        )
+        return Response(content, media_type=MEDIA_TYPES[fmt], headers=REPORT_HEADERS)

@@ -1,0 +1,274 @@
+"""What the hosted form shows, and what its plain HTML POST means.
+
+`fields` turns a localised definition, the values a supporter sent and the server's field errors
+into flat records the template prints without decisions of its own; `answers_from_form` turns
+`application/x-www-form-urlencoded` fields back into the answers object of the JSON API. Neither
+validates answers: the submission service does, once, for every channel.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from feedback.errors import FieldError
+from feedback.surveys.definition import (
+    Definition,
+    LikertQuestion,
+    MultiChoiceQuestion,
+    NpsQuestion,
+    NumberQuestion,
+    Question,
+    RatingQuestion,
+    SingleChoiceQuestion,
+    TextQuestion,
+    integer_points,
+)
+
+# Scales with more points than this show their point labels under the row's two ends: a caption
+# inside each of eleven narrow boxes would wrap into an unreadable column.
+MAX_CAPTIONED_POINTS = 7
+RTL_LANGUAGES = frozenset({"ar", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"})
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
+
+Kind = Literal["scale", "choice", "number", "text"]
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One radio or checkbox: a scale point or an option."""
+
+    id: str
+    value: str
+    text: str
+    caption: str
+    checked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    key: str
+    kind: Kind
+    id: str
+    """The id of the question's first control: what an error summary link points at."""
+    label: str
+    required: bool
+    hint: str
+    error: str
+    choices: tuple[Choice, ...] = ()
+    multiple: bool = False
+    ends: tuple[str, str] | None = None
+    value: str = ""
+    inputmode: str = "decimal"
+    max_length: int | None = None
+
+    @property
+    def hint_id(self) -> str:
+        return control_id(self.key) + "-hint"
+
+    @property
+    def error_id(self) -> str:
+        return control_id(self.key) + "-error"
+
+    @property
+    def described_by(self) -> str:
+        ids = [self.hint_id] if self.hint else []
+        return " ".join([*ids, self.error_id] if self.error else ids)
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryItem:
+    text: str
+    href: str | None
+
+
+def text_direction(locale: str) -> Literal["ltr", "rtl"]:
+    return "rtl" if locale.split("-", 1)[0].lower() in RTL_LANGUAGES else "ltr"
+
+
+def control_id(key: str, prefix: str = "q-") -> str:
+    return prefix + key
+
+
+def answer_key(ptr: str) -> str | None:
+    """The question key a pointer such as `/answers/actions/1` is about, else None."""
+    parts = ptr.split("/")
+    if len(parts) >= 3 and parts[0] == "" and parts[1] == "answers" and parts[2]:
+        return parts[2].replace("~1", "/").replace("~0", "~")
+    return None
+
+
+def errors_by_key(errors: Iterable[FieldError], keys: Sequence[str]) -> dict[str, str]:
+    """The first message per question; errors about anything else are left to the summary."""
+    out: dict[str, str] = {}
+    for error in errors:
+        key = answer_key(error.pointer)
+        if key is not None and key in keys and key not in out:
+            out[key] = error.message
+    return out
+
+
+def fields(
+    definition: Definition,
+    strings: Mapping[str, str],
+    values: Mapping[str, Sequence[str]],
+    errors: Mapping[str, str],
+) -> list[Field]:
+    """`definition` must already be localised (every label a string)."""
+    return [
+        _field(q, strings, values.get(q.key, ()), errors.get(q.key, ""))
+        for q in definition.questions
+    ]
+
+
+def summary(
+    errors: Iterable[FieldError], definition: Definition, by_key: Mapping[str, str]
+) -> list[SummaryItem]:
+    """One line per question in error (in form order, linking to its first control), then any
+    error that belongs to no question (a stale version, say), unlinked."""
+    items = [
+        SummaryItem(f"{_text(q.label)}: {by_key[q.key]}", _first_control(q))
+        for q in definition.questions
+        if q.key in by_key
+    ]
+    keys = definition.keys()
+    for error in errors:
+        if answer_key(error.pointer) not in keys:
+            name = error.pointer.rsplit("/", 1)[-1]
+            items.append(SummaryItem(f"{name}: {error.message}" if name else error.message, None))
+    return items
+
+
+def _first_control(question: Question) -> str:
+    base = control_id(question.key)
+    if isinstance(question, NumberQuestion | TextQuestion):
+        return base
+    return f"{base}-0"
+
+
+def _text(label: str | dict[str, str]) -> str:
+    # Localised definitions hold strings; a map here would be a caller's mistake, shown plainly.
+    return label if isinstance(label, str) else next(iter(label.values()), "")
+
+
+def _field(
+    question: Question, strings: Mapping[str, str], given: Sequence[str], error: str
+) -> Field:
+    base = control_id(question.key)
+    description = _text(question.description) if question.description is not None else ""
+    common: dict[str, Any] = {
+        "key": question.key,
+        "label": _text(question.label),
+        "required": question.required,
+        "error": error,
+    }
+    if isinstance(question, LikertQuestion | RatingQuestion | NpsQuestion):
+        points = integer_points(question)
+        assert points is not None
+        labels = _point_labels(question, strings)
+        wide = len(points) > MAX_CAPTIONED_POINTS
+        choices = tuple(
+            Choice(f"{base}-{i}", str(p), str(p), labels.get(str(p), ""), str(p) in given)
+            for i, p in enumerate(points)
+        )
+        ends = None
+        if wide and (labels.get(str(points[0])) or labels.get(str(points[-1]))):
+            ends = (labels.get(str(points[0]), ""), labels.get(str(points[-1]), ""))
+        return Field(
+            kind="scale", id=f"{base}-0", hint=description, choices=choices, ends=ends, **common
+        )
+    if isinstance(question, SingleChoiceQuestion | MultiChoiceQuestion):
+        multiple = isinstance(question, MultiChoiceQuestion)
+        hint = description
+        if isinstance(question, MultiChoiceQuestion) and question.max_choices is not None:
+            hint = _join(hint, strings["choose_up_to"].format(n=question.max_choices))
+        choices = tuple(
+            Choice(f"{base}-{i}", o.key, _text(o.label), "", o.key in given)
+            for i, o in enumerate(question.options)
+        )
+        return Field(
+            kind="choice", id=f"{base}-0", hint=hint, choices=choices, multiple=multiple, **common
+        )
+    value = given[0] if given else ""
+    if isinstance(question, NumberQuestion):
+        return Field(
+            kind="number",
+            id=base,
+            hint=_join(description, _range_hint(question, strings)),
+            value=value,
+            inputmode="numeric" if question.integer else "decimal",
+            **common,
+        )
+    return Field(
+        kind="text",
+        id=base,
+        hint=_join(description, strings["max_chars"].format(n=question.max_length)),
+        value=value,
+        max_length=question.max_length,
+        **common,
+    )
+
+
+def _point_labels(
+    question: LikertQuestion | RatingQuestion | NpsQuestion, strings: Mapping[str, str]
+) -> dict[str, str]:
+    if isinstance(question, NpsQuestion):
+        given = {k: _text(v) for k, v in question.labels.items()}
+        # An NPS question reads oddly without its anchors; the form supplies the usual ones.
+        return {"0": strings["nps_low"], "10": strings["nps_high"]} | given
+    return {k: _text(v) for k, v in question.scale.labels.items()}
+
+
+def _range_hint(question: NumberQuestion, strings: Mapping[str, str]) -> str:
+    lo, hi = question.min, question.max
+    if lo is not None and hi is not None:
+        return strings["number_range"].format(min=_number(lo), max=_number(hi))
+    if lo is not None:
+        return strings["number_min"].format(min=_number(lo))
+    if hi is not None:
+        return strings["number_max"].format(max=_number(hi))
+    return ""
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _join(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
+
+
+def answers_from_form(definition: Definition, form: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """The answers object a form POST means, per question type. Blank fields are left out (so
+    "required" is reported by the validator); text that is not a number is passed on as text,
+    so the validator, not this mapping, says what is wrong with it."""
+    answers: dict[str, Any] = {}
+    for question in definition.questions:
+        given = [v for v in form.get(question.key, ()) if v.strip()]
+        if not given:
+            continue
+        if isinstance(question, MultiChoiceQuestion):
+            answers[question.key] = given
+        elif isinstance(question, TextQuestion):
+            answers[question.key] = given[0]
+        elif isinstance(question, SingleChoiceQuestion):
+            answers[question.key] = given[0].strip()
+        else:
+            answers[question.key] = parse_number(given[0])
+    return answers
+
+
+def parse_number(raw: str) -> int | float | str:
+    """`"4"` → 4, `"2.5"` or `"2,5"` → 2.5; anything else is returned as it came."""
+    text = raw.strip()
+    if not _NUMBER.fullmatch(text):
+        return raw
+    text = text.replace(",", ".")
+    if re.fullmatch(r"[+-]?\d+", text):
+        # int() refuses more than 4300 digits; such a "number" goes on as text to be refused.
+        return int(text) if len(text) <= 300 else raw
+    value = float(text)
+    return value if math.isfinite(value) else raw

@@ -1,0 +1,421 @@
+"""The hosted form: `GET /f/{org}/{survey}` renders it; a plain HTML form POST to the same path
+submits it, so it works with JavaScript off.
+
+The POST goes through `Submissions.submit`, the same door as the JSON API and the embed: answers
+are validated there, once, and its field errors come back here to be shown next to their fields
+with the supporter's answers kept. The page carries the version it was rendered from and a
+`response_id` made at render time, so pressing Submit twice stores one response.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.datastructures import FormMultiDict, State
+from litestar.handlers import BaseRouteHandler
+from litestar.params import FromPath, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from feedback.api.deps import DbSession, Submitter, sessions_of
+from feedback.api.form_strings import FALLBACK, STRINGS, negotiate_locale, strings_for
+from feedback.api.form_view import (
+    answers_from_form,
+    errors_by_key,
+    fields,
+    summary,
+    text_direction,
+)
+from feedback.api.public_guard import limiter_of
+from feedback.errors import (
+    Conflict,
+    FieldError,
+    Invalid,
+    NotFound,
+    RateLimited,
+    UnsupportedMediaType,
+)
+from feedback.responses.schemas import SubmissionCreate
+from feedback.responses.submissions import Submissions, public_form
+from feedback.surveys.definition import Definition, localise_definition
+from feedback.surveys.models import Survey
+from feedback.surveys.service import get_public_survey, survey_schedule, survey_settings
+from feedback.validation import validate_model
+
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    # Every label is untrusted text from a campaigner's definition: escape all of it.
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+CHANNEL = "hosted"
+FORM_MEDIA_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+# allowed_origins are normalised when saved; this re-check keeps anything else out of a header.
+_ORIGIN = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::\d{1,5})?|https?://\[[0-9A-Fa-f:.]+\](?::\d{1,5})?"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyPage:
+    """What every page of one survey needs before it knows which page it is."""
+
+    org_slug: str
+    survey: Survey
+    locale: str
+    strings: dict[str, str]
+    frame_ancestors: tuple[str, ...]
+
+    @property
+    def action(self) -> str:
+        return f"/f/{self.org_slug}/{self.survey.slug}"
+
+
+def security_headers(frame_ancestors: Sequence[str] = ()) -> dict[str, str]:
+    """Headers of every hosted page. The page runs no script at all and loads only our
+    stylesheet; it may be framed by the survey's allowed origins only (the iframe embed)."""
+    ancestors = " ".join(["'self'", *frame_ancestors])
+    return {
+        "Content-Security-Policy": (
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+            f"base-uri 'none'; frame-ancestors {ancestors}"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        # Personal links carry a token in the URL; never hand it to another site.
+        "Referrer-Policy": "no-referrer",
+        # A rendered form holds a fresh response_id (and maybe a personal token).
+        "Cache-Control": "no-store",
+    }
+
+
+def _html(page: SurveyPage | None, template: str, status: int, **context: Any) -> Response[str]:
+    locale = page.locale if page else context.pop("locale", "en")
+    strings = page.strings if page else strings_for(locale)
+    body = TEMPLATES.get_template(template).render(
+        lang=locale,
+        dir=text_direction(locale),
+        t=strings,
+        css_url="/form.css",
+        title=page.survey.title if page else "",
+        **context,
+    )
+    ancestors = page.frame_ancestors if page else ()
+    return Response(
+        body,
+        status_code=status,
+        media_type=MediaType.HTML,
+        headers=security_headers(ancestors),
+    )
+
+
+async def survey_page(
+    session: AsyncSession,
+    *,
+    org_slug: str,
+    survey_slug: str,
+    requested_locale: str | None,
+    accept_language: str | None,
+) -> SurveyPage:
+    org, survey = await get_public_survey(session, org_slug=org_slug, survey_slug=survey_slug)
+    settings = survey_settings(survey)
+    locale = negotiate_locale(
+        requested_locale, accept_language, settings.locales, survey.default_locale
+    )
+    return SurveyPage(
+        org_slug=org.slug,
+        survey=survey,
+        locale=locale,
+        strings=strings_for(locale),
+        frame_ancestors=tuple(o for o in settings.allowed_origins if _ORIGIN.fullmatch(o)),
+    )
+
+
+def form_page(
+    page: SurveyPage,
+    definition: Definition,
+    *,
+    version: int,
+    response_id: uuid.UUID,
+    token: str | None,
+    values: Mapping[str, Sequence[str]] | None = None,
+    errors: Sequence[FieldError] = (),
+) -> Response[str]:
+    """The form, blank or as the supporter sent it with the server's errors beside its fields.
+    `definition` is the version's definition, as stored or already localised."""
+    localised = localise_definition(definition, page.locale, page.survey.default_locale)
+    by_key = errors_by_key(errors, localised.keys())
+    return _html(
+        page,
+        "form.html",
+        422 if errors else 200,
+        action=page.action,
+        version=version,
+        response_id=response_id,
+        token=token,
+        fields=fields(localised, page.strings, values or {}, by_key),
+        summary=summary(errors, localised, by_key),
+    )
+
+
+async def current_form_page(
+    session: AsyncSession, page: SurveyPage, token: str | None
+) -> Response[str]:
+    """A blank form of the current version, with a fresh response_id; or why there is none."""
+    try:
+        form = await public_form(
+            session,
+            org_slug=page.org_slug,
+            survey_slug=page.survey.slug,
+            locale=page.locale,
+            token=token,
+        )
+    except NotFound:  # no published version yet
+        return _html(
+            page,
+            "error.html",
+            404,
+            heading=page.strings["not_found"],
+            message=page.strings["not_found_body"],
+        )
+    except Conflict as exc:
+        return closed_page(page, exc.extra.get("next_opens_at"))
+    except Invalid:  # the only Invalid here is an unknown personal token
+        return _html(
+            page,
+            "error.html",
+            404,
+            heading=page.strings["not_found"],
+            message=page.strings["link_invalid"],
+        )
+    return form_page(
+        page,
+        Definition.model_validate({"questions": form.questions}),
+        version=form.version,
+        response_id=uuid.uuid4(),
+        token=token,
+    )
+
+
+def closed_page(page: SurveyPage, next_opens_at: datetime | None) -> Response[str]:
+    """Between waves, with when the next opens on the survey's own clock; archived: no date."""
+    schedule = survey_schedule(page.survey)
+    local = next_opens_at.astimezone(schedule.zone) if next_opens_at and schedule else None
+    text = f"{local:%Y-%m-%d %H:%M} ({schedule.timezone})" if local and schedule else ""
+    return _html(page, "closed.html", 200, opens_at=local, opens_at_text=text)
+
+
+def thank_you_page(page: SurveyPage, *, repeated: bool) -> Response[str]:
+    return _html(page, "thank_you.html", 200, repeated=repeated)
+
+
+def not_found_page(accept_language: str | None) -> Response[str]:
+    # No survey, so no survey locales: speak the browser's language if the form UI does.
+    locale = negotiate_locale(None, accept_language, list(STRINGS), FALLBACK)
+    strings = strings_for(locale)
+    return _html(
+        None,
+        "error.html",
+        404,
+        locale=locale,
+        heading=strings["not_found"],
+        message=strings["not_found_body"],
+    )
+
+
+def rate_limit(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """The public routes' limit per client address and survey, shared with the JSON API's
+    buckets. (Not their CORS middleware: this page posts to its own origin, which is no
+    survey's allowed origin, and needs no CORS.)"""
+    client = connection.client
+    params = connection.path_params
+    key = (client.host if client else "unknown", params["org_slug"], params["survey_slug"])
+    wait = limiter_of(connection.app.state).hit(key)
+    if wait:
+        raise RateLimited("Too many requests to this survey; slow down.", wait)
+
+
+class HostedFormController(Controller):
+    path = "/f/{org_slug:str}/{survey_slug:str}"
+    tags = ["supporters"]
+    opt = {"public": True}
+    guards = [rate_limit]
+
+    @get(operation_id="HostedForm", media_type=MediaType.HTML, summary="The hosted form page")
+    async def show(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        org_slug: FromPath[str],
+        survey_slug: FromPath[str],
+        locale: Annotated[str | None, QueryParameter(max_length=35)] = None,
+        token: Annotated[str | None, QueryParameter(max_length=128)] = None,
+    ) -> Response[str]:
+        accept = request.headers.get("accept-language")
+        try:
+            page = await survey_page(
+                db_session,
+                org_slug=org_slug,
+                survey_slug=survey_slug,
+                requested_locale=locale,
+                accept_language=accept,
+            )
+        except NotFound:
+            return not_found_page(accept)
+        return await current_form_page(db_session, page, token)
+
+    @post(
+        operation_id="SubmitHostedForm",
+        media_type=MediaType.HTML,
+        summary="Submit the hosted form (application/x-www-form-urlencoded)",
+        status_code=200,
+    )
+    async def submit(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        submissions: Submitter,
+        org_slug: FromPath[str],
+        survey_slug: FromPath[str],
+    ) -> Response[str]:
+        if request.content_type[0] not in FORM_MEDIA_TYPES:
+            raise UnsupportedMediaType("Send the form as application/x-www-form-urlencoded.")
+        posted = Posted.of(await request.form())
+        accept = request.headers.get("accept-language")
+        # Reads only, in a session of their own: the request's write session would hold
+        # SQLite's write lock, which the submission writer's own connection needs.
+        async with sessions_of(state)() as session:
+            try:
+                page = await survey_page(
+                    session,
+                    org_slug=org_slug,
+                    survey_slug=survey_slug,
+                    requested_locale=posted.locale,
+                    accept_language=accept,
+                )
+            except NotFound:
+                return not_found_page(accept)
+            definition = await _definition_of(submissions, org_slug, survey_slug, posted.version)
+            if definition is None:
+                return await _stale_form_page(session, page, posted)
+        return await submit_posted(submissions, page, posted, definition)
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """A hosted form as its POST came: answers by field name, and the hidden fields."""
+
+    values: dict[str, list[str]]
+    version: int | None
+    response_id: str | None
+    locale: str | None
+    token: str | None
+
+    @classmethod
+    def of(cls, form: FormMultiDict) -> Posted:
+        def first(name: str) -> str | None:
+            value = form.get(name)
+            return value if isinstance(value, str) and value else None
+
+        version = first("_version")
+        return cls(
+            values={k: [v for v in form.getall(k) if isinstance(v, str)] for k in form},
+            version=int(version) if version and version.isdigit() and len(version) < 10 else None,
+            response_id=first("_response_id"),
+            locale=first("_locale"),
+            token=first("_token"),
+        )
+
+    def response_uuid(self) -> uuid.UUID:
+        """The posted response_id, or a new one when it was mangled (nothing was stored)."""
+        try:
+            return uuid.UUID(self.response_id or "")
+        except ValueError:
+            return uuid.uuid4()
+
+
+async def _definition_of(
+    submissions: Submissions, org_slug: str, survey_slug: str, version: int | None
+) -> Definition | None:
+    if version is None:
+        return None
+    try:
+        return await submissions.definition(
+            await submissions.survey(org_slug, survey_slug), version
+        )
+    except Invalid:
+        return None
+
+
+async def _stale_form_page(
+    session: AsyncSession, page: SurveyPage, posted: Posted
+) -> Response[str]:
+    """A page whose version is missing or unknown (only a tampered page has one): the current
+    form again, with the answers kept."""
+    try:
+        current = await public_form(
+            session,
+            org_slug=page.org_slug,
+            survey_slug=page.survey.slug,
+            locale=page.locale,
+            token=None,
+        )
+    except Conflict as exc:
+        return closed_page(page, exc.extra.get("next_opens_at"))
+    return form_page(
+        page,
+        Definition.model_validate({"questions": current.questions}),
+        version=current.version,
+        response_id=uuid.uuid4(),
+        token=posted.token,
+        values=posted.values,
+        errors=[FieldError("/version", "the form is out of date; please submit it again")],
+    )
+
+
+async def submit_posted(
+    submissions: Submissions, page: SurveyPage, posted: Posted, definition: Definition
+) -> Response[str]:
+    """Store the answers through the one submission door; thank-you, closed, or the form again
+    with the answers kept and each error beside its field."""
+    assert posted.version is not None
+    try:
+        submission = validate_model(
+            SubmissionCreate,
+            {
+                "response_id": posted.response_id,
+                "version": posted.version,
+                "answers": answers_from_form(definition, posted.values),
+                "locale": page.locale,
+                "channel": CHANNEL,
+                "respondent_token": posted.token,
+            },
+        )
+        await submissions.submit(
+            org_slug=page.org_slug, survey_slug=page.survey.slug, submission=submission
+        )
+    except Invalid as exc:
+        return form_page(
+            page,
+            definition,
+            version=posted.version,
+            response_id=posted.response_uuid(),
+            token=posted.token,
+            values=posted.values,
+            errors=exc.errors,
+        )
+    except Conflict as exc:
+        if "response_id" in exc.extra:  # sent before with other answers: those are kept
+            return thank_you_page(page, repeated=True)
+        return closed_page(page, exc.extra.get("next_opens_at"))
+    # A replay of the same response_id and answers (Submit pressed twice) lands here too.
+    return thank_you_page(page, repeated=False)

@@ -1,0 +1,365 @@
+/* feedback embed: <div data-feedback-survey="org/survey"></div><script src="https://…/embed.js" async></script>
+   Optional on the div: data-locale="nl", data-token="<personal link token>".
+   Renders the survey with DOM calls only (labels are untrusted text: textContent, never HTML),
+   sends answers with a client-made response_id (the idempotency key, so retries and the offline
+   queue never duplicate), and shows the server's field errors next to their fields. */
+(function () {
+  "use strict";
+  var STRINGS = /*STRINGS*/ { en: {} };
+  var script = document.currentScript || document.querySelector('script[src*="/embed.js"]');
+  var BASE = new URL(script ? script.src : "/", location.href).origin;
+  var QUEUE = "feedback:queue";
+  var live = {}; // response_id → the mounted form waiting for it
+  var seq = 0;
+  var flushing = false;
+
+  function load(key, fallback) {
+    try { var v = localStorage.getItem(key); return v ? JSON.parse(v) : fallback; } catch (e) { return fallback; }
+  }
+  function save(key, value) {
+    try { localStorage.setItem(key, JSON.stringify(value)); return true; } catch (e) { return false; }
+  }
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    // randomUUID needs a secure context; getRandomValues does not.
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 15) | 64;
+    b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
+  }
+  function anonymousId() {
+    var id = load("feedback:anon", null);
+    if (!id) { id = uuid(); save("feedback:anon", id); }
+    return id;
+  }
+  function fmt(s, vars) { return s.replace(/\{(\w+)\}/g, function (m, k) { return vars[k]; }); }
+  function stringsFor(locale) {
+    var l = String(locale || "en").toLowerCase();
+    return STRINGS[l] || STRINGS[l.split("-")[0]] || STRINGS.en;
+  }
+
+  // el("p", {class: "x"}, "text", child): attributes set one by one, strings become text nodes.
+  function el(tag, attrs) {
+    var e = document.createElement(tag);
+    for (var k in attrs) {
+      var v = attrs[k];
+      if (v === false || v == null) continue;
+      if (k === "hidden") e.hidden = true;
+      else e.setAttribute(k, v === true ? "" : String(v));
+    }
+    for (var i = 2; i < arguments.length; i++) {
+      var kid = arguments[i];
+      if (kid == null) continue;
+      if (Array.isArray(kid)) kid.forEach(function (c) { if (c != null) e.append(c); });
+      else e.append(kid);
+    }
+    return e;
+  }
+
+  function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
+
+  // fetch, retried on network errors, 5xx and 429 with exponential backoff and full jitter,
+  // waiting Retry-After when the server gives one. Offline: fail at once (the caller queues).
+  async function request(url, init, retries) {
+    for (var attempt = 0; ; attempt++) {
+      var res = null;
+      try { res = await fetch(url, init); } catch (e) { res = null; }
+      if (res && res.status < 500 && res.status !== 429) return res;
+      if (attempt >= retries || !navigator.onLine) {
+        if (res) return res;
+        throw new Error("unreachable");
+      }
+      var after = res ? Number(res.headers.get("Retry-After")) : 0;
+      await sleep(after > 0 ? after * 1000 : Math.random() * Math.min(30000, 500 * Math.pow(2, attempt + 1)));
+    }
+  }
+  function postJSON(body) {
+    return { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+  }
+  async function problemOf(res) {
+    try { return await res.json(); } catch (e) { return {}; }
+  }
+
+  function points(q, t) {
+    if (q.type === "nps") {
+      var labels = Object.assign({ 0: t.nps_low, 10: t.nps_high }, q.labels);
+      return { min: 0, max: 10, labels: labels };
+    }
+    return { min: q.scale.min, max: q.scale.max, labels: q.scale.labels || {} };
+  }
+  function hintOf(q, t) {
+    var parts = [q.description];
+    if (q.type === "multi_choice" && q.max_choices) parts.push(fmt(t.choose_up_to, { n: q.max_choices }));
+    if (q.type === "text") parts.push(fmt(t.max_chars, { n: q.max_length }));
+    if (q.type === "number") {
+      var lo = q.min != null, hi = q.max != null;
+      if (lo && hi) parts.push(fmt(t.number_range, { min: q.min, max: q.max }));
+      else if (lo) parts.push(fmt(t.number_min, { min: q.min }));
+      else if (hi) parts.push(fmt(t.number_max, { max: q.max }));
+    }
+    return parts.filter(Boolean).join(" ");
+  }
+
+  function question(ctx, q) {
+    var t = ctx.t, id = ctx.prefix + q.key, hint = hintOf(q, t), controls = [], body;
+    var title = q.required ? [q.label, " ", el("span", { class: "fb-req" }, t.required)] : [q.label];
+    var hintEl = hint ? el("p", { class: "fb-hint", id: id + "-hint" }, hint) : null;
+    var errEl = el("p", { class: "fb-error-msg", id: id + "-error", hidden: true });
+    if (q.type === "number" || q.type === "text") {
+      var input = q.type === "text"
+        ? el("textarea", { class: "fb-text", id: id, name: q.key, rows: 5, maxlength: q.max_length })
+        : el("input", { class: "fb-input", type: "text", inputmode: q.integer ? "numeric" : "decimal",
+            autocomplete: "off", id: id, name: q.key });
+      controls.push(input);
+      body = el("div", { class: "fb-q" }, el("label", { class: "fb-label", for: id }, title), hintEl, errEl, input);
+    } else {
+      var scale = q.type === "likert" || q.type === "rating" || q.type === "nps";
+      var items = [], ends = null;
+      if (scale) {
+        var p = points(q, t), wide = p.max - p.min + 1 > 7;
+        for (var v = p.min; v <= p.max; v++) items.push({ value: v, text: String(v), caption: p.labels[v] });
+        if (wide && (p.labels[p.min] || p.labels[p.max])) {
+          ends = el("div", { class: "fb-ends", "aria-hidden": "true" },
+            el("span", {}, p.labels[p.min] || ""), el("span", {}, p.labels[p.max] || ""));
+        }
+      } else {
+        q.options.forEach(function (o) { items.push({ value: o.key, text: o.label }); });
+      }
+      var type = q.type === "multi_choice" ? "checkbox" : "radio";
+      var list = el("div", { class: scale ? "fb-scale" : "fb-choices" }, items.map(function (it, i) {
+        var input = el("input", { type: type, id: id + "-" + i, name: ctx.prefix + q.key, value: it.value });
+        controls.push(input);
+        if (!scale) return el("label", { class: "fb-choice", for: input.id }, input, el("span", {}, it.text));
+        var cap = it.caption ? el("span", { class: wide ? "fb-vh" : "fb-cap" }, " " + it.caption) : null;
+        return el("label", { class: "fb-point", for: input.id }, input, el("span", { class: "fb-box" }, it.text, cap));
+      }));
+      body = el("fieldset", { class: "fb-q" }, el("legend", { class: "fb-label" }, title), hintEl, errEl, list, ends);
+    }
+    var field = { q: q, box: body, err: errEl, hint: hintEl, controls: controls,
+      described: body.tagName === "FIELDSET" ? body : controls[0] };
+    if (hintEl) field.described.setAttribute("aria-describedby", hintEl.id);
+    ctx.fields[q.key] = field;
+    return body;
+  }
+
+  // As the hosted form reads numbers: "2,5" is 2.5; anything else goes as typed, for the
+  // server to say what is wrong with it.
+  function number(raw) {
+    var s = raw.trim(), n = Number(s.replace(",", "."));
+    return /^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$/.test(s) && isFinite(n) ? n : raw;
+  }
+  function answersOf(ctx) {
+    var answers = {};
+    Object.keys(ctx.fields).forEach(function (key) {
+      var f = ctx.fields[key], q = f.q;
+      var on = f.controls.filter(function (c) { return c.checked; }).map(function (c) { return c.value; });
+      if (q.type === "multi_choice") { if (on.length) answers[key] = on; }
+      else if (q.type === "single_choice") { if (on.length) answers[key] = on[0]; }
+      else if (q.type === "text") { if (f.controls[0].value.trim()) answers[key] = f.controls[0].value; }
+      else if (q.type === "number") { if (f.controls[0].value.trim()) answers[key] = number(f.controls[0].value); }
+      else if (on.length) answers[key] = Number(on[0]);
+    });
+    return answers;
+  }
+
+  function clearErrors(ctx) {
+    ctx.summary.hidden = true;
+    Object.keys(ctx.fields).forEach(function (key) {
+      var f = ctx.fields[key];
+      f.err.hidden = true;
+      f.box.classList.remove("fb-invalid");
+      f.controls.forEach(function (c) { c.removeAttribute("aria-invalid"); });
+      f.described.setAttribute("aria-describedby", f.hint ? f.hint.id : "");
+    });
+  }
+  function showErrors(ctx, problem) {
+    clearErrors(ctx);
+    var t = ctx.t, items = [], seen = {};
+    (problem.errors || [{ message: problem.detail || t.send_failed }]).forEach(function (e) {
+      var m = /^\/answers\/([^/]+)/.exec(e.pointer || ""), f = m && ctx.fields[m[1]];
+      if (!f) { items.push(el("li", {}, e.message)); return; }
+      if (seen[m[1]]) return;
+      seen[m[1]] = true;
+      f.err.replaceChildren(el("span", { class: "fb-vh" }, t.error + ": "), e.message);
+      f.err.hidden = false;
+      f.box.classList.add("fb-invalid");
+      f.controls.forEach(function (c) { c.setAttribute("aria-invalid", "true"); });
+      f.described.setAttribute("aria-describedby", ((f.hint ? f.hint.id + " " : "") + f.err.id));
+      var link = el("a", { href: "#" + f.controls[0].id }, f.q.label + ": " + e.message);
+      link.addEventListener("click", function (ev) { ev.preventDefault(); f.controls[0].focus(); });
+      items.push({ order: Object.keys(ctx.fields).indexOf(m[1]), node: el("li", {}, link) });
+    });
+    var linked = items.filter(function (i) { return i.node; }).sort(function (a, b) { return a.order - b.order; });
+    var other = items.filter(function (i) { return !i.node; });
+    ctx.summary.replaceChildren(el("h2", {}, t.error_summary),
+      el("ul", {}, linked.map(function (i) { return i.node; }), other));
+    ctx.summary.hidden = false;
+    ctx.summary.focus();
+  }
+
+  function panel(ctx, heading, text, done) {
+    var h = el("h2", { tabindex: "-1" }, heading);
+    ctx.root.replaceChildren(el("div", { class: "fb-panel" + (done ? " fb-done" : ""), role: "status" }, h, el("p", {}, text)));
+    return h;
+  }
+  function closed(ctx, problem) {
+    var at = problem.next_opens_at;
+    var when = at && new Date(at).toLocaleString(ctx.locale, { dateStyle: "long", timeStyle: "short" });
+    panel(ctx, ctx.t.closed, when ? fmt(ctx.t.closed_next, { date: when }) : ctx.t.closed_never);
+  }
+  function busy(ctx, on, message) {
+    if (ctx.button) ctx.button.disabled = on;
+    if (ctx.status) ctx.status.textContent = message || "";
+  }
+
+  // What a submission's answer means to the form on the page.
+  async function settle(ctx, res) {
+    delete live[ctx.rid];
+    if (res.ok) {
+      panel(ctx, ctx.t.thank_you, ctx.t.thank_you_body, true).focus();
+      return;
+    }
+    var problem = await problemOf(res);
+    // 409 names the response_id when that id already holds other answers (they are kept);
+    // otherwise the survey closed or was archived since the form was shown.
+    if (res.status === 409 && problem.response_id) return panel(ctx, ctx.t.thank_you, ctx.t.already_sent, true).focus();
+    if (res.status === 409) return closed(ctx, problem);
+    if (!ctx.summary) { // a queue from an earlier visit was refused: ask afresh
+      ctx.root.removeAttribute("data-fb-mounted");
+      return mount(ctx.root);
+    }
+    live[ctx.rid] = ctx;
+    busy(ctx, false, res.status === 422 ? "" : ctx.t.send_failed);
+    if (res.status === 422) showErrors(ctx, problem);
+  }
+
+  function enqueue(item) {
+    var queue = load(QUEUE, []).filter(function (i) { return i.body.response_id !== item.body.response_id; });
+    queue.push(item);
+    return save(QUEUE, queue);
+  }
+  function dequeue(rid) {
+    save(QUEUE, load(QUEUE, []).filter(function (i) { return i.body.response_id !== rid; }));
+  }
+  // Send what waits in the queue, oldest first. A 2xx or 4xx answer is final (the same
+  // response_id can be sent again without a duplicate, so a flush racing another tab is safe);
+  // unreachable, 5xx or 429 leaves the item for the next flush.
+  async function flush() {
+    if (flushing || !navigator.onLine) return;
+    flushing = true;
+    try {
+      var queue = load(QUEUE, []);
+      for (var i = 0; i < queue.length; i++) {
+        var item = queue[i], res;
+        try { res = await request(item.url, postJSON(item.body), 2); } catch (e) { break; }
+        if (res.status >= 500 || res.status === 429) break;
+        dequeue(item.body.response_id);
+        if (live[item.body.response_id]) await settle(live[item.body.response_id], res);
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+
+  async function submit(ctx) {
+    var body = { response_id: ctx.rid, version: ctx.form.version, answers: answersOf(ctx),
+      locale: ctx.locale, channel: "embed", anonymous_id: anonymousId() };
+    if (ctx.token) body.respondent_token = ctx.token;
+    var item = { url: ctx.api + "/responses", key: ctx.key, body: body };
+    live[ctx.rid] = ctx;
+    busy(ctx, true, ctx.t.sending);
+    var res;
+    try {
+      res = await request(item.url, postJSON(body), navigator.onLine ? 4 : 0);
+    } catch (e) {
+      if (enqueue(item)) return busy(ctx, true, ctx.t.queued);
+      return busy(ctx, false, ctx.t.send_failed);
+    }
+    await settle(ctx, res);
+  }
+
+  function render(ctx) {
+    var t = ctx.t, form = el("form", { class: "fb-form", novalidate: true });
+    ctx.summary = el("div", { class: "fb-summary", role: "alert", tabindex: "-1", hidden: true });
+    ctx.button = el("button", { type: "submit", class: "fb-submit" }, t.submit);
+    ctx.status = el("p", { class: "fb-status", role: "status" });
+    form.append(ctx.summary);
+    ctx.form.questions.forEach(function (q) { form.append(question(ctx, q)); });
+    form.append(ctx.button, ctx.status);
+    form.addEventListener("submit", function (ev) { ev.preventDefault(); submit(ctx); });
+    ctx.root.replaceChildren(el("h2", { class: "fb-title" }, ctx.form.title), form);
+  }
+
+  // The member of `available` serving the first of `wanted` that any serves: the same tag,
+  // else the same language (as the server's match_locale).
+  function pick(wanted, available) {
+    for (var i = 0; i < wanted.length; i++) {
+      var w = String(wanted[i]).toLowerCase(), lang = w.split("-")[0];
+      var hit = available.filter(function (a) { return a.toLowerCase() === w; })[0] ||
+        available.filter(function (a) { return a.toLowerCase().split("-")[0] === lang; })[0];
+      if (hit) return hit;
+    }
+    return null;
+  }
+  async function fetchForm(ctx, locale) {
+    var query = new URLSearchParams();
+    if (locale) query.set("locale", locale);
+    if (ctx.token) query.set("token", ctx.token);
+    var res = await request(ctx.api + "/form?" + query, { headers: { Accept: "application/json" } }, 3);
+    var data = await problemOf(res);
+    if (res.status === 409) throw Object.assign(new Error("closed"), { problem: data });
+    if (!res.ok) throw new Error(String(res.status));
+    return data;
+  }
+
+  async function mount(root) {
+    if (root.getAttribute("data-fb-mounted")) return;
+    root.setAttribute("data-fb-mounted", "1");
+    root.classList.add("fb-root");
+    var parts = (root.getAttribute("data-feedback-survey") || "").split("/");
+    var locale = root.getAttribute("data-locale");
+    var ctx = { root: root, prefix: "fb" + ++seq + "-", fields: {}, key: parts.join("/"),
+      token: root.getAttribute("data-token"), t: stringsFor(locale || navigator.language),
+      api: BASE + "/api/v1/public/" + encodeURIComponent(parts[0]) + "/" + encodeURIComponent(parts[1] || "") };
+    var waiting = load(QUEUE, []).filter(function (i) { return i.key === ctx.key; })[0];
+    if (waiting) { // answered already, not yet delivered: say so rather than ask again
+      ctx.rid = waiting.body.response_id;
+      ctx.locale = waiting.body.locale;
+      ctx.t = stringsFor(ctx.locale);
+      live[ctx.rid] = ctx;
+      return panel(ctx, ctx.t.sending, ctx.t.queued);
+    }
+    var wanted = locale ? [locale] : navigator.languages || [navigator.language];
+    root.setAttribute("aria-busy", "true");
+    try {
+      var data = await fetchForm(ctx, wanted[0]);
+      // The server matches one locale; the browser may list several: ask again for the first
+      // of them the survey has, when that is not what came back.
+      var better = data.locales && pick(wanted, data.locales);
+      if (better && better !== data.locale) data = await fetchForm(ctx, better);
+      ctx.form = data;
+      ctx.locale = data.locale;
+      ctx.t = stringsFor(data.locale);
+      ctx.rid = uuid();
+      render(ctx);
+    } catch (e) {
+      if (e.problem) closed(ctx, e.problem);
+      else panel(ctx, ctx.t.error, ctx.t.load_failed);
+    } finally {
+      root.removeAttribute("aria-busy");
+    }
+  }
+
+  function start() {
+    if (!document.querySelector("link[data-fb-css]")) {
+      document.head.append(el("link", { rel: "stylesheet", href: BASE + "/form.css", "data-fb-css": true }));
+    }
+    document.querySelectorAll("[data-feedback-survey]").forEach(mount);
+    flush();
+  }
+  window.addEventListener("online", flush);
+  window.feedbackEmbed = { mount: mount, flush: flush };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

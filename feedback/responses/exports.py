@@ -1,0 +1,228 @@
+"""Streamed exports of a survey's current answers: CSV (long or wide) and NDJSON.
+
+Rows come from the database through a server-side cursor in partitions of `PARTITION` and leave
+as encoded chunks, so memory stays the same whatever the number of responses. The stream opens
+its own session: the request's session is gone once the handler has returned the response.
+Every row carries its wave, version, revision and channel.
+
+- long: one row per stored answer value (a multi-choice answer gives one row per option), read
+  from the normalised `answer` rows;
+- wide: one row per response, one column per question key of every version (multi-choice
+  options joined by `;`), read from the current revision's document;
+- ndjson: one object per response, its current answers as submitted.
+
+Text that a spreadsheet would run as a formula (starting with = + - @, tab or CR) is exported
+with a leading `'`, the usual guard against CSV injection.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from feedback.orgs.principal import Principal
+from feedback.responses import queries
+from feedback.responses.models import Answer, Response, ResponseRevision
+from feedback.responses.service import WIDE_FIXED_COLUMNS, published_definitions, question_keys
+from feedback.surveys.service import get_survey
+
+Layout = Literal["long", "wide", "ndjson"]
+PARTITION = 1000
+LONG_COLUMNS = (
+    "response_id",
+    "revision",
+    "wave",
+    "version",
+    "channel",
+    "submitted_at",
+    "respondent_id",
+    "question_key",
+    "value",
+)
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    filename: str
+    media_type: str
+    chunks: AsyncIterator[bytes]
+
+
+async def export(
+    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    principal: Principal,
+    slug: str,
+    layout: Layout,
+) -> Export:
+    """Check access now (NotFound before any byte is sent), stream later."""
+    survey = await get_survey(session, org_id=principal.org_id, slug=slug)
+    if layout == "long":
+        return Export(f"{slug}-long.csv", "text/csv; charset=utf-8", _long(sessions, survey.id))
+    if layout == "wide":
+        keys = question_keys(await published_definitions(session, principal=principal, slug=slug))
+        return Export(
+            f"{slug}-wide.csv", "text/csv; charset=utf-8", _wide(sessions, survey.id, keys)
+        )
+    return Export(f"{slug}.ndjson", "application/x-ndjson", _ndjson(sessions, survey.id))
+
+
+async def _rows(
+    sessions: async_sessionmaker[AsyncSession], stmt: Select[*tuple[Any, ...]]
+) -> AsyncIterator[Sequence[Any]]:
+    async with sessions() as session:
+        result = await session.stream(stmt.execution_options(yield_per=PARTITION))
+        async for partition in result.partitions():
+            yield partition
+
+
+def _csv_chunk(rows: Sequence[Sequence[Any]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode()
+
+
+async def _long(
+    sessions: async_sessionmaker[AsyncSession], survey_id: uuid.UUID
+) -> AsyncIterator[bytes]:
+    yield _csv_chunk([LONG_COLUMNS])
+    stmt = (
+        select(
+            Response.response_id,
+            Answer.revision,
+            Answer.wave_number,
+            Answer.version,
+            Response.channel,
+            Response.submitted_at,
+            Answer.respondent_id,
+            Answer.question_key,
+            Answer.value_num,
+            Answer.option_key,
+            Answer.value_text,
+        )
+        .join(Response, Response.id == Answer.response_id)
+        .where(Answer.survey_id == survey_id, Answer.is_current)
+        .order_by(Response.submitted_at, Response.id, Answer.id)
+    )
+    async for partition in _rows(sessions, stmt):
+        yield _csv_chunk(
+            [
+                (
+                    r.response_id,
+                    r.revision,
+                    r.wave_number,
+                    r.version,
+                    r.channel,
+                    _instant(r.submitted_at),
+                    r.respondent_id or "",
+                    r.question_key,
+                    _cell(
+                        r.option_key
+                        if r.option_key is not None
+                        else r.value_text
+                        if r.value_text is not None
+                        else r.value_num
+                    ),
+                )
+                for r in partition
+            ]
+        )
+
+
+def _current(survey_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
+    return (
+        queries.current_revisions_of(survey_id)
+        .with_only_columns(
+            Response.response_id,
+            Response.revision,
+            Response.wave_number,
+            Response.version,
+            Response.channel,
+            Response.submitted_at,
+            Response.revised_at,
+            Response.respondent_id,
+            Response.locale,
+            ResponseRevision.document,
+        )
+        .order_by(Response.submitted_at, Response.id)
+    )
+
+
+async def _wide(
+    sessions: async_sessionmaker[AsyncSession], survey_id: uuid.UUID, keys: list[str]
+) -> AsyncIterator[bytes]:
+    yield _csv_chunk([(*WIDE_FIXED_COLUMNS, *keys)])
+    async for partition in _rows(sessions, _current(survey_id)):
+        rows = []
+        for r in partition:
+            answers: dict[str, Any] = r.document.get("answers", {})
+            rows.append(
+                (
+                    r.response_id,
+                    r.revision,
+                    r.wave_number,
+                    r.version,
+                    r.channel,
+                    _instant(r.submitted_at),
+                    _instant(r.revised_at),
+                    r.respondent_id or "",
+                    r.locale or "",
+                    *(_cell(answers.get(key)) for key in keys),
+                )
+            )
+        yield _csv_chunk(rows)
+
+
+async def _ndjson(
+    sessions: async_sessionmaker[AsyncSession], survey_id: uuid.UUID
+) -> AsyncIterator[bytes]:
+    async for partition in _rows(sessions, _current(survey_id)):
+        yield b"".join(
+            json.dumps(
+                {
+                    "response_id": str(r.response_id),
+                    "revision": r.revision,
+                    "wave": r.wave_number,
+                    "version": r.version,
+                    "channel": r.channel,
+                    "submitted_at": _instant(r.submitted_at),
+                    "revised_at": _instant(r.revised_at),
+                    "respondent_id": None if r.respondent_id is None else str(r.respondent_id),
+                    "locale": r.locale,
+                    "answers": r.document.get("answers", {}),
+                },
+                ensure_ascii=False,
+                separators=(",", ":"),
+            ).encode()
+            + b"\n"
+            for r in partition
+        )
+
+
+def _instant(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _cell(value: Any) -> Any:
+    """A value as a CSV cell: whole numbers without `.0`, lists joined by `;`, formulas
+    defused, nothing for None."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value

@@ -1,0 +1,233 @@
+"""Respondents: supporters as their organisation knows them, stored pseudonymously.
+
+- `external_ref` (a CRM id, an email) is stored only as HMAC-SHA256 keyed by the instance secret
+  over the organisation's id and the ref, so the organisation finds a respondent by ref while
+  the database never holds the ref, and the same ref in two organisations hashes differently.
+- The personal `token` (for survey links) is random, shown once and stored as its SHA-256.
+- An embed's `anonymous_id` (random, made in the browser) becomes a respondent whose id is a keyed
+  hash of it: the same browser is linked across waves, and nothing about it is stored.
+- `attributes` (segments for analysis) are set by the organisation only, never by a supporter.
+
+Erasure removes the respondent, every response of theirs with every revision's document, and
+every answer row derived from them; the audit log records that it happened, with no identifying
+detail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from feedback.db import utcnow
+from feedback.errors import Conflict, NotFound
+from feedback.orgs import audit
+from feedback.orgs.keys import hash_secret
+from feedback.orgs.principal import Principal
+from feedback.responses import queries
+from feedback.responses.models import Answer, Respondent, Response, ResponseRevision
+from feedback.surveys.models import Survey
+
+Attributes = dict[str, str | int | float | bool | None]
+
+
+def ref_hash(secret: str, org_id: uuid.UUID, external_ref: str) -> str:
+    """The stored form of an external ref (surrounding whitespace is not part of it)."""
+    message = b"respondent-ref\x00" + org_id.bytes + external_ref.strip().encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def anonymous_respondent_id(secret: str, org_id: uuid.UUID, anonymous_id: str) -> uuid.UUID:
+    """The respondent id of an embed's anonymous id: stable, unguessable without the secret."""
+    message = b"anonymous-id\x00" + org_id.bytes + anonymous_id.encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return uuid.UUID(bytes=digest[:16], version=4)
+
+
+def new_token() -> str:
+    # 256 bits: a plain SHA-256 at rest is as strong as a slow KDF (see orgs.keys).
+    return secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True, slots=True)
+class Erased:
+    responses: int
+    answers: int
+
+
+async def create_respondent(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    secret: str,
+    external_ref: str | None,
+    attributes: Attributes,
+) -> tuple[Respondent, str]:
+    """A known respondent and their personal token (returned once). An external ref already
+    on file is a Conflict that names the existing respondent, so a CRM sync can re-run."""
+    hashed = None if external_ref is None else ref_hash(secret, principal.org_id, external_ref)
+    if hashed is not None:
+        existing = await session.scalar(
+            select(Respondent.id).where(
+                Respondent.org_id == principal.org_id, Respondent.ref_hash == hashed
+            )
+        )
+        if existing is not None:
+            raise Conflict("A respondent with this external_ref exists.", id=str(existing))
+    token = new_token()
+    respondent = Respondent(
+        org_id=principal.org_id,
+        kind="known",
+        ref_hash=hashed,
+        token_hash=hash_secret(token),
+        attributes=dict(attributes),
+    )
+    session.add(respondent)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # the same ref created concurrently
+        raise Conflict("A respondent with this external_ref exists.") from exc
+    audit.record(
+        session,
+        principal,
+        action="respondent.created",
+        object_type="respondent",
+        object_id=respondent.id,
+        # Names of attributes only: their values are personal data the log must not keep.
+        details={"attributes": sorted(attributes), "external_ref": hashed is not None},
+    )
+    return respondent, token
+
+
+async def get_respondent(
+    session: AsyncSession, *, principal: Principal, respondent_id: uuid.UUID
+) -> Respondent:
+    respondent = await session.scalar(
+        queries.respondents_of(principal.org_id).where(Respondent.id == respondent_id)
+    )
+    if respondent is None:
+        raise NotFound("Respondent not found.")
+    return respondent
+
+
+async def update_respondent(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    respondent_id: uuid.UUID,
+    attributes: Attributes,
+) -> Respondent:
+    """Replace the respondent's attributes (PUT: what is sent is the whole set)."""
+    respondent = await get_respondent(session, principal=principal, respondent_id=respondent_id)
+    respondent.attributes = dict(attributes)
+    respondent.updated_at = utcnow()
+    audit.record(
+        session,
+        principal,
+        action="respondent.updated",
+        object_type="respondent",
+        object_id=respondent.id,
+        details={"attributes": sorted(attributes)},
+    )
+    await session.flush()
+    return respondent
+
+
+async def export_respondent(
+    session: AsyncSession, *, principal: Principal, respondent_id: uuid.UUID
+) -> dict[str, Any]:
+    """Everything stored about one respondent (subject access): their record, and every
+    response with every revision as it came. Refs and tokens exist only as hashes, which
+    identify nobody, so they are not part of it."""
+    respondent = await get_respondent(session, principal=principal, respondent_id=respondent_id)
+    rows = (
+        await session.execute(
+            select(Response, Survey.slug)
+            .join(Survey, Survey.id == Response.survey_id)
+            .where(Response.org_id == principal.org_id, Response.respondent_id == respondent.id)
+            .order_by(Response.submitted_at, Response.id)
+        )
+    ).all()
+    responses = []
+    for response, slug in rows:
+        revisions = (await session.scalars(queries.revisions_of(response.id))).all()
+        responses.append(
+            {
+                "survey": slug,
+                "response_id": str(response.response_id),
+                "wave": response.wave_number,
+                "channel": response.channel,
+                "locale": response.locale,
+                "submitted_at": response.submitted_at.isoformat(),
+                "revisions": [
+                    {
+                        "revision": r.revision,
+                        "version": r.version,
+                        "submitted_at": r.submitted_at.isoformat(),
+                        "document": r.document,
+                    }
+                    for r in revisions
+                ],
+            }
+        )
+    audit.record(
+        session,
+        principal,
+        action="respondent.exported",
+        object_type="respondent",
+        object_id=respondent.id,
+    )
+    return {
+        "respondent": {
+            "id": str(respondent.id),
+            "kind": respondent.kind,
+            "has_external_ref": respondent.ref_hash is not None,
+            "attributes": respondent.attributes,
+            "created_at": respondent.created_at.isoformat(),
+            "updated_at": respondent.updated_at.isoformat(),
+        },
+        "responses": responses,
+    }
+
+
+async def erase_respondent(
+    session: AsyncSession, *, principal: Principal, respondent_id: uuid.UUID
+) -> Erased:
+    """Remove the respondent and everything derived from their answers, in one transaction.
+
+    Explicit deletes rather than ON DELETE CASCADE, so the erasure does not depend on SQLite's
+    foreign-key pragma being on for whichever connection runs it.
+    """
+    respondent = await get_respondent(session, principal=principal, respondent_id=respondent_id)
+    theirs = select(Response.id).where(
+        Response.org_id == principal.org_id, Response.respondent_id == respondent.id
+    )
+    answers = await session.execute(delete(Answer).where(Answer.response_id.in_(theirs)))
+    await session.execute(delete(ResponseRevision).where(ResponseRevision.response_id.in_(theirs)))
+    responses = await session.execute(
+        delete(Response).where(
+            Response.org_id == principal.org_id, Response.respondent_id == respondent.id
+        )
+    )
+    await session.execute(delete(Respondent).where(Respondent.id == respondent.id))
+    erased = Erased(responses=_count(responses), answers=_count(answers))
+    audit.record(
+        session,
+        principal,
+        action="respondent.erased",
+        object_type="respondent",
+        object_id=respondent.id,
+        details={"responses": erased.responses, "answers": erased.answers},
+    )
+    return erased
+
+
+def _count(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,161 @@
+"""Wire types of submissions, responses, imports and respondents."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+CHANNEL_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+LOCALE_PATTERN = r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,4}$"
+ATTRIBUTE_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+MAX_ATTRIBUTES = 50
+MAX_ATTRIBUTE_TEXT = 200
+# Tokens we issue are 43 characters; anonymous ids are the embed's UUIDs. The caps keep
+# anything larger from being hashed and carried further.
+MAX_TOKEN_CHARS = 128
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+AttributeText = Annotated[str, StringConstraints(max_length=MAX_ATTRIBUTE_TEXT)]
+AttributeValue = AttributeText | int | float | bool | None
+AttributeKey = Annotated[str, StringConstraints(pattern=ATTRIBUTE_KEY_PATTERN)]
+AttributeMap = Annotated[dict[AttributeKey, AttributeValue], Field(max_length=MAX_ATTRIBUTES)]
+Channel = Annotated[str, StringConstraints(pattern=CHANNEL_PATTERN)]
+Locale = Annotated[str, StringConstraints(pattern=LOCALE_PATTERN)]
+
+
+class RevisionCreate(Input):
+    """A revision's body: the answers again, as they now stand, against `version`."""
+
+    version: int = Field(ge=1, description="The version the form was rendered from.")
+    answers: dict[str, Any] = Field(description="`{question key: answer}`")
+    locale: Locale | None = None
+    # The response's own id may be repeated; it must then be the one in the path.
+    response_id: uuid.UUID | None = None
+
+
+class SubmissionCreate(Input):
+    """A supporter's submission (API.md, "Supporters")."""
+
+    response_id: uuid.UUID = Field(description="Made by the client; the idempotency key.")
+    version: int = Field(ge=1, description="The version the form was rendered from.")
+    answers: dict[str, Any] = Field(description="`{question key: answer}`")
+    locale: Locale | None = None
+    channel: Channel = "api"
+    respondent_token: str | None = Field(default=None, min_length=1, max_length=MAX_TOKEN_CHARS)
+    anonymous_id: str | None = Field(default=None, min_length=8, max_length=MAX_TOKEN_CHARS)
+
+
+class SubmissionRead(BaseModel):
+    response_id: uuid.UUID
+    revision: int
+    wave: int
+    edit_token: str | None = Field(
+        default=None, description="Send as X-Edit-Token to revise; only on POST."
+    )
+
+
+class WaveWindowRead(BaseModel):
+    number: int
+    label: str
+    opens_at: datetime
+    closes_at: datetime | None
+
+
+class FormRead(BaseModel):
+    org: str
+    survey: str
+    title: str
+    version: int
+    locale: str
+    locales: list[str]
+    questions: list[dict[str, Any]]
+    wave: WaveWindowRead
+    allow_edits: bool
+    respondent: bool = Field(description="Whether a valid personal token was given.")
+
+
+class RevisionRead(BaseModel):
+    revision: int
+    version: int
+    submitted_at: datetime
+    answers: dict[str, Any]
+    locale: str | None
+
+
+class ResponseRead(BaseModel):
+    response_id: uuid.UUID
+    wave: int
+    version: int
+    revision: int
+    submitted_at: datetime
+    revised_at: datetime
+    channel: str
+    locale: str | None
+    respondent_id: uuid.UUID | None
+    answers: dict[str, Any]
+
+
+class ResponseDetail(ResponseRead):
+    revisions: list[RevisionRead]
+
+
+class RejectedLine(BaseModel):
+    line: int
+    pointer: str
+    message: str
+
+
+class ImportRead(BaseModel):
+    imported: int
+    duplicates: int
+    rejected: list[RejectedLine]
+
+
+class RespondentCreate(Input):
+    external_ref: str | None = Field(default=None, min_length=1, max_length=500)
+    attributes: AttributeMap = Field(default_factory=dict)
+
+
+class RespondentUpdate(Input):
+    attributes: AttributeMap
+
+
+class RespondentCreated(BaseModel):
+    id: uuid.UUID
+    token: str = Field(description="Goes into personal survey links; shown once.")
+
+
+class RespondentRead(BaseModel):
+    id: uuid.UUID
+    kind: str
+    attributes: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ErasedRead(BaseModel):
+    responses: int
+    answers: int
+
+
+class CodebookQuestion(BaseModel):
+    key: str
+    type: str
+    versions: list[int]
+    definitions: list[dict[str, Any]] = Field(
+        description="The question as each version defines it, with `version` added."
+    )
+
+
+class CodebookRead(BaseModel):
+    survey: str
+    versions: list[int]
+    columns: list[str] = Field(description="The columns of export.csv?layout=wide, in order.")
+    questions: list[CodebookQuestion]

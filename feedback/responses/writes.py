@@ -1,0 +1,658 @@
+"""The statements that store responses: blocking functions run on the writer's connection.
+
+They take a SQLAlchemy `Connection` already inside a transaction and never commit: the caller
+(`feedback.responses.writer`) runs a whole batch in one transaction, in one call into the SQLite
+writer thread or one `run_sync` on a PostgreSQL connection. Items were validated before they got
+here; what only the database can decide (the survey's state and wave at the time, duplicates,
+respondent tokens) comes back per item as an outcome, so one item's refusal never fails the
+others in its batch. Unexpected database errors raise, and the caller retries item by item.
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Insert, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from feedback.db import Base, utcnow
+from feedback.errors import Conflict, DomainError, Invalid, NotFound, PreconditionFailed
+from feedback.orgs.models import AuditEvent
+from feedback.orgs.principal import Principal
+from feedback.responses import bulk
+from feedback.responses.models import Answer, Respondent, Response, ResponseRevision
+from feedback.surveys.answers import AnswerValue
+from feedback.surveys.models import Survey, Wave
+from feedback.surveys.schedule import WaveWindow
+from feedback.surveys.service import next_opens_at, survey_settings, window_at
+
+# Refused items name the field the database found wrong: live submissions at the root of the
+# body, import lines at theirs.
+
+
+@dataclass(slots=True)
+class NewResponse:
+    """A validated submission (or imported line) ready to store as revision 1."""
+
+    org_id: uuid.UUID
+    survey_id: uuid.UUID
+    response_id: uuid.UUID
+    pk: uuid.UUID
+    version: int
+    document: dict[str, Any]
+    body_hash: str
+    values: list[AnswerValue]
+    submitted_at: datetime
+    received_at: datetime
+    channel: str
+    locale: str | None
+    edit_token_hash: str | None = None
+    # At most one of these links the response to a respondent.
+    token_hash: str | None = None
+    anonymous_respondent_id: uuid.UUID | None = None
+    ref_hash: str | None = None
+
+
+@dataclass(slots=True)
+class Revision:
+    """A validated revision of an existing response."""
+
+    survey_id: uuid.UUID
+    response_id: uuid.UUID
+    edit_token_hash: str
+    if_match: frozenset[int] | None
+    version: int
+    document: dict[str, Any]
+    body_hash: str
+    values: list[AnswerValue]
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What a submission or revision left in the database. `created` is False for a replay."""
+
+    pk: uuid.UUID
+    response_id: uuid.UUID
+    revision: int
+    wave: int
+    created: bool
+
+
+Outcome = Stored | DomainError
+
+
+@dataclass(slots=True)
+class _SurveyState:
+    survey: Survey
+    # Read in the current transaction (not remembered from an earlier one).
+    fresh: bool
+    windows: list[WaveWindow] = field(default_factory=list)
+
+
+def _insert_ignoring(conn: Connection, table: type[Base], *unique: str) -> Insert:
+    """INSERT … ON CONFLICT (unique) DO NOTHING in the connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        return pg_insert(table).on_conflict_do_nothing(index_elements=list(unique))
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=list(unique))
+
+
+class SurveyStates:
+    """What the writer knows of the surveys it writes to, kept across batches: each survey's
+    row and the wave windows found for it, so a batch needs no round trip to read them.
+
+    A hint, never the truth: the statement that inserts responses also checks that each
+    survey's `updated_at` (bumped by every change of settings, schedule or archival) is still
+    the one the hint was read with, and inserts nothing otherwise; the batch is then redone on
+    a fresh read. Wave rows are only ever created from a fresh read. So no change made by
+    another process can be contradicted by what this one remembers.
+    """
+
+    MAX_SURVEYS = 4096
+
+    def __init__(self) -> None:
+        self._states: dict[uuid.UUID, _SurveyState] = {}
+
+    def get(
+        self, conn: Connection, ids: set[uuid.UUID], *, fresh: bool
+    ) -> dict[uuid.UUID, _SurveyState]:
+        wanted = ids if fresh else ids - self._states.keys()
+        if len(self._states) + len(wanted) > self.MAX_SURVEYS:
+            self._states.clear()
+            wanted = ids
+        for survey_id in wanted:
+            self._states.pop(survey_id, None)
+        if wanted:
+            for row in conn.execute(select(Survey).where(Survey.id.in_(list(wanted)))):
+                self._states[row.id] = _SurveyState(Survey(**row._asdict()), fresh=True)
+        found = {i: self._states[i] for i in ids if i in self._states}
+        for survey_id, state in found.items():
+            state.fresh = survey_id in wanted
+        return found
+
+    def forget(self, ids: set[uuid.UUID]) -> None:
+        for survey_id in ids:
+            self._states.pop(survey_id, None)
+
+
+class _Stale(Exception):
+    """A remembered survey state is older than the database's; redo on a fresh read."""
+
+
+def store_responses(
+    conn: Connection, items: Sequence[NewResponse], surveys: SurveyStates | None = None
+) -> list[Outcome]:
+    """Store new responses; one outcome per item, in order.
+
+    Each item is checked against its survey (archived, the wave holding its `submitted_at`, its
+    respondent), then all are inserted with ON CONFLICT (survey_id, response_id) DO NOTHING. An
+    item whose insert did not take (the same response_id stored earlier, by a batch-mate, or by
+    a racing transaction of another process) or that its survey refused is looked up: the same
+    body is a replay of the stored response, another body a conflict. So concurrent duplicates
+    meet on the unique constraint and store exactly one.
+    """
+    surveys = surveys or SurveyStates()
+    ids = {item.survey_id for item in items}
+    respondents = _respondent_ids(conn, items)
+    fresh = False
+    for _ in range(3):
+        try:
+            return _store(conn, items, surveys.get(conn, ids, fresh=fresh), respondents)
+        except _Stale:
+            surveys.forget(ids)
+            fresh = True
+    raise RuntimeError("the survey changed three times during one batch")
+
+
+def _store(
+    conn: Connection,
+    items: Sequence[NewResponse],
+    surveys: dict[uuid.UUID, _SurveyState],
+    respondents: dict[int, uuid.UUID],
+) -> list[Outcome]:
+    outcomes: list[Outcome | None] = [None] * len(items)
+    placed: dict[int, tuple[int, uuid.UUID | None]] = {}
+    for i, item in enumerate(items):
+        state = surveys.get(item.survey_id)
+        if state is None:
+            outcomes[i] = NotFound("The survey no longer exists.")
+            continue
+        wave = _wave_for(conn, state, item.submitted_at)
+        if isinstance(wave, DomainError):
+            outcomes[i] = wave
+            continue
+        respondent_id = respondents.get(i)
+        if item.token_hash is not None and respondent_id is None:
+            outcomes[i] = Invalid.at("/respondent_token", "is not a valid respondent token")
+            continue
+        placed[i] = (wave.number, respondent_id)
+    stamps = {survey_id: state.survey.updated_at for survey_id, state in surveys.items()}
+    created = _insert_new(conn, [(items[i], *placed[i]) for i in placed], stamps)
+    for i in placed:
+        if items[i].pk in created:
+            outcomes[i] = Stored(items[i].pk, items[i].response_id, 1, placed[i][0], created=True)
+    unsettled = [i for i, item in enumerate(items) if item.pk not in created]
+    if unsettled:
+        existing = _existing(conn, [items[i] for i in unsettled])
+        for i in unsettled:
+            found = existing.get((items[i].survey_id, items[i].response_id))
+            if found is not None:
+                outcomes[i] = _replay_or_conflict(items[i], found)
+    assert all(o is not None for o in outcomes)
+    return [o for o in outcomes if o is not None]
+
+
+RESPONSE_COLUMNS = (
+    "id",
+    "org_id",
+    "survey_id",
+    "response_id",
+    "respondent_id",
+    "wave_number",
+    "version",
+    "revision",
+    "channel",
+    "locale",
+    "submitted_at",
+    "revised_at",
+    "received_at",
+    "edit_token_hash",
+    "body_hash",
+)
+REVISION_COLUMNS = ("response_id", "revision", "version", "document", "body_hash", "submitted_at")
+ANSWER_COLUMNS = (
+    "org_id",
+    "survey_id",
+    "response_id",
+    "revision",
+    "wave_number",
+    "version",
+    "respondent_id",
+    "question_key",
+    "value_num",
+    "option_key",
+    "value_text",
+    "first",
+    "is_current",
+)
+
+
+def _insert_new(
+    conn: Connection,
+    new: Sequence[tuple[NewResponse, int, uuid.UUID | None]],
+    stamps: dict[uuid.UUID, datetime],
+) -> set[uuid.UUID]:
+    """Insert responses with their first revision and answer rows; the pks that were new.
+
+    Raises `_Stale`, having inserted nothing, when a survey's `updated_at` is not in `stamps`.
+    """
+    if not new:
+        return set()
+    responses = bulk.Rows(conn, Response, RESPONSE_COLUMNS)
+    revisions = bulk.Rows(conn, ResponseRevision, REVISION_COLUMNS)
+    answers = bulk.Rows(conn, Answer, ANSWER_COLUMNS)
+    for item, wave, respondent_id in new:
+        responses.add_row(
+            item.pk,
+            item.org_id,
+            item.survey_id,
+            item.response_id,
+            respondent_id,
+            wave,
+            item.version,
+            1,
+            item.channel,
+            item.locale,
+            item.submitted_at,
+            item.received_at,
+            item.received_at,
+            item.edit_token_hash,
+            item.body_hash,
+        )
+        revisions.add_row(item.pk, 1, item.version, item.document, item.body_hash, item.received_at)
+        _add_answers(
+            answers,
+            item.pk,
+            item.org_id,
+            item.survey_id,
+            1,
+            wave,
+            item.version,
+            respondent_id,
+            item.values,
+        )
+    if conn.dialect.name == "postgresql":
+        # One statement, one round trip: it checks the surveys' stamps, and inserts the
+        # revisions and answers of the responses its first INSERT really inserted (RETURNING),
+        # never of a duplicate it skipped.
+        params: list[Any] = [list(stamps), list(stamps.values()), len(stamps)]
+        r_select, r_params = responses.unnest(1 + len(params))
+        params += r_params
+        v_select, v_params = revisions.unnest(1 + len(params))
+        params += v_params
+        sql = (
+            "WITH stamps AS (SELECT count(*) = $3 AS ok FROM survey "  # noqa: S608
+            "JOIN unnest($1::uuid[], $2::timestamptz[]) AS s(id, at) "
+            "ON survey.id = s.id AND survey.updated_at = s.at), "
+            f"new AS (INSERT INTO {responses.target()} SELECT * FROM ({r_select}) AS r "
+            "WHERE (SELECT ok FROM stamps) "
+            "ON CONFLICT (survey_id, response_id) DO NOTHING RETURNING id), "
+            f"revisions AS (INSERT INTO {revisions.target()} SELECT * FROM ({v_select}) AS v "
+            "WHERE v.response_id IN (SELECT id FROM new))"
+        )
+        if answers:
+            a_select, a_params = answers.unnest(1 + len(params))
+            params += a_params
+            sql += (
+                f", answers AS (INSERT INTO {answers.target()} SELECT * FROM ({a_select}) AS a "  # noqa: S608
+                "WHERE a.response_id IN (SELECT id FROM new))"
+            )
+        sql += " SELECT (SELECT ok FROM stamps), ARRAY(SELECT id FROM new)"
+        ok, ids = conn.exec_driver_sql(sql, tuple(params)).one()
+        if not ok:
+            raise _Stale
+        return {_as_uuid(pk) for pk in ids}
+    # SQLite: this transaction holds the database's write lock, so what it reads stays true
+    # until it commits, and the count of rows inserted tells whether any was a duplicate.
+    current = dict(
+        conn.execute(select(Survey.id, Survey.updated_at).where(Survey.id.in_(list(stamps)))).all()
+    )
+    if current != stamps:
+        raise _Stale
+    inserted = bulk.insert(conn, responses, skip_conflicts_on=("survey_id", "response_id"))
+    pks = [item.pk for item, _, _ in new]
+    if inserted == len(pks):
+        created = set(pks)
+    else:
+        created = set(conn.execute(select(Response.id).where(Response.id.in_(pks))).scalars().all())
+        keep = {revisions.encode("response_id", pk) for pk in created}
+        revisions.rows = [r for r in revisions.rows if r[0] in keep]
+        answers.rows = [r for r in answers.rows if r[2] in keep]
+    bulk.insert(conn, revisions)
+    bulk.insert(conn, answers)
+    return created
+
+
+def _add_answers(
+    answers: bulk.Rows,
+    response_pk: uuid.UUID,
+    org_id: uuid.UUID,
+    survey_id: uuid.UUID,
+    revision: int,
+    wave: int,
+    version: int,
+    respondent_id: uuid.UUID | None,
+    values: Sequence[AnswerValue],
+) -> None:
+    """The answer rows of one revision; what every row repeats is encoded once."""
+    encode = answers.encode
+    fixed = (
+        encode("org_id", org_id),
+        encode("survey_id", survey_id),
+        encode("response_id", response_pk),
+        revision,
+        wave,
+        version,
+        encode("respondent_id", respondent_id),
+    )
+    true, false = encode("first", True), encode("first", False)
+    for v in values:
+        answers.add(
+            *fixed,
+            v.question_key,
+            v.value_num,
+            v.option_key,
+            v.value_text,
+            true if v.first else false,
+            true,
+        )
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def revise_response(conn: Connection, item: Revision) -> Stored:
+    """Add revision n+1 and move the current flag to it, or raise why not.
+
+    The compare-and-set on `response.revision` makes two concurrent revisions of the same
+    revision meet: the second updates no row and answers PreconditionFailed.
+    """
+    row = conn.execute(
+        select(
+            Response.id,
+            Response.revision,
+            Response.wave_number,
+            Response.edit_token_hash,
+            Response.respondent_id,
+            Response.org_id,
+            ResponseRevision.body_hash,
+        )
+        .join(
+            ResponseRevision,
+            (ResponseRevision.response_id == Response.id)
+            & (ResponseRevision.revision == Response.revision),
+        )
+        .where(Response.survey_id == item.survey_id, Response.response_id == item.response_id)
+    ).first()
+    if (
+        row is None
+        or row.edit_token_hash is None
+        or not hmac.compare_digest(row.edit_token_hash, item.edit_token_hash)
+    ):
+        raise NotFound("No response with this id accepts this edit token.")
+    if row.body_hash == item.body_hash and (
+        item.if_match is None or item.if_match & {row.revision, row.revision - 1}
+    ):
+        # A retried revision, or one that changes nothing: the current revision stands.
+        return Stored(row.id, item.response_id, row.revision, row.wave_number, created=False)
+    state = SurveyStates().get(conn, {item.survey_id}, fresh=True).get(item.survey_id)
+    if state is None:
+        raise NotFound("The survey no longer exists.")
+    survey = state.survey
+    if survey.archived_at is not None and survey.archived_at <= item.received_at:
+        raise Conflict(f"Survey '{survey.slug}' is archived and no longer accepts answers.")
+    if not survey_settings(survey).allow_edits:
+        raise Conflict(f"Survey '{survey.slug}' does not allow responses to be revised.")
+    closes_at = conn.execute(
+        select(Wave.closes_at).where(
+            Wave.survey_id == item.survey_id, Wave.number == row.wave_number
+        )
+    ).scalar()
+    if closes_at is not None and closes_at <= item.received_at:
+        raise Conflict(
+            f"Wave {row.wave_number} has closed; its responses can no longer be revised.",
+            closed_at=closes_at,
+        )
+    if item.if_match is not None and row.revision not in item.if_match:
+        raise PreconditionFailed(
+            f"The response is at revision {row.revision}; If-Match names another."
+        )
+    revision = row.revision + 1
+    moved = conn.execute(
+        update(Response)
+        .where(Response.id == row.id, Response.revision == row.revision)
+        .values(revision=revision, version=item.version, revised_at=item.received_at)
+    )
+    if moved.rowcount != 1:
+        raise PreconditionFailed("The response was revised concurrently; fetch it and retry.")
+    conn.execute(
+        update(Answer)
+        .where(Answer.response_id == row.id, Answer.is_current)
+        .values(is_current=False)
+    )
+    revisions = bulk.Rows(conn, ResponseRevision, REVISION_COLUMNS)
+    revisions.add_row(
+        row.id, revision, item.version, item.document, item.body_hash, item.received_at
+    )
+    bulk.insert(conn, revisions)
+    answers = bulk.Rows(conn, Answer, ANSWER_COLUMNS)
+    _add_answers(
+        answers,
+        row.id,
+        row.org_id,
+        item.survey_id,
+        revision,
+        row.wave_number,
+        item.version,
+        row.respondent_id,
+        item.values,
+    )
+    bulk.insert(conn, answers)
+    return Stored(row.id, item.response_id, revision, row.wave_number, created=True)
+
+
+def record_audit(
+    conn: Connection,
+    principal: Principal,
+    *,
+    action: str,
+    object_type: str,
+    object_id: object,
+    details: dict[str, Any],
+) -> None:
+    """`feedback.orgs.audit.record` for work done on the writer's blocking connection."""
+    conn.execute(
+        insert(AuditEvent).values(
+            id=uuid.uuid4(),
+            org_id=principal.org_id,
+            at=utcnow(),
+            actor_key_id=principal.key_id,
+            actor=principal.actor,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            details=details,
+        )
+    )
+
+
+# --- pieces -------------------------------------------------------------------------------------
+
+
+def _existing(
+    conn: Connection, items: Iterable[NewResponse]
+) -> dict[tuple[uuid.UUID, uuid.UUID], Any]:
+    by_survey: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for item in items:
+        by_survey.setdefault(item.survey_id, []).append(item.response_id)
+    found: dict[tuple[uuid.UUID, uuid.UUID], Any] = {}
+    for survey_id, ids in by_survey.items():
+        rows = conn.execute(
+            select(
+                Response.id,
+                Response.survey_id,
+                Response.response_id,
+                Response.body_hash,
+                Response.wave_number,
+            ).where(Response.survey_id == survey_id, Response.response_id.in_(ids))
+        )
+        for row in rows:
+            found[(row.survey_id, row.response_id)] = row
+    return found
+
+
+def _replay_or_conflict(item: NewResponse, found: Any) -> Outcome:
+    if found.body_hash == item.body_hash:
+        return Stored(found.id, item.response_id, 1, found.wave_number, created=False)
+    return Conflict(
+        "This response_id was already used for different answers; a new response needs a new "
+        "response_id, a change to this one a revision (PUT).",
+        response_id=str(item.response_id),
+    )
+
+
+def _wave_for(conn: Connection, state: _SurveyState, at: datetime) -> WaveWindow | DomainError:
+    """The wave accepting answers at `at`, materialised if new (as `surveys.service.open_wave`
+    decides it: a stored wave holding the instant wins over the schedule's computation)."""
+    survey = state.survey
+    if survey.archived_at is not None and survey.archived_at <= at:
+        return Conflict(f"Survey '{survey.slug}' is archived and no longer accepts answers.")
+    for window in state.windows:
+        if window.holds(at):
+            return window
+    stored = conn.execute(
+        select(Wave.number, Wave.label, Wave.opens_at, Wave.closes_at)
+        .where(
+            Wave.survey_id == survey.id,
+            Wave.opens_at <= at,
+            or_(Wave.closes_at.is_(None), Wave.closes_at > at),
+        )
+        .order_by(Wave.number.desc())
+        .limit(1)
+    ).first()
+    if stored is not None:
+        window = WaveWindow(stored.number, stored.label, stored.opens_at, stored.closes_at)
+    else:
+        computed = window_at(survey, at)
+        if computed is None:
+            upcoming = next_opens_at(survey, at)
+            return Conflict(
+                f"Survey '{survey.slug}' is closed"
+                + (f"; the next wave opens at {upcoming.isoformat()}." if upcoming else "."),
+                next_opens_at=upcoming,
+            )
+        if not state.fresh:
+            raise _Stale  # a wave row is a lasting record: only ever made from a fresh read
+        window = computed
+        conn.execute(
+            _insert_ignoring(conn, Wave, "survey_id", "number").values(
+                id=uuid.uuid4(),
+                survey_id=survey.id,
+                number=window.number,
+                label=window.label,
+                opens_at=window.opens_at,
+                closes_at=window.closes_at,
+            )
+        )
+    state.windows.append(window)
+    return window
+
+
+def _respondent_ids(conn: Connection, items: Sequence[NewResponse]) -> dict[int, uuid.UUID]:
+    """The respondent of each item that names one (index → id); unknown tokens are absent."""
+    out: dict[int, uuid.UUID] = {}
+    tokens = {item.token_hash for item in items if item.token_hash is not None}
+    if tokens:
+        known = {
+            (row.org_id, row.token_hash): row.id
+            for row in conn.execute(
+                select(Respondent.id, Respondent.org_id, Respondent.token_hash).where(
+                    Respondent.token_hash.in_(tokens)
+                )
+            )
+        }
+        for i, item in enumerate(items):
+            if item.token_hash is not None and (found := known.get((item.org_id, item.token_hash))):
+                out[i] = found
+    now = utcnow()
+    anonymous = {
+        item.anonymous_respondent_id: item.org_id
+        for i, item in enumerate(items)
+        if item.anonymous_respondent_id is not None and i not in out and item.token_hash is None
+    }
+    if anonymous:
+        rows = bulk.Rows(
+            conn, Respondent, ("id", "org_id", "kind", "attributes", "created_at", "updated_at")
+        )
+        for rid, org_id in anonymous.items():
+            rows.add_row(rid, org_id, "anonymous", {}, now, now)
+        bulk.insert(conn, rows, skip_conflicts_on=("id",))
+        for i, item in enumerate(items):
+            if item.anonymous_respondent_id in anonymous and item.token_hash is None:
+                out[i] = item.anonymous_respondent_id
+    out.update(_ref_respondents(conn, items, now))
+    return out
+
+
+def _ref_respondents(
+    conn: Connection, items: Sequence[NewResponse], now: datetime
+) -> dict[int, uuid.UUID]:
+    """Imported lines name respondents by their external ref: find them, or create them (the
+    organisation vouches for its own refs; nothing comes from a supporter here)."""
+    wanted = {(item.org_id, item.ref_hash) for item in items if item.ref_hash is not None}
+    if not wanted:
+        return {}
+
+    def lookup() -> dict[tuple[uuid.UUID, str], uuid.UUID]:
+        found: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
+        for org_id in {org for org, _ in wanted}:
+            hashes = [h for org, h in wanted if org == org_id]
+            rows = conn.execute(
+                select(Respondent.id, Respondent.ref_hash).where(
+                    Respondent.org_id == org_id, Respondent.ref_hash.in_(hashes)
+                )
+            )
+            found.update({(org_id, row.ref_hash): row.id for row in rows})
+        return found
+
+    found = lookup()
+    missing = wanted - found.keys()
+    if missing:
+        conn.execute(
+            _insert_ignoring(conn, Respondent, "org_id", "ref_hash"),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "org_id": org_id,
+                    "kind": "known",
+                    "ref_hash": ref_hash,
+                    "attributes": {},
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for org_id, ref_hash in missing
+            ],
+        )
+        found = lookup()
+    return {
+        i: found[(item.org_id, item.ref_hash)]
+        for i, item in enumerate(items)
+        if item.ref_hash is not None
+    }

@@ -1,0 +1,156 @@
+"""Signed, expiring report links and the HTML report they open."""
+
+from __future__ import annotations
+
+import re
+import uuid
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from html import unescape
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from feedback.analysis import report
+from feedback.config import Settings
+from tests.builders.analysis import import_lines, line, session_on, survey_row
+from tests.builders.orgs import Org, make_org
+from tests.builders.surveys import MONTHLY, make_survey, pulse_definition
+
+Client = AsyncTestClient[Litestar]
+LINKS = "/api/v1/surveys/pulse/report-links"
+
+
+async def link(client: Client, org: Org, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    got = await client.post(LINKS, json=body, headers=org.auth("analyst"))
+    assert got.status_code == 201, got.text
+    out: dict[str, Any] = got.json()
+    return out
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+async def surveyed(client: Client, slug: str = "acme", hidden: tuple[int, ...] = (1, 1)) -> Org:
+    org = await make_org(client, slug)
+    definition = pulse_definition()
+    definition["questions"][0]["label"] = "Do you <b>trust</b> us? & why"
+    await make_survey(client, org, schedule=MONTHLY, definition=definition)
+    lines = [
+        line(w, {"trust": 1 + (i + w) % 5, "priority": "climate", "comment": "x"})
+        for w in (1, 3)
+        for i in range(6)
+    ]
+    lines += [line(2, {"trust": v}) for v in hidden]  # wave 2: under min_n
+    await import_lines(client, org, lines)
+    return org
+
+
+async def test_a_link_opens_the_report_without_a_key(client: Client, settings: Settings) -> None:
+    org = await surveyed(client)
+    before = datetime.now(UTC)
+    made = await link(client, org, {"expires_in": 3600})
+    assert made["url"].startswith(settings.base_url + "/reports/")
+    expires_at = datetime.fromisoformat(made["expires_at"])
+    assert before + timedelta(seconds=3590) < expires_at <= before + timedelta(seconds=3601)
+    page = await client.get(path_of(made["url"]))
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["cache-control"] == "private, no-store"
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    html = page.text
+    # Every question, labels escaped, a chart beside the table of each one with a metric.
+    assert "Do you &lt;b&gt;trust&lt;/b&gt; us? &amp; why" in html and "<b>trust" not in html
+    for label in (
+        "How likely are you to recommend us",
+        "Which issue matters most",
+        "What did you do this month",
+        "Hours volunteered",
+        "Anything else?",
+    ):
+        assert label in html
+    charts = re.findall(r'<img src="([^"]+)"', html)
+    assert len(charts) == 5 and not any("comment" in c for c in charts)
+    for chart in charts:
+        got = await client.get(unescape(chart))
+        assert got.status_code == 200 and got.headers["content-type"].startswith("image/svg")
+        assert ET.fromstring(got.content).tag.endswith("svg")
+    png = await client.get(unescape(charts[0]).replace(".svg", ".png"))
+    assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
+    # The hidden wave shows its n and nothing else.
+    row = re.search(r"<tr><td>2025-02</td>(.*?)</tr>", html)
+    assert row is not None and "suppressed (n &lt; 5)" in row.group(1)
+    assert re.sub(r"<[^>]+>", " ", row.group(1)).split()[0] == "2"
+
+
+async def test_links_are_audited_bounded_and_default_to_a_week(client: Client) -> None:
+    org = await surveyed(client)
+    made = await link(client, org)
+    expires_at = datetime.fromisoformat(made["expires_at"])
+    assert timedelta(days=6, hours=23) < expires_at - datetime.now(UTC) <= timedelta(days=7)
+    for bad in (59, 90 * 86400 + 1, "soon"):
+        got = await client.post(LINKS, json={"expires_in": bad}, headers=org.auth("analyst"))
+        assert got.status_code == 422, got.text
+        assert got.json()["errors"][0]["pointer"] == "/expires_in"
+    extra = await client.post(LINKS, json={"expires": 60}, headers=org.auth("analyst"))
+    assert extra.status_code == 422
+    audit = (await client.get("/api/v1/audit", headers=org.auth("admin"))).json()["items"]
+    assert any(e["action"] == "report_link.created" and e["object_id"] == "pulse" for e in audit)
+    other = await make_org(client, "other")
+    assert (await client.post(LINKS, json={}, headers=other.auth("analyst"))).status_code == 404
+
+
+async def test_tampered_expired_and_foreign_tokens_open_nothing(
+    client: Client, settings: Settings
+) -> None:
+    org = await surveyed(client)
+    token = path_of((await link(client, org))["url"]).rsplit("/", 1)[1]
+    secret = settings.resolved_secret_key()
+    async with session_on(settings) as session:
+        survey = await survey_row(session)
+    flipped = token[:10] + ("A" if token[10] != "A" else "B") + token[11:]
+    expired = report.sign(
+        secret, report.ReportGrant(survey.org_id, survey.id, datetime.now(UTC) - timedelta(1))
+    )
+    forged = report.sign(
+        "another-secret",
+        report.ReportGrant(survey.org_id, survey.id, datetime.now(UTC) + timedelta(1)),
+    )
+    # Signed correctly, but naming the survey under another organisation.
+    foreign = report.sign(
+        secret, report.ReportGrant(uuid.uuid4(), survey.id, datetime.now(UTC) + timedelta(1))
+    )
+    for bad in (flipped, token[:-2], token + "AA", "x", "%00", expired, forged, foreign):
+        for suffix in ("", "/charts/trust.svg"):
+            got = await client.get(f"/reports/{bad}{suffix}")
+            assert got.status_code == 404, (bad, suffix, got.status_code)
+            assert got.headers["content-type"].startswith("application/problem+json")
+    assert (await client.get(f"/reports/{token}/charts/trust.gif")).status_code == 404
+    assert (await client.get(f"/reports/{token}/charts/nope.svg")).status_code == 404
+    assert (await client.get(f"/reports/{token}/charts/comment.svg")).status_code == 422
+    assert (await client.get(f"/reports/{token}")).status_code == 200
+
+
+def test_verify_checks_expiry_against_the_clock() -> None:
+    grant = report.ReportGrant(uuid.uuid4(), uuid.uuid4(), datetime(2030, 1, 1, tzinfo=UTC))
+    token = report.sign("k", grant)
+    assert report.verify("k", token, now=datetime(2029, 12, 31, tzinfo=UTC)) == grant
+    for now in (datetime(2030, 1, 1, tzinfo=UTC), datetime(2031, 1, 1, tzinfo=UTC)):
+        try:
+            report.verify("k", token, now=now)
+        except report.NotFound:
+            continue
+        raise AssertionError("an expired token verified")
+
+
+async def test_the_report_shows_nothing_of_a_hidden_wave(client: Client) -> None:
+    """Two surveys that differ only in a suppressed wave give the same report page."""
+    pages = []
+    for slug, hidden in (("low", (1, 1)), ("high", (5, 4))):
+        org = await surveyed(client, slug, hidden)
+        page = (await client.get(path_of((await link(client, org))["url"]))).text
+        page = re.sub(r"/reports/[A-Za-z0-9_-]+/", "/reports/TOKEN/", page)
+        pages.append(re.sub(r"Generated [^·]+·|valid until [^<]+", "", page))
+    assert pages[0] == pages[1]

@@ -1,0 +1,264 @@
+"""Offline import over the real app: NDJSON and CSV, line-level rejections, no double import."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from feedback.api.app import create_app
+from feedback.config import Settings
+from tests.builders.orgs import Org, make_org
+from tests.builders.responses import (
+    concurrent_client,
+    pulse_answers,
+    scalar,
+    submission,
+    submitted,
+)
+from tests.builders.surveys import make_survey
+
+Client = AsyncTestClient[Litestar]
+DAILY = {"rrule": "FREQ=DAILY", "starts_at": "2026-01-01T00:00:00Z", "timezone": "UTC"}
+NDJSON = {"Content-Type": "application/x-ndjson"}
+CSV = {"Content-Type": "text/csv"}
+
+
+def line(submitted_at: str = "2026-03-05T10:00:00Z", **fields: Any) -> str:
+    return json.dumps({"submitted_at": submitted_at, "answers": pulse_answers(), **fields})
+
+
+async def post_import(
+    client: Client, org: Org, body: str | bytes, headers: dict[str, str], slug: str = "pulse"
+) -> Any:
+    return await client.post(
+        f"/api/v1/surveys/{slug}/responses/import",
+        content=body.encode() if isinstance(body, str) else body,
+        headers={**headers, **org.auth("campaigner")},
+    )
+
+
+async def test_ndjson_stores_every_valid_line_and_reports_every_invalid_one(
+    client: Client, settings: Settings
+) -> None:
+    org = await make_org(client)
+    await make_survey(client, org, schedule=DAILY)
+    fixed = str(uuid.uuid4())
+    body = "\n".join(
+        [
+            line(response_id=fixed, channel="paper", respondent_ref="crm-7"),
+            line(answers=pulse_answers(trust=9)),
+            "{not json",
+            "",
+            line("2025-06-01T00:00:00Z"),
+            line(answers=pulse_answers(), version=5),
+            line(submitted_at="2026-03-06T09:00:00+01:00", channel="event"),
+            json.dumps({"answers": {"trust": 3}}),
+        ]
+    )
+    got = await post_import(client, org, body + "\n", NDJSON)
+    assert got.status_code == 200, got.text
+    result = got.json()
+    assert (result["imported"], result["duplicates"]) == (2, 0)
+    assert [(r["line"], r["pointer"]) for r in result["rejected"]] == [
+        (2, "/answers/trust"),
+        (3, ""),
+        (5, "/submitted_at"),
+        (6, "/version"),
+        (8, "/submitted_at"),
+    ]
+    listed = (
+        await client.get("/api/v1/surveys/pulse/responses", headers=org.auth("analyst"))
+    ).json()["items"]
+    by_channel = {r["channel"]: r for r in listed}
+    assert set(by_channel) == {"paper", "event"}
+    paper = by_channel["paper"]
+    assert paper["response_id"] == fixed
+    assert paper["submitted_at"] == "2026-03-05T10:00:00Z" and paper["wave"] == 64
+    assert paper["respondent_id"] is not None
+    assert by_channel["event"]["wave"] == 65
+    # The ref is hashed like any other; the same ref later names the same respondent.
+    assert "crm-7" not in json.dumps(listed)
+    again = await client.post(
+        "/api/v1/respondents", json={"external_ref": "crm-7"}, headers=org.auth("campaigner")
+    )
+    assert again.status_code == 409 and again.json()["id"] == paper["respondent_id"]
+
+    resent = (await post_import(client, org, body, NDJSON)).json()
+    assert (resent["imported"], resent["duplicates"]) == (0, 2)
+    assert len(resent["rejected"]) == 5
+    assert await scalar(settings.database_url, "SELECT count(*) FROM response") == 2
+    audit = (await client.get("/api/v1/audit", headers=org.auth())).json()["items"]
+    imported = [e for e in audit if e["action"] == "responses.imported"]
+    assert [e["details"]["imported"] for e in imported] == [2]
+
+
+async def test_a_reused_response_id_with_other_answers_is_a_rejected_line(client: Client) -> None:
+    org = await make_org(client)
+    await make_survey(client, org)
+    live = await submitted(client, org)
+    body = "\n".join(
+        [
+            line(response_id=live["response_id"]),
+            line(submitted_at="2099-01-01T00:00:00Z"),
+        ]
+    )
+    result = (await post_import(client, org, body, NDJSON)).json()
+    assert result["imported"] == 0
+    assert [(r["line"], r["pointer"]) for r in result["rejected"]] == [
+        (1, "/response_id"),
+        (2, "/submitted_at"),
+    ]
+
+
+async def test_csv_rows_are_responses_and_columns_question_keys(client: Client) -> None:
+    org = await make_org(client)
+    await make_survey(client, org, schedule=DAILY)
+    csv_text = (
+        "submitted_at,respondent_ref,channel,trust,nps,priority,actions,hours,comment\r\n"
+        "2026-02-01T12:00:00Z,crm-1,paper,4,10,housing,petition;donate,1.5,"
+        '"Two lines,\nwith a comma"\r\n'
+        "2026-02-01T13:00:00Z,,paper,6,,,,,\r\n"
+        "2026-02-01T14:00:00Z,,,2,,health,march,,\r\n"
+        "2026-02-01T15:00:00Z,,,3,x,,,,\r\n"
+        "2026-02-01T16:00:00Z,,too,many,cells,,,,,,\r\n"
+    )
+    result = (await post_import(client, org, csv_text, CSV)).json()
+    assert result["imported"] == 2
+    assert [(r["line"], r["pointer"]) for r in result["rejected"]] == [
+        (4, "/answers/trust"),
+        (6, "/answers/nps"),
+        (7, ""),
+    ]
+    listed = (
+        await client.get("/api/v1/surveys/pulse/responses", headers=org.auth("analyst"))
+    ).json()["items"]
+    first = next(r for r in listed if r["channel"] == "paper")
+    assert first["answers"] == {
+        "trust": 4,
+        "nps": 10,
+        "priority": "housing",
+        "actions": ["petition", "donate"],
+        "hours": 1.5,
+        "comment": "Two lines,\nwith a comma",
+    }
+    assert first["wave"] == 32
+    assert next(r for r in listed if r["channel"] == "import")["answers"] == {
+        "trust": 2,
+        "priority": "health",
+        "actions": ["march"],
+    }
+    resent = (await post_import(client, org, csv_text, CSV)).json()
+    assert (resent["imported"], resent["duplicates"]) == (0, 2)
+
+
+async def test_a_csv_header_must_name_its_columns(client: Client) -> None:
+    org = await make_org(client)
+    await make_survey(client, org)
+    got = await post_import(client, org, "trust,trust,\r\n3,4,\r\n", CSV)
+    assert got.status_code == 422
+    assert {e["pointer"] for e in got.json()["errors"]} == {
+        "/header/1",
+        "/header/2",
+        "/header",
+    }
+
+
+async def test_an_export_imports_as_is(client: Client) -> None:
+    org = await make_org(client)
+    await make_survey(client, org)
+    await make_survey(client, org, slug="copy")
+    for trust in (1, 2, 3):
+        answers = pulse_answers(trust=trust, comment=f"c{trust}", actions=["march", "donate"])
+        await submitted(client, org, submission(answers=answers))
+    wide = await client.get(
+        "/api/v1/surveys/pulse/export.csv?layout=wide", headers=org.auth("analyst")
+    )
+    result = (await post_import(client, org, wide.content, CSV, slug="copy")).json()
+    assert (result["imported"], result["rejected"]) == (3, [])
+    copied = await client.get(
+        "/api/v1/surveys/copy/export.csv?layout=wide", headers=org.auth("analyst")
+    )
+
+    def answers_by_id(text: str) -> dict[str, tuple[str, ...]]:
+        rows = csv.DictReader(io.StringIO(text))
+        keys = ("submitted_at", "trust", "nps", "priority", "actions", "hours", "comment")
+        return {row["response_id"]: tuple(row[k] for k in keys) for row in rows}
+
+    assert answers_by_id(copied.text) == answers_by_id(wide.text)
+    # Re-importing the same export adds nothing.
+    again = (await post_import(client, org, wide.content, CSV, slug="copy")).json()
+    assert (again["imported"], again["duplicates"]) == (0, 3)
+
+
+async def test_large_imports_stream_in_batches(app: Litestar, settings: Settings) -> None:
+    lines = [
+        line(submitted_at="2099-01-01T00:00:00Z") if i == 4321 else line() for i in range(5000)
+    ]
+
+    async def chunks() -> AsyncIterator[bytes]:
+        data = "\n".join(lines).encode()
+        for start in range(0, len(data), 7000):  # chunk edges fall inside lines
+            yield data[start : start + 7000]
+
+    async with concurrent_client(app) as client:
+        org = await make_org(client)
+        await make_survey(client, org, schedule=DAILY)
+        got = await client.post(
+            "/api/v1/surveys/pulse/responses/import",
+            content=chunks(),
+            headers={**NDJSON, **org.auth("campaigner")},
+        )
+        result = got.json()
+        assert result["imported"] == 4999
+        assert result["rejected"] == [
+            {"line": 4322, "pointer": "/submitted_at", "message": "must not be in the future"}
+        ]
+        audit = (await client.get("/api/v1/audit", headers=org.auth())).json()["items"]
+    assert await scalar(settings.database_url, "SELECT count(*) FROM answer") == 4999 * 7
+    batches = [e["details"] for e in audit if e["action"] == "responses.imported"]
+    assert sum(b["imported"] for b in batches) == 4999 and len(batches) == 3
+
+
+async def test_import_media_types_roles_and_tenancy(client: Client) -> None:
+    org = await make_org(client)
+    other = await make_org(client, "other")
+    await make_survey(client, org)
+    assert (
+        await post_import(client, org, "{}", {"Content-Type": "application/json"})
+    ).status_code == 415
+    assert (await post_import(client, other, line(), NDJSON)).status_code == 404
+    analyst = await client.post(
+        "/api/v1/surveys/pulse/responses/import",
+        content=line(),
+        headers={**NDJSON, **org.auth("analyst")},
+    )
+    assert analyst.status_code == 403
+
+
+@pytest.fixture
+async def small_imports(settings: Settings) -> AsyncIterator[Client]:
+    app = create_app(settings.model_copy(update={"import_max_bytes": 4096}))
+    async with AsyncTestClient(app=app, raise_server_exceptions=False) as client:
+        yield client
+
+
+async def test_an_import_over_its_cap_is_413(small_imports: Client, settings: Settings) -> None:
+    org = await make_org(small_imports)
+    await make_survey(small_imports, org)
+    body = "\n".join(line() for _ in range(40))
+    assert len(body) > 4096
+    got = await post_import(small_imports, org, body, NDJSON)
+    assert got.status_code == 413
+    # A file over the submission cap but under the import cap is fine.
+    assert len(line()) * 10 > 1024
+    assert (
+        await post_import(small_imports, org, "\n".join(line() for _ in range(10)), NDJSON)
+    ).status_code == 200
