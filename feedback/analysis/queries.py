@@ -7,13 +7,14 @@ plain count per cell. A panel is one statement over the respondents who answered
 
 What keeps the trends statement as cheap as the bare `GROUP BY` over the answer index
 (`ix_answer_analysis`: survey, question key, wave, value, option, first — partial on
-`is_current`) is that it is a `UNION ALL` of branches that each read only indexed columns, in
-index order:
+`is_current`) is that it is a `UNION ALL` of one branch per question, each reading only indexed
+columns, in index order, so it aggregates as it scans (and PostgreSQL can run the branches in
+parallel):
 
 - integer scales, choices and text: `GROUP BY question_key, wave_number, value_num, option_key`
   with `COUNT(*)` and `SUM(first)` (respondents who answered a multi-choice question);
 - numbers: `GROUP BY question_key, wave_number` with `COUNT(*)`, `Σ(x − c)` and `Σ(x − c)²`,
-  c a per-question shift (`Counting.shift`), one branch per distinct shift.
+  c the question's shift (`Counting.shift`).
 
 Grouping by anything else (a `CASE` over the value, or `version`, which the index does not
 hold) costs a sort and, for `version`, a visit to every table row: measured at 5–15× the bare
@@ -188,16 +189,16 @@ def _centred(shift: ColumnElement[Any] | float) -> Expression:
 
 
 def _branch(
-    keys: Sequence[str],
+    key: str,
     *,
     survey_id: uuid.UUID,
     waves: tuple[int, int] | None,
     by_version: bool,
     moments_shift: float | None,
 ) -> Select[Any]:
-    """One branch of the statement without segments: the counts (or, with `moments_shift`,
-    the moments) of `keys`, by version too when asked, grouped in the index's column order so
-    both databases aggregate as they scan."""
+    """One question's branch of the statement without segments: its counts (or, with
+    `moments_shift`, its moments), by version too when asked, grouped in the index's column
+    order so both databases aggregate as they scan."""
     group: list[ColumnExpressionArgument[Any]] = [Answer.question_key, Answer.wave_number]
     version = Answer.version if by_version else None
     if by_version:
@@ -210,7 +211,7 @@ def _branch(
         columns = _columns(
             version=version, total=func.sum(centred), total_sq=func.sum(centred * centred)
         )
-    stmt = select(*columns).where(*_current(survey_id), Answer.question_key.in_(list(keys)))
+    stmt = select(*columns).where(*_current(survey_id), Answer.question_key == key)
     if waves is not None:
         stmt = stmt.where(Answer.wave_number.between(*waves))
     return stmt.group_by(*group)
@@ -233,46 +234,22 @@ def trends_statement(
         return _segmented_statement(
             questions, survey_id=survey_id, org_id=org_id, waves=waves, segment=segment
         )
-    counted: list[str] = []
-    by_shift: dict[float, list[str]] = defaultdict(list)
-    broken: list[QuestionQuery] = []
-    for question in questions:
-        only = question.only
-        if question.breaks:
-            broken.append(question)
-        elif only is not None and only.kind == "number":
-            by_shift[only.shift].append(question.key)
-        else:
-            counted.append(question.key)
     branches: list[Select[Any]] = []
-    if counted:
-        branches.append(
-            _branch(counted, survey_id=survey_id, waves=waves, by_version=False, moments_shift=None)
-        )
-    for shift, keys in by_shift.items():
-        branches.append(
-            _branch(keys, survey_id=survey_id, waves=waves, by_version=False, moments_shift=shift)
-        )
-    for question in broken:
-        # Counted by version, the moments of its number series (one branch per shift) beside
-        # the counts of its other series.
-        if any(c is not None and c.kind != "number" for c in question.series):
+    for question in questions:
+        # A question whose series breaks is counted by version: the moments of its number
+        # series (one branch per shift) beside the counts of its other series.
+        series = [c for c in question.series if c is not None]
+        shifts = sorted({c.shift for c in series if c.kind == "number"})
+        kinds: list[float | None] = [*shifts]
+        if any(c.kind != "number" for c in series):
+            kinds.insert(0, None)
+        for shift in kinds:
             branches.append(
                 _branch(
-                    [question.key],
+                    question.key,
                     survey_id=survey_id,
                     waves=waves,
-                    by_version=True,
-                    moments_shift=None,
-                )
-            )
-        for shift in sorted({c.shift for c in question.series if c and c.kind == "number"}):
-            branches.append(
-                _branch(
-                    [question.key],
-                    survey_id=survey_id,
-                    waves=waves,
-                    by_version=True,
+                    by_version=bool(question.breaks),
                     moments_shift=shift,
                 )
             )

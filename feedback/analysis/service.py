@@ -470,6 +470,13 @@ async def survey_trends(session: AsyncSession, survey: Survey, query: TrendsQuer
             segment=query.segment,
         )
     in_effect = _versions_in_effect(waves, versions, now)
+    marks = [
+        (
+            d.question_keys,
+            DecisionMark(d.id, d.title, d.decided_at, _wave_of(d.decided_at, survey, waves)),
+        )
+        for d in decisions
+    ]
     questions = tuple(
         _question_trends(
             meta,
@@ -479,11 +486,7 @@ async def survey_trends(session: AsyncSession, survey: Survey, query: TrendsQuer
             totals=stats.totals.get(meta.key, {}),
             by_segment=None if stats.segments is None else stats.segments.get(meta.key, {}),
             min_n=min_n,
-            decisions=[
-                _mark(d.id, d.title, d.decided_at, survey, waves)
-                for d in decisions
-                if not d.question_keys or meta.key in d.question_keys
-            ],
+            decisions=[mark for keys, mark in marks if not keys or meta.key in keys],
         )
         for meta in wanted
     )
@@ -538,16 +541,6 @@ def _versions_in_effect(
         current = [number for at, number in published if at < until]
         out[wave.number] = current[-1] if current else None
     return out
-
-
-def _mark(
-    decision_id: uuid.UUID,
-    title: str,
-    decided_at: datetime,
-    survey: Survey,
-    waves: Sequence[WaveInfo],
-) -> DecisionMark:
-    return DecisionMark(decision_id, title, decided_at, _wave_of(decided_at, survey, waves))
 
 
 def _wave_of(instant: datetime, survey: Survey, waves: Sequence[WaveInfo]) -> int | None:

@@ -2,11 +2,15 @@
 
 Why not `conn.execute(insert(Model), rows)`: SQLAlchemy processes every parameter of every row
 in Python, which costs several times the insert itself, and asyncpg's executemany runs one
-INSERT per row on the server. Here rows are tuples of values already encoded for the driver by
-the column types' own SQLAlchemy bind processors (so they are stored exactly as the ORM would
-store them), and a caller that repeats a value across rows (the organisation, the response of
-eleven answer rows) encodes it once. SQLite then gets one `executemany`; PostgreSQL one
-`INSERT … SELECT … FROM unnest($1::type[], …)` whatever the number of rows.
+INSERT per row on the server. Here each database gets one statement whatever the number of rows:
+
+- SQLite: one `executemany` of tuples encoded by the column types' own SQLAlchemy bind
+  processors (so stored exactly as the ORM would store them); a caller that repeats a value
+  across rows (the organisation, the response of eleven answer rows) encodes it once.
+- PostgreSQL: `INSERT … SELECT (r->>0)::uuid, … FROM jsonb_array_elements($1)`, the rows sent as
+  one JSON text that msgspec writes in C. Sending arrays instead (`unnest($1::uuid[], …)`)
+  makes asyncpg encode and type-check every element in Python, which cost more than the
+  whole rest of a submission.
 
 The SQL is built from table metadata only (quoted names, compiled types), never from input.
 """
@@ -17,6 +21,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
+import msgspec
 from sqlalchemy import JSON, Connection, Table
 from sqlalchemy.engine import Dialect
 
@@ -27,6 +32,9 @@ Encode = Callable[[Any], Any]
 
 @lru_cache(maxsize=64)
 def _encoders(dialect: Dialect, table: Table, names: tuple[str, ...]) -> tuple[Encode | None, ...]:
+    if dialect.name == "postgresql":
+        # Plain values: they travel as JSON (see `Rows.select`), which casts them itself.
+        return (None,) * len(names)
     return tuple(table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
 
 
@@ -68,37 +76,21 @@ class Rows:
         quote = self.dialect.identifier_preparer.quote
         return f"{quote(self.table.name)} ({', '.join(quote(n) for n in self.names)})"
 
-    def unnest(self, first_param: int) -> tuple[str, list[Any]]:
-        """PostgreSQL: `SELECT … FROM unnest($n::type[], …)` yielding the rows under their
-        column names, and its parameters (numbered from `first_param`).
-
-        A column with one value in every row goes as one scalar parameter: asyncpg encodes
-        arrays element by element in Python, and such columns are most of the elements.
-        """
+    def select(self, param: int) -> tuple[str, str]:
+        """PostgreSQL: `SELECT … FROM jsonb_array_elements($param)` yielding the rows under
+        their column names, and the parameter: the rows as one JSON array of arrays."""
         quote = self.dialect.identifier_preparer.quote
-        params: list[Any] = []
-        arrays, aliases, selected = [], [], []
+        columns = []
         for i, name in enumerate(self.names):
             column_type = self.table.c[name].type
-            # JSON travels as text and is cast, so no array codec is needed for jsonb.
-            is_json = isinstance(column_type, JSON)
-            kind = "text" if is_json else column_type.compile(dialect=self.dialect)
-            cast = "::jsonb" if is_json else ""
-            values = [row[i] for row in self.rows]
-            number = first_param + len(params)
-            if all(v == values[0] for v in values):
-                params.append(values[0])
-                selected.append(f"${number}::{kind}{cast} AS {quote(name)}")
+            if isinstance(column_type, JSON):
+                columns.append(f"(r->{i})::jsonb AS {quote(name)}")
             else:
-                params.append(values)
-                arrays.append(f"${number}::{kind}[]")
-                aliases.append(f"c{i}")
-                selected.append(f"c{i}{cast} AS {quote(name)}")
-        if arrays:
-            source = f"unnest({', '.join(arrays)}) AS t({', '.join(aliases)})"
-        else:  # every row alike (or just one), still one row each
-            source = f"generate_series(1, {len(self.rows)})"
-        return f"SELECT {', '.join(selected)} FROM {source}", params  # noqa: S608
+                kind = column_type.compile(dialect=self.dialect)
+                columns.append(f"(r->>{i})::{kind} AS {quote(name)}")
+        source = f"jsonb_array_elements(${param}::text::jsonb) r"
+        select_sql = f"SELECT {', '.join(columns)} FROM {source}"  # noqa: S608
+        return select_sql, msgspec.json.encode(self.rows).decode()
 
 
 def insert(conn: Connection, rows: Rows, *, skip_conflicts_on: Sequence[str] = ()) -> int:
@@ -110,9 +102,9 @@ def insert(conn: Connection, rows: Rows, *, skip_conflicts_on: Sequence[str] = (
     if skip_conflicts_on:
         conflict = f" ON CONFLICT ({', '.join(quote(n) for n in skip_conflicts_on)}) DO NOTHING"
     if rows.dialect.name == "postgresql":
-        select_sql, params = rows.unnest(1)
+        select_sql, param = rows.select(1)
         sql = f"INSERT INTO {rows.target()} {select_sql}{conflict}"
-        return int(conn.exec_driver_sql(sql, tuple(params)).rowcount)
+        return int(conn.exec_driver_sql(sql, (param,)).rowcount)
     marks = ", ".join("?" * len(rows.names))
     sql = f"INSERT INTO {rows.target()} VALUES ({marks}){conflict}"  # noqa: S608
     return int(conn.exec_driver_sql(sql, rows.rows).rowcount)

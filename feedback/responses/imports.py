@@ -269,7 +269,7 @@ class _Importer:
         principal, slug = self._principal, self._survey.survey_slug
 
         def work(conn: Connection) -> list[Stored | DomainError]:
-            outcomes = store_responses(conn, batch.items, self._submissions.surveys)
+            outcomes = store_responses(conn, batch.items, self._submissions.survey_states)
             imported = sum(1 for o in outcomes if isinstance(o, Stored) and o.created)
             if imported:
                 record_audit(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import uuid
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -103,9 +103,11 @@ class PublicForm:
 
 
 def body_hash(document: dict[str, Any]) -> str:
-    """SHA-256 of a body's canonical JSON: the same content in any key order hashes alike."""
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """SHA-256 of a body's canonical JSON: the same content in any key order hashes alike.
+
+    msgspec (Litestar's own JSON codec) sorts keys ten times faster than `json.dumps`, which
+    matters on the submission and import paths."""
+    return hashlib.sha256(msgspec.json.encode(document, order="sorted")).hexdigest()
 
 
 class Submissions:
@@ -122,11 +124,18 @@ class Submissions:
         self._sessions = sessions
         self.store = store
         self._secret = secret
-        self.surveys = SurveyStates()
+        # The writer's hints about surveys' state (see SurveyStates), shared with imports.
+        self.survey_states = SurveyStates()
+        # Autocommit: every write of store_responses but one is idempotent (waves, anonymous
+        # respondents), and that one, the responses with their revisions and answers, is a
+        # single statement on PostgreSQL, so a batch needs no BEGIN/COMMIT round trips.
         self._writer: GroupCommit[NewResponse, Outcome] = GroupCommit(
-            store, partial(store_responses, surveys=self.surveys), max_batch=max_batch
+            store,
+            partial(store_responses, surveys=self.survey_states),
+            max_batch=max_batch,
+            autocommit=True,
         )
-        self._surveys: dict[tuple[str, str], SurveyRef] = {}
+        self._refs: dict[tuple[str, str], SurveyRef] = {}
         self._definitions: dict[tuple[uuid.UUID, int], Definition] = {}
 
     @property
@@ -267,14 +276,14 @@ class Submissions:
 
     async def survey(self, org_slug: str, survey_slug: str) -> SurveyRef:
         key = (org_slug, survey_slug)
-        found = self._surveys.get(key)
+        found = self._refs.get(key)
         if found is None:
             async with self._sessions() as session:
                 org, survey = await get_public_survey(
                     session, org_slug=org_slug, survey_slug=survey_slug
                 )
             found = SurveyRef(org.id, survey.id, org.slug, survey.slug)
-            _remember(self._surveys, key, found)
+            _remember(self._refs, key, found)
         return found
 
     async def definition(self, survey: SurveyRef, number: int) -> Definition:

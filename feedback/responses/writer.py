@@ -15,7 +15,9 @@ each request gets its true result and one bad item cannot fail its batch-mates.
 `WriteStore` runs a blocking function on a connection inside one transaction:
 - `ThreadStore` (SQLite): one dedicated thread with its own sqlite3 connection. A whole batch is
   one call into that thread, instead of one thread hop per statement through aiosqlite.
-- `EngineStore` (PostgreSQL): `run_sync` on a pooled asyncpg connection; multi-row INSERTs.
+- `EngineStore` (PostgreSQL): `run_sync` on a pooled asyncpg connection. Submissions run
+  there without BEGIN and COMMIT: a batch is then one statement and one round trip
+  (see `writes.store_responses`), which commits as a whole or not at all.
 """
 
 from __future__ import annotations
@@ -43,8 +45,13 @@ DEFAULT_MAX_BATCH = 256
 
 
 class WriteStore(Protocol):
-    async def run(self, work: Callable[[Connection], T]) -> T:
-        """Run `work` on a connection in a transaction that commits when it returns."""
+    async def run(self, work: Callable[[Connection], T], *, autocommit: bool = False) -> T:
+        """Run `work` on a connection in a transaction that commits when it returns.
+
+        `autocommit`: each statement may commit on its own instead, where a transaction costs
+        round trips (PostgreSQL: BEGIN and COMMIT). Only for work whose one non-idempotent
+        change is a single statement, like `writes.store_responses`.
+        """
         ...
 
     async def close(self) -> None: ...
@@ -57,7 +64,8 @@ class ThreadStore:
         self._engine = make_sqlite_sync_engine(url)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedback-writer")
 
-    async def run(self, work: Callable[[Connection], T]) -> T:
+    async def run(self, work: Callable[[Connection], T], *, autocommit: bool = False) -> T:
+        # Always a transaction: in this thread it costs no round trip.
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._thread, self._transaction, work)
 
@@ -80,7 +88,11 @@ class EngineStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def run(self, work: Callable[[Connection], T]) -> T:
+    async def run(self, work: Callable[[Connection], T], *, autocommit: bool = False) -> T:
+        if autocommit:
+            async with self._engine.connect() as conn:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                return await conn.run_sync(work)
         async with self._engine.begin() as conn:
             return await conn.run_sync(work)
 
@@ -111,10 +123,12 @@ class GroupCommit(Generic[I, O]):
         work: Callable[[Connection, Sequence[I]], list[O]],
         *,
         max_batch: int = DEFAULT_MAX_BATCH,
+        autocommit: bool = False,
     ) -> None:
         self._store = store
         self._work = work
         self._max_batch = max_batch
+        self._autocommit = autocommit
         self._queue: asyncio.Queue[_Waiting[I, O] | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
@@ -159,7 +173,9 @@ class GroupCommit(Generic[I, O]):
     async def _write(self, batch: list[_Waiting[I, O]]) -> None:
         items = [w.item for w in batch]
         try:
-            outcomes = await self._store.run(lambda conn: self._work(conn, items))
+            outcomes = await self._store.run(
+                lambda conn: self._work(conn, items), autocommit=self._autocommit
+            )
         except Exception:
             if len(batch) > 1:
                 log.warning("a batch of %d failed; retrying its items one by one", len(batch))
@@ -171,7 +187,9 @@ class GroupCommit(Generic[I, O]):
 
     async def _write_alone(self, waiting: _Waiting[I, O]) -> None:
         try:
-            outcome = await self._store.run(lambda conn: self._work(conn, [waiting.item]))
+            outcome = await self._store.run(
+                lambda conn: self._work(conn, [waiting.item]), autocommit=self._autocommit
+            )
         except Exception as exc:
             if not waiting.future.done():
                 waiting.future.set_exception(exc)

@@ -17,11 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, insert, or_, select, update
 
-from feedback.db import Base, utcnow
+from feedback.db import utcnow
 from feedback.errors import Conflict, DomainError, Invalid, NotFound, PreconditionFailed
 from feedback.orgs.models import AuditEvent
 from feedback.orgs.principal import Principal
@@ -31,9 +29,6 @@ from feedback.surveys.answers import AnswerValue
 from feedback.surveys.models import Survey, Wave
 from feedback.surveys.schedule import WaveWindow
 from feedback.surveys.service import next_opens_at, survey_settings, window_at
-
-# Refused items name the field the database found wrong: live submissions at the root of the
-# body, import lines at theirs.
 
 
 @dataclass(slots=True)
@@ -96,13 +91,6 @@ class _SurveyState:
     windows: list[WaveWindow] = field(default_factory=list)
 
 
-def _insert_ignoring(conn: Connection, table: type[Base], *unique: str) -> Insert:
-    """INSERT … ON CONFLICT (unique) DO NOTHING in the connection's dialect."""
-    if conn.dialect.name == "postgresql":
-        return pg_insert(table).on_conflict_do_nothing(index_elements=list(unique))
-    return sqlite_insert(table).on_conflict_do_nothing(index_elements=list(unique))
-
-
 class SurveyStates:
     """What the writer knows of the surveys it writes to, kept across batches: each survey's
     row and the wave windows found for it, so a batch needs no round trip to read them.
@@ -122,6 +110,8 @@ class SurveyStates:
     def get(
         self, conn: Connection, ids: set[uuid.UUID], *, fresh: bool
     ) -> dict[uuid.UUID, _SurveyState]:
+        """The surveys of `ids` (absent: no such survey), each marked `fresh` when read by this
+        call, i.e. in the caller's transaction; `fresh=True` reads them all."""
         wanted = ids if fresh else ids - self._states.keys()
         if len(self._states) + len(wanted) > self.MAX_SURVEYS:
             self._states.clear()
@@ -130,11 +120,15 @@ class SurveyStates:
             self._states.pop(survey_id, None)
         if wanted:
             for row in conn.execute(select(Survey).where(Survey.id.in_(list(wanted)))):
-                self._states[row.id] = _SurveyState(Survey(**row._asdict()), fresh=True)
-        found = {i: self._states[i] for i in ids if i in self._states}
-        for survey_id, state in found.items():
-            state.fresh = survey_id in wanted
-        return found
+                self._states[row.id] = _SurveyState(Survey(**row._asdict()), fresh=False)
+        # Copies: concurrent transactions (imports on PostgreSQL) share the remembered states,
+        # but whether a state was read in *this* transaction is this call's own answer.
+        found = ((i, self._states.get(i)) for i in ids)
+        return {
+            i: _SurveyState(state.survey, fresh=i in wanted, windows=state.windows)
+            for i, state in found
+            if state is not None
+        }
 
     def forget(self, ids: set[uuid.UUID]) -> None:
         for survey_id in ids:
@@ -185,6 +179,8 @@ def _store(
             continue
         wave = _wave_for(conn, state, item.submitted_at)
         if isinstance(wave, DomainError):
+            if not state.fresh:
+                raise _Stale  # a refusal is only ever made on a fresh read
             outcomes[i] = wave
             continue
         respondent_id = respondents.get(i)
@@ -292,10 +288,9 @@ def _insert_new(
         # revisions and answers of the responses its first INSERT really inserted (RETURNING),
         # never of a duplicate it skipped.
         params: list[Any] = [list(stamps), list(stamps.values()), len(stamps)]
-        r_select, r_params = responses.unnest(1 + len(params))
-        params += r_params
-        v_select, v_params = revisions.unnest(1 + len(params))
-        params += v_params
+        r_select, r_param = responses.select(4)
+        v_select, v_param = revisions.select(5)
+        params += [r_param, v_param]
         sql = (
             "WITH stamps AS (SELECT count(*) = $3 AS ok FROM survey "  # noqa: S608
             "JOIN unnest($1::uuid[], $2::timestamptz[]) AS s(id, at) "
@@ -307,8 +302,8 @@ def _insert_new(
             "WHERE v.response_id IN (SELECT id FROM new))"
         )
         if answers:
-            a_select, a_params = answers.unnest(1 + len(params))
-            params += a_params
+            a_select, a_param = answers.select(6)
+            params.append(a_param)
             sql += (
                 f", answers AS (INSERT INTO {answers.target()} SELECT * FROM ({a_select}) AS a "  # noqa: S608
                 "WHERE a.response_id IN (SELECT id FROM new))"
@@ -561,16 +556,14 @@ def _wave_for(conn: Connection, state: _SurveyState, at: datetime) -> WaveWindow
         if not state.fresh:
             raise _Stale  # a wave row is a lasting record: only ever made from a fresh read
         window = computed
-        conn.execute(
-            _insert_ignoring(conn, Wave, "survey_id", "number").values(
-                id=uuid.uuid4(),
-                survey_id=survey.id,
-                number=window.number,
-                label=window.label,
-                opens_at=window.opens_at,
-                closes_at=window.closes_at,
-            )
+        waves = bulk.Rows(
+            conn, Wave, ("id", "survey_id", "number", "label", "opens_at", "closes_at")
         )
+        waves.add_row(
+            uuid.uuid4(), survey.id, window.number, window.label, window.opens_at, window.closes_at
+        )
+        # Racing writers, here or in another process, agree on one row per wave number.
+        bulk.insert(conn, waves, skip_conflicts_on=("survey_id", "number"))
     state.windows.append(window)
     return window
 
@@ -635,21 +628,14 @@ def _ref_respondents(
     found = lookup()
     missing = wanted - found.keys()
     if missing:
-        conn.execute(
-            _insert_ignoring(conn, Respondent, "org_id", "ref_hash"),
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "org_id": org_id,
-                    "kind": "known",
-                    "ref_hash": ref_hash,
-                    "attributes": {},
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for org_id, ref_hash in missing
-            ],
+        rows = bulk.Rows(
+            conn,
+            Respondent,
+            ("id", "org_id", "kind", "ref_hash", "attributes", "created_at", "updated_at"),
         )
+        for org_id, hashed in missing:
+            rows.add_row(uuid.uuid4(), org_id, "known", hashed, {}, now, now)
+        bulk.insert(conn, rows, skip_conflicts_on=("org_id", "ref_hash"))
         found = lookup()
     return {
         i: found[(item.org_id, item.ref_hash)]

@@ -297,7 +297,9 @@ class Schedule(_Model):
         """The dateutil rule. Its occurrences are aware datetimes in `zone` on the wall clock
         (fold=0: an ambiguous time is its first instant, a skipped one uses the offset from
         before the gap, as RFC 5545 says)."""
-        rule: Recurrence = rrulestr(self.rrule, dtstart=self.starts_at.astimezone(self.zone))
+        rule = rrulestr(self.rrule, dtstart=self.starts_at.astimezone(self.zone))
+        # A single RRULE is all `_check_rrule` admits, so dateutil never builds a set here.
+        assert isinstance(rule, Recurrence)
         return rule
 
 
