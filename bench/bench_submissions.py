@@ -243,22 +243,33 @@ def main() -> None:
         runs = results[name]
         return statistics.median(r.rps for r in runs), statistics.median(r.p99_ms for r in runs)
 
-    baseline = {
-        "sqlite": median("bare app, one INSERT, SQLite")[0],
-        "postgresql": median("bare app, one INSERT, PostgreSQL")[0],
+    baselines = {
+        "sqlite": "bare app, one INSERT, SQLite",
+        "postgresql": "bare app, one INSERT, PostgreSQL",
     }
     print(
         f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}, SQLite {sqlite_version()}; "
         f"{args.rounds} rounds of {args.seconds} s, wrk -t1 -c{args.connections}\n"
     )
-    print("| server | req/s (median) | p99 ms (median) | × one-INSERT baseline | runs (req/s) |")
+    print(
+        "| server | req/s (median) | p99 ms (median) | × one-INSERT baseline "
+        "(median of rounds) | runs: req/s (× baseline of the same round) |"
+    )
     print("|---|---:|---:|---:|---|")
     for target in TARGETS:
         rps, p99 = median(target.name)
-        ratio = f"{rps / baseline[target.db]:.2f}" if target.db in baseline else "–"
-        runs = ", ".join(f"{r.rps:.0f}" for r in results[target.name])
-        print(f"| {target.name} | {rps:.0f} | {p99:.1f} | {ratio} | {runs} |")
+        runs = results[target.name]
+        base = results.get(baselines.get(target.db, ""))
+        if base is None:
+            ratio, listed = "–", ", ".join(f"{r.rps:.0f}" for r in runs)
+        else:
+            # Each run against the baseline measured beside it: drift between rounds (other
+            # work on the machine) cancels out.
+            ratios = [r.rps / b.rps for r, b in zip(runs, base, strict=True)]
+            ratio = f"{statistics.median(ratios):.2f}"
+            listed = ", ".join(f"{r.rps:.0f} ({x:.2f})" for r, x in zip(runs, ratios, strict=True))
+        print(f"| {target.name} | {rps:.0f} | {p99:.1f} | {ratio} | {listed} |")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ For each database and size:
      carry version 2, with 5 % version-1 stragglers in waves 13–14): the route again;
    - the warm chart: the render alone (`chart_renderer`, SVG and PNG) and the chart route.
    Then another fresh process serves only the routes (trends, segment, panel, chart) twice and
-   reports its peak RSS (ru_maxrss; the bare query's rows would count in the first process) and
+   reports its peak RSS (VmHWM; the bare query's rows would count in the first process) and
    the Python heap's peak during one trends and one segment request (tracemalloc).
 4. The database is deleted (unless --keep).
 
@@ -578,6 +578,15 @@ async def measure(url: str, ids: dict[str, str], runs: int) -> dict[str, Any]:
     return out
 
 
+def peak_rss_mib() -> int:
+    """This process's peak resident set. VmHWM, not ru_maxrss: the latter survives exec, so a
+    child would report its parent's peak (here: the data generator's)."""
+    for entry in Path("/proc/self/status").read_text().splitlines():
+        if entry.startswith("VmHWM:"):
+            return round(int(entry.split()[1]) / 1024)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
 async def memory(url: str, ids: dict[str, str], runs: int) -> dict[str, Any]:
     """In a process of its own (the bare query's rows would count otherwise): the peak RSS
     after serving the routes `runs` times, and the Python heap's peak during one request."""
@@ -598,7 +607,7 @@ async def memory(url: str, ids: dict[str, str], runs: int) -> dict[str, Any]:
         for _ in range(min(runs, 2)):
             for path in paths:
                 (await client.get(path, headers=analyst)).raise_for_status()
-        out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        out["peak_rss_mib"] = peak_rss_mib()
         for name, path in (("trends", trends), ("segment", paths[1])):
             tracemalloc.start()
             (await client.get(path, headers=analyst)).raise_for_status()

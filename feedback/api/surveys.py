@@ -45,8 +45,8 @@ class XlsformUpload:
     slug: str
 
 
-FromDate = Annotated[date | None, QueryParameter(query="from", description="First opening date")]
-ToDate = Annotated[date | None, QueryParameter(query="to", description="Last opening date")]
+FromDate = Annotated[date | None, QueryParameter(name="from", description="First opening date")]
+ToDate = Annotated[date | None, QueryParameter(name="to", description="Last opening date")]
 
 
 async def survey_read(session: AsyncSession, survey: Survey) -> SurveyRead:
@@ -148,7 +148,7 @@ class SurveyController(Controller):
         db_session: DbSession,
         principal: Caller,
         slug: Slug,
-        data: JSONBody[PublishIn] | None = None,
+        data: JSONBody[PublishIn | None] = None,
     ) -> PublishedRead:
         version, changes = await service.publish(
             db_session, principal=principal, slug=slug, note=data.note if data else None

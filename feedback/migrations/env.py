@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from alembic import context
 from sqlalchemy.engine import Connection
 
 import feedback.models  # noqa: F401  (registers every table on Base.metadata)
-from alembic import context
 from feedback.db import Base, make_engine
 
 config = context.config

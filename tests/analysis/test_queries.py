@@ -443,3 +443,23 @@ def test_a_question_query_needs_a_series_per_break() -> None:
     except ValueError:
         return
     raise AssertionError("a break without a series was accepted")
+
+
+async def test_the_planner_setting_for_parallel_branches_ends_with_the_statement(
+    client: Client, settings: Settings
+) -> None:
+    org = await make_org(client)
+    await monthly_survey(client, org)
+    await import_lines(client, org, [line(1, {"trust": 3})])
+    async with session_on(settings) as session:
+        if session.get_bind().dialect.name != "postgresql":
+            return  # the setting is PostgreSQL's; SQLite has no parallel plans
+        survey = await survey_row(session)
+        metas = await questions_of(session, survey, [pulse_definition()])
+        before = (await session.execute(sa.text("SHOW parallel_tuple_cost"))).scalar()
+        got = await queries.trend_stats(
+            session, [metas["trust"].query], survey_id=survey.id, org_id=survey.org_id
+        )
+        after = (await session.execute(sa.text("SHOW parallel_tuple_cost"))).scalar()
+    assert_same(got.totals["trust"][Cell(1, 0)], scale(1, 5, [3]))
+    assert before == after

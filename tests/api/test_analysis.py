@@ -142,16 +142,8 @@ async def test_trends_parameters_are_validated_and_named(client: Client) -> None
     # A lower min_n than the survey's is not an error: the survey's applies, and says so.
     lowered = await client.get(f"{TRENDS}?min_n=1&to=2025-01-31", headers=auth)
     assert lowered.json()["min_n"] == 5
-    assert lowered.json()["questions"][0]["waves"][0] == {
-        "number": 1,
-        "label": "2025-01",
-        "n": 5,
-        "suppressed": False,
-    } | {
-        k: v
-        for k, v in lowered.json()["questions"][0]["waves"][0].items()
-        if k not in {"number", "label", "n", "suppressed"}
-    }
+    first = lowered.json()["questions"][0]["waves"][0]
+    assert (first["n"], first["suppressed"]) == (5, False) and "estimate" in first
     raised = await client.get(f"{TRENDS}?min_n=6&to=2025-01-31", headers=auth)
     assert raised.json()["min_n"] == 6
     assert raised.json()["questions"][0]["waves"][0]["suppressed"] is True
@@ -376,10 +368,6 @@ async def twin(client: Client, slug: str, hidden: list[int]) -> Org:
     ]
     await import_lines(client, org, lines)
     return org
-
-
-def without_changes(body: dict[str, Any]) -> dict[str, Any]:
-    return body
 
 
 async def test_no_hidden_wave_changes_any_route(client: Client) -> None:
