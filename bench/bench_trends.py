@@ -18,6 +18,8 @@ For each database and size:
    - bare: `SELECT question_key, wave_number, value_num, option_key, count(*) FROM answer WHERE
      survey_id = ? AND question_key IN (12 keys) AND is_current GROUP BY those four`, all rows
      fetched through the same async driver;
+   - the route's own aggregate (`queries.trend_stats`: its statement, rows folded into
+     statistics), so route − aggregate is everything that is not SQL;
    - the trends route for the 12 questions, in process through the app (auth, survey, versions,
      waves, decisions, the aggregate, every statistic, JSON);
    - the same with `segment=region`, and the panel route between waves 23 and 24;
@@ -472,27 +474,31 @@ async def measure(url: str, ids: dict[str, str], runs: int) -> dict[str, Any]:
         .where(Answer.survey_id == survey_id, Answer.question_key.in_(KEYS), Answer.is_current)
         .group_by(Answer.question_key, Answer.wave_number, Answer.value_num, Answer.option_key)
     )
-    # The route's own aggregate, run bare: route − this = everything that is not the SQL.
+    # The route's own aggregate (its statement, run as the route runs it, rows folded into
+    # statistics): route − this = everything that is not the SQL.
     metas = service.catalogue([(1, Definition.model_validate({"questions": QUESTIONS}))], {})
-    own = queries.trends_statement(
-        [m.query for m in metas.values()], survey_id=survey_id, org_id=uuid.UUID(ids["org_id"])
-    )
+    own = [m.query for m in metas.values()]
     engine = make_engine(url, pool_size=2)
     sessions = make_sessionmaker(engine)
     analyst = {"Authorization": f"Bearer {ids['analyst']}"}
     trends = "/api/v1/surveys/pulse/trends?questions=" + ",".join(KEYS)
     out: dict[str, Any] = {}
 
-    async def time_sql(stmt: Any, name: str) -> float:
+    async def time_bare() -> float:
         async with sessions() as session:
             started = time.perf_counter()
-            rows = (await session.execute(stmt)).all()
+            rows = (await session.execute(bare)).all()
             elapsed = time.perf_counter() - started
-        out[f"{name}_rows"] = len(rows)
+        out["bare_rows"] = len(rows)
         return elapsed
 
-    async def time_bare() -> float:
-        return await time_sql(bare, "bare")
+    async def time_own() -> float:
+        async with sessions() as session:
+            started = time.perf_counter()
+            await queries.trend_stats(
+                session, own, survey_id=survey_id, org_id=uuid.UUID(ids["org_id"])
+            )
+            return time.perf_counter() - started
 
     async def time_get(client: Any, path: str) -> float:
         started = time.perf_counter()
@@ -505,7 +511,7 @@ async def measure(url: str, ids: dict[str, str], runs: int) -> dict[str, Any]:
     async with AsyncTestClient(app=app, timeout=600) as client:
         # Warm both paths (imports, statement caches, the database's own caches).
         await time_bare()
-        await time_sql(own, "own")
+        await time_own()
         await time_get(client, trends)
         samples: dict[str, list[float]] = {"bare": [], "own": [], "trends": []}
         for run in range(runs):
@@ -514,7 +520,7 @@ async def measure(url: str, ids: dict[str, str], runs: int) -> dict[str, Any]:
                 if name == "trends":
                     samples[name].append(await time_get(client, trends))
                 else:
-                    samples[name].append(await time_sql(bare if name == "bare" else own, name))
+                    samples[name].append(await (time_bare() if name == "bare" else time_own()))
         out["bare_ms"] = median_ms(samples["bare"])
         out["own_ms"] = median_ms(samples["own"])
         out["trends_ms"] = median_ms(samples["trends"])

@@ -458,7 +458,7 @@ async def survey_trends(session: AsyncSession, survey: Survey, query: TrendsQuer
         if w.opens_at <= now
     )
     decisions = await decisions_for_survey(session, survey.id)
-    stats: queries.TrendStats = queries.TrendStats({}, None)
+    stats = queries.TrendStats({}, None if query.segment is None else {})
     if wanted and waves:
         ranged = query.start is not None or query.end is not None
         stats = await queries.trend_stats(
