@@ -16,6 +16,7 @@ from litestar import Controller, MediaType, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.analysis import report, service
 from feedback.analysis.charts import ChartFormat
@@ -23,6 +24,7 @@ from feedback.analysis.service import TrendsQuery
 from feedback.api.deps import Caller, DbSession
 from feedback.config import Settings
 from feedback.errors import FieldError, Invalid, NotFound
+from feedback.orgs.principal import Principal
 
 Slug = FromPath[str]
 Question = FromPath[str]
@@ -138,6 +140,21 @@ def _chart(content: bytes, fmt: ChartFormat) -> Response[bytes]:
     return Response(content, media_type=MEDIA_TYPES[fmt], headers={"Cache-Control": "no-store"})
 
 
+async def _trend_chart(
+    session: AsyncSession,
+    principal: Principal,
+    slug: str,
+    question: str,
+    query: TrendsQuery,
+    fmt: ChartFormat,
+) -> Response[bytes]:
+    """The PNG and SVG routes differ only in their format; one body serves both."""
+    content = await service.chart(
+        session, org_id=principal.org_id, slug=slug, key=question, query=query, fmt=fmt
+    )
+    return _chart(content, fmt)
+
+
 class AnalysisController(Controller):
     path = "/surveys/{slug:str}"
     tags = ["analysis"]
@@ -172,10 +189,7 @@ class AnalysisController(Controller):
         min_n: MinN = None,
     ) -> Response[bytes]:
         query = trends_query(None, start, end, segment, min_n)
-        content = await service.chart(
-            db_session, org_id=principal.org_id, slug=slug, key=question, query=query, fmt="png"
-        )
-        return _chart(content, "png")
+        return await _trend_chart(db_session, principal, slug, question, query, "png")
 
     @get("/trends/{question:str}/chart.svg", operation_id="GetTrendChartSvg")
     async def get_chart_svg(
@@ -190,10 +204,7 @@ class AnalysisController(Controller):
         min_n: MinN = None,
     ) -> Response[bytes]:
         query = trends_query(None, start, end, segment, min_n)
-        content = await service.chart(
-            db_session, org_id=principal.org_id, slug=slug, key=question, query=query, fmt="svg"
-        )
-        return _chart(content, "svg")
+        return await _trend_chart(db_session, principal, slug, question, query, "svg")
 
     @get("/panel/{question:str}", operation_id="GetPanel")
     async def get_panel(
