@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_server.py [--rounds 3] [--seconds 8] [--connections 64]
 
-Each round starts the real app (create_app, SQLite, one worker) under each server in turn and
+Each round starts the real app (create_served_app, SQLite, one worker) under each server in turn and
 drives it with `wrk` (one thread) on loopback: GET /health (the framework and server alone) and
 GET /api/v1/org (an authenticated request: key lookup and one query). Medians over the rounds
 are printed as a Markdown table.
@@ -30,7 +30,7 @@ SERVERS = {
     "uvicorn": [
         str(BIN / "uvicorn"),
         "--factory",
-        "feedback.api.app:create_app",
+        "feedback.api.app:create_served_app",
         "--loop",
         "uvloop",
         "--http",
@@ -49,7 +49,7 @@ SERVERS = {
         "--no-ws",
         "--port",
         "{port}",
-        "feedback.api.app:create_app",
+        "feedback.api.app:create_served_app",
     ],
 }
 

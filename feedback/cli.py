@@ -24,7 +24,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(asyncio.run(load_demo(settings)))
     settings.resolved_secret_key()  # create the key file once, before workers race for it
     uvicorn.run(
-        "feedback.api.app:create_app",
+        "feedback.api.app:create_served_app",
         factory=True,
         host=args.host,
         port=args.port,

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000", description="Public base URL, for links we hand out."
     )
     db_pool_size: int = Field(default=10, ge=1)
+    write_concurrency: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description="Submission batches in flight at once on PostgreSQL (SQLite: always one). "
+        "Each holds a pooled connection while it commits.",
+    )
 
     @field_validator("database_url")
     @classmethod

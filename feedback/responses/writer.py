@@ -2,11 +2,18 @@
 
 Why: a commit costs a disk flush (PostgreSQL) or a trip through the async SQLite driver's
 thread, and one per request caps the whole service at a few thousand submissions a second.
-`GroupCommit` puts each request's item on a queue and parks the request on its own future. One
+`GroupCommit` puts each request's item on a queue and parks the request on its own future. A
 writer task takes whatever has queued (up to `max_batch`), writes it in one transaction through
 a `WriteStore`, and resolves the futures only after the COMMIT returned, so nothing is
 acknowledged before it is durable. The queue fills while a batch commits, so batches grow with
 load and stay single items when idle: there is no timer and no added latency.
+
+Up to `store.concurrency` batches are in flight at once. SQLite has one writer, so one. On
+PostgreSQL a batch spends most of its time waiting on the server (the statement, the WAL flush);
+with a single batch in flight the process would sit idle meanwhile, so the next batch is sent
+while the last one commits (measured: see BENCHMARKS.md, "Submissions"). Batches in flight
+together are separate transactions: duplicates between them meet on the unique constraint, as
+they do between processes.
 
 Items arrive validated; what the database decides per item comes back as that item's outcome.
 If the batch transaction fails anyway, every item is retried in a transaction of its own, so
@@ -31,7 +38,7 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from feedback.db import make_sqlite_sync_engine
 
@@ -45,6 +52,9 @@ DEFAULT_MAX_BATCH = 256
 
 
 class WriteStore(Protocol):
+    # How many transactions may usefully run at once through this store.
+    concurrency: int
+
     async def run(self, work: Callable[[Connection], T], *, autocommit: bool = False) -> T:
         """Run `work` on a connection in a transaction that commits when it returns.
 
@@ -59,6 +69,8 @@ class WriteStore(Protocol):
 
 class ThreadStore:
     """SQLite: every transaction runs in one thread on one connection, as one call."""
+
+    concurrency = 1
 
     def __init__(self, url: str) -> None:
         self._engine = make_sqlite_sync_engine(url)
@@ -83,25 +95,62 @@ class ThreadStore:
 
 
 class EngineStore:
-    """An async engine's pooled connection, driven through `run_sync` (greenlets, no thread)."""
+    """An async engine's connections, driven through `run_sync` (greenlets, no thread).
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    Autocommit work (the group-commit batches) runs on connections the store keeps for
+    itself, up to `concurrency` of them, rather than on a pool checkout per batch: a checkout
+    pings the server first (`pool_pre_ping`), which cost a round trip and ~2 ms of waiting
+    behind the event loop per batch under load. A kept connection that fails is closed, not
+    kept; the next batch connects afresh (and GroupCommit retries the failed batch's items).
+    """
+
+    def __init__(self, engine: AsyncEngine, *, concurrency: int = 2) -> None:
         self._engine = engine
+        self.concurrency = concurrency
+        self._idle: list[AsyncConnection] = []
+        self._closed = False
 
     async def run(self, work: Callable[[Connection], T], *, autocommit: bool = False) -> T:
-        if autocommit:
-            async with self._engine.connect() as conn:
-                await conn.execution_options(isolation_level="AUTOCOMMIT")
+        if not autocommit:
+            async with self._engine.begin() as conn:
                 return await conn.run_sync(work)
-        async with self._engine.begin() as conn:
-            return await conn.run_sync(work)
+        conn = self._idle.pop() if self._idle else await self._connect()
+        try:
+            result = await conn.run_sync(work)
+        except BaseException:
+            await _discard(conn)
+            raise
+        if self._closed or len(self._idle) >= self.concurrency:
+            await conn.close()
+        else:
+            self._idle.append(conn)
+        return result
+
+    async def _connect(self) -> AsyncConnection:
+        conn = await self._engine.connect()
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        return conn
 
     async def close(self) -> None:
-        return None
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await conn.close()
 
 
-def store_for(url: str, engine: AsyncEngine) -> WriteStore:
-    return ThreadStore(url) if url.startswith("sqlite") else EngineStore(engine)
+async def _discard(conn: AsyncConnection) -> None:
+    """Close a connection that failed; it may be broken, so it never goes back to the pool."""
+    with contextlib.suppress(Exception):
+        await conn.invalidate()
+    with contextlib.suppress(Exception):
+        await conn.close()
+
+
+def store_for(url: str, engine: AsyncEngine, *, concurrency: int = 2) -> WriteStore:
+    """The store for `url`'s database; `concurrency`: batches in flight at once (PostgreSQL)."""
+    if url.startswith("sqlite"):
+        return ThreadStore(url)
+    return EngineStore(engine, concurrency=concurrency)
 
 
 @dataclass(slots=True)
@@ -153,22 +202,33 @@ class GroupCommit(Generic[I, O]):
             self._task = None
 
     async def _drain(self) -> None:
-        while True:
+        slots = asyncio.Semaphore(max(1, self._store.concurrency))
+        in_flight: set[asyncio.Task[None]] = set()
+
+        async def write(batch: list[_Waiting[I, O]]) -> None:
+            try:
+                await self._write(batch)
+            finally:
+                slots.release()
+
+        stop = False
+        while not stop:
+            # A free slot first: what queues while every slot is busy is the next batch.
+            await slots.acquire()
             first = await self._queue.get()
             if first is None:
-                return
-            # What queued while the last batch was being committed is the next batch.
+                break
             batch = [first]
-            stop = False
             while len(batch) < self._max_batch and not self._queue.empty():
                 nxt = self._queue.get_nowait()
                 if nxt is None:
                     stop = True
                     break
                 batch.append(nxt)
-            await self._write(batch)
-            if stop:
-                return
+            task = asyncio.create_task(write(batch))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+        await asyncio.gather(*in_flight)
 
     async def _write(self, batch: list[_Waiting[I, O]]) -> None:
         items = [w.item for w in batch]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -130,14 +131,22 @@ class NpsQuestion(_Question):
     labels: dict[str, Label] = Field(default_factory=dict)
 
 
-class SingleChoiceQuestion(_Question):
+class _ChoiceQuestion(_Question):
+    options: list[Option]
+
+    @cached_property
+    def option_keys(self) -> frozenset[str]:
+        """The option keys, which every answer is checked against. Cached in the instance
+        (the model is frozen; a `model_copy` may change labels, never keys)."""
+        return frozenset(o.key for o in self.options)
+
+
+class SingleChoiceQuestion(_ChoiceQuestion):
     type: Literal["single_choice"] = "single_choice"
-    options: list[Option]
 
 
-class MultiChoiceQuestion(_Question):
+class MultiChoiceQuestion(_ChoiceQuestion):
     type: Literal["multi_choice"] = "multi_choice"
-    options: list[Option]
     max_choices: int | None = None
 
 
@@ -172,8 +181,14 @@ class Definition(_Model):
 
     questions: list[Question] = Field(min_length=1)
 
+    @cached_property
+    def questions_by_key(self) -> dict[str, Question]:
+        # Cached in the instance: every submission looks its answers up here. A definition is
+        # never model_copy'd with other questions (see `localise_definition`).
+        return {q.key: q for q in self.questions}
+
     def question(self, key: str) -> Question | None:
-        return next((q for q in self.questions if q.key == key), None)
+        return self.questions_by_key.get(key)
 
     def keys(self) -> list[str]:
         return [q.key for q in self.questions]
@@ -495,10 +510,7 @@ def localise_definition(
     definition: Definition, locale: str | None, default_locale: str
 ) -> Definition:
     """Every question of `definition` localised with `localise_question`."""
-    return definition.model_copy(
-        update={
-            "questions": [
-                localise_question(q, locale, default_locale) for q in definition.questions
-            ]
-        }
+    # Built anew, not model_copy'd: the copy would keep the index of the unlocalised questions.
+    return Definition(
+        questions=[localise_question(q, locale, default_locale) for q in definition.questions]
     )

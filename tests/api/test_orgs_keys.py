@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from feedback.api import app as app_module
+from feedback.api.surveys import SurveyController
 from feedback.config import Settings
 from feedback.orgs.keys import hash_secret, split_key
 from tests.builders.orgs import make_org
@@ -121,6 +124,19 @@ async def test_missing_or_malformed_key_is_401(client: Client) -> None:
     for header in ("Bearer", "Basic abc", "Bearer fbk_short_x", "Bearer fbk_0123456789ab_wrong"):
         got = await client.get("/api/v1/org", headers={"Authorization": header})
         assert got.status_code == 401, header
+
+
+def test_the_app_refuses_a_keyed_route_outside_the_guard(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    # The public routes live in a router without api_guard; a keyed controller put there by
+    # mistake would be open to anyone, so the app does not start.
+    monkeypatch.setattr(app_module, "API_V1_PUBLIC", [*app_module.API_V1_PUBLIC, SurveyController])
+    monkeypatch.setattr(
+        app_module, "API_V1", [c for c in app_module.API_V1 if c is not SurveyController]
+    )
+    with pytest.raises(RuntimeError, match="not under api_guard"):
+        app_module.create_app(settings)
 
 
 async def test_audit_log_records_changes_newest_first(client: Client) -> None:
