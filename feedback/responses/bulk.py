@@ -76,24 +76,119 @@ class Rows:
         quote = self.dialect.identifier_preparer.quote
         return f"{quote(self.table.name)} ({', '.join(quote(n) for n in self.names)})"
 
+    def encoded(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        """The first len(values) columns' values, encoded."""
+        return tuple(
+            value if encode is None else encode(value)
+            for value, encode in zip(values, self._encoders, strict=False)
+        )
+
+    @property
+    def encoders(self) -> tuple[Encode | None, ...]:
+        return self._encoders
+
     def select(self, param: int) -> tuple[str, str]:
         """PostgreSQL: `SELECT … FROM jsonb_array_elements($param)` yielding the rows under
         their column names, and the parameter: the rows as one JSON array of arrays."""
-        quote = self.dialect.identifier_preparer.quote
-        columns = []
-        for i, name in enumerate(self.names):
-            column_type = self.table.c[name].type
-            if isinstance(column_type, JSON):
-                columns.append(f"(r->{i})::jsonb AS {quote(name)}")
-            else:
-                kind = column_type.compile(dialect=self.dialect)
-                columns.append(f"(r->>{i})::{kind} AS {quote(name)}")
-        source = f"jsonb_array_elements(${param}::text::jsonb) r"
-        select_sql = f"SELECT {', '.join(columns)} FROM {source}"  # noqa: S608
+        select_sql = _select_sql(self.dialect, self.table, self.names, param, None)
         return select_sql, msgspec.json.encode(self.rows).decode()
 
 
-def insert(conn: Connection, rows: Rows, *, skip_conflicts_on: Sequence[str] = ()) -> int:
+class ChildRows:
+    """Rows that repeat their parent's columns (an answer row repeats its response's): each
+    parent's values are given once with its children's.
+
+    On PostgreSQL they travel nested, `[[parent values…, [[child values…], …]], …]`, and are
+    expanded by the statement (`Rows.select`'s JSON, with a lateral join), so neither Python
+    nor the JSON repeats a parent's values per child: an answer row costs no Python at all.
+    On SQLite they are flat rows for `executemany`, the parent's values encoded once.
+    """
+
+    def __init__(
+        self, conn: Connection, model: type[Base], parents: Sequence[str], children: Sequence[str]
+    ) -> None:
+        self.flat = Rows(conn, model, [*parents, *children])
+        self.parent_count = len(parents)
+        self.nested = conn.dialect.name == "postgresql"
+        self.rows: list[Any] = []
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def dialect(self) -> Dialect:
+        return self.flat.dialect
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.flat.names
+
+    def add(self, parent: Sequence[Any], children: Sequence[Sequence[Any]]) -> None:
+        """One parent's values (plain) and its children's (plain, in `children` order)."""
+        if not children:
+            return
+        if self.nested:
+            self.rows.append([*parent, children])
+            return
+        encoded = self.flat.encoded(parent)
+        child_encoders = self.flat.encoders[self.parent_count :]
+        self.rows += [
+            (
+                *encoded,
+                *(v if e is None else e(v) for v, e in zip(child, child_encoders, strict=True)),
+            )
+            for child in children
+        ]
+
+    def keep(self, column: str, values: set[Any]) -> None:
+        """Keep only the rows whose parent `column` (a plain value) is in `values`."""
+        i = self.flat.names.index(column)
+        encoded = {self.flat.encode(column, v) for v in values}
+        self.rows = [row for row in self.rows if row[i] in encoded]
+
+    def target(self) -> str:
+        return self.flat.target()
+
+    def select(self, param: int) -> tuple[str, str]:
+        """PostgreSQL: the rows, expanded, under their column names; and the parameter."""
+        flat = self.flat
+        select_sql = _select_sql(flat.dialect, flat.table, flat.names, param, self.parent_count)
+        return select_sql, msgspec.json.encode(self.rows).decode()
+
+
+@lru_cache(maxsize=256)
+def _select_sql(
+    dialect: Dialect, table: Table, names: tuple[str, ...], param: int, parents: int | None
+) -> str:
+    """PostgreSQL: `SELECT (r->>0)::uuid AS "id", … FROM jsonb_array_elements($param) r`.
+
+    `parents`: the rows are nested (see ChildRows), the first `parents` columns read from the
+    parent element `p` and the others from each child `c` of its last element. Built once
+    per shape (compiling the column types costs more than the rest of a small batch)."""
+    quote = dialect.identifier_preparer.quote
+
+    def column(alias: str, i: int, name: str) -> str:
+        column_type = table.c[name].type
+        if isinstance(column_type, JSON):
+            return f"({alias}->{i})::jsonb AS {quote(name)}"
+        return f"({alias}->>{i})::{column_type.compile(dialect=dialect)} AS {quote(name)}"
+
+    if parents is None:
+        columns = [column("r", i, name) for i, name in enumerate(names)]
+        source = f"jsonb_array_elements(${param}::text::jsonb) r"
+    else:
+        columns = [column("p", i, name) for i, name in enumerate(names[:parents])]
+        columns += [column("c", i, name) for i, name in enumerate(names[parents:])]
+        source = (
+            f"jsonb_array_elements(${param}::text::jsonb) p "
+            f"CROSS JOIN LATERAL jsonb_array_elements(p->{parents}) c"
+        )
+    return f"SELECT {', '.join(columns)} FROM {source}"  # noqa: S608
+
+
+def insert(
+    conn: Connection, rows: Rows | ChildRows, *, skip_conflicts_on: Sequence[str] = ()
+) -> int:
     """Insert `rows`; the number of rows inserted (conflicts skipped are not counted)."""
     if not rows.rows:
         return 0

@@ -222,7 +222,8 @@ RESPONSE_COLUMNS = (
     "body_hash",
 )
 REVISION_COLUMNS = ("response_id", "revision", "version", "document", "body_hash", "submitted_at")
-ANSWER_COLUMNS = (
+# An answer row: its revision's columns, then an AnswerValue's (in the named tuple's order).
+ANSWER_REVISION_COLUMNS = (
     "org_id",
     "survey_id",
     "response_id",
@@ -230,13 +231,14 @@ ANSWER_COLUMNS = (
     "wave_number",
     "version",
     "respondent_id",
-    "question_key",
-    "value_num",
-    "option_key",
-    "value_text",
-    "first",
     "is_current",
 )
+# AnswerValue's fields are named after their columns.
+ANSWER_VALUE_COLUMNS = AnswerValue._fields
+
+
+def _answer_rows(conn: Connection) -> bulk.ChildRows:
+    return bulk.ChildRows(conn, Answer, ANSWER_REVISION_COLUMNS, ANSWER_VALUE_COLUMNS)
 
 
 def _insert_new(
@@ -252,7 +254,7 @@ def _insert_new(
         return set()
     responses = bulk.Rows(conn, Response, RESPONSE_COLUMNS)
     revisions = bulk.Rows(conn, ResponseRevision, REVISION_COLUMNS)
-    answers = bulk.Rows(conn, Answer, ANSWER_COLUMNS)
+    answers = _answer_rows(conn)
     for item, wave, respondent_id in new:
         responses.add_row(
             item.pk,
@@ -272,17 +274,8 @@ def _insert_new(
             item.body_hash,
         )
         revisions.add_row(item.pk, 1, item.version, item.document, item.body_hash, item.received_at)
-        _add_answers(
-            answers,
-            item.pk,
-            item.org_id,
-            item.survey_id,
-            1,
-            wave,
-            item.version,
-            respondent_id,
-            item.values,
-        )
+        parent = (item.org_id, item.survey_id, item.pk, 1, wave, item.version, respondent_id, True)
+        answers.add(parent, item.values)
     if conn.dialect.name == "postgresql":
         # One statement, one round trip: it checks the surveys' stamps, and inserts the
         # revisions and answers of the responses its first INSERT really inserted (RETURNING),
@@ -328,45 +321,10 @@ def _insert_new(
         created = set(conn.execute(select(Response.id).where(Response.id.in_(pks))).scalars().all())
         keep = {revisions.encode("response_id", pk) for pk in created}
         revisions.rows = [r for r in revisions.rows if r[0] in keep]
-        answers.rows = [r for r in answers.rows if r[2] in keep]
+        answers.keep("response_id", created)
     bulk.insert(conn, revisions)
     bulk.insert(conn, answers)
     return created
-
-
-def _add_answers(
-    answers: bulk.Rows,
-    response_pk: uuid.UUID,
-    org_id: uuid.UUID,
-    survey_id: uuid.UUID,
-    revision: int,
-    wave: int,
-    version: int,
-    respondent_id: uuid.UUID | None,
-    values: Sequence[AnswerValue],
-) -> None:
-    """The answer rows of one revision; what every row repeats is encoded once."""
-    encode = answers.encode
-    fixed = (
-        encode("org_id", org_id),
-        encode("survey_id", survey_id),
-        encode("response_id", response_pk),
-        revision,
-        wave,
-        version,
-        encode("respondent_id", respondent_id),
-    )
-    true, false = encode("first", True), encode("first", False)
-    for v in values:
-        answers.add(
-            *fixed,
-            v.question_key,
-            v.value_num,
-            v.option_key,
-            v.value_text,
-            true if v.first else false,
-            true,
-        )
 
 
 def _as_uuid(value: Any) -> uuid.UUID:
@@ -447,18 +405,18 @@ def revise_response(conn: Connection, item: Revision) -> Stored:
         row.id, revision, item.version, item.document, item.body_hash, item.received_at
     )
     bulk.insert(conn, revisions)
-    answers = bulk.Rows(conn, Answer, ANSWER_COLUMNS)
-    _add_answers(
-        answers,
-        row.id,
+    answers = _answer_rows(conn)
+    parent = (
         row.org_id,
         item.survey_id,
+        row.id,
         revision,
         row.wave_number,
         item.version,
         row.respondent_id,
-        item.values,
+        True,
     )
+    answers.add(parent, item.values)
     bulk.insert(conn, answers)
     return Stored(row.id, item.response_id, revision, row.wave_number, created=True)
 

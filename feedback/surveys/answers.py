@@ -45,9 +45,28 @@ def validate_answers(
 
     A missing or null answer, and text that is blank, is unanswered: an error only when the
     question is required. Integer scales take whole numbers (4 or 4.0, never 3.5 or true).
+    """
+    return _check(definition, answers, at, None)
 
-    This runs for every submission and every imported line, so the valid path does no more
-    than a lookup and a comparison per answer: pointers and messages are built for errors only.
+
+def normalise_answers(definition: Definition, answers: Mapping[str, Any]) -> list[AnswerValue]:
+    """The rows to store for valid `answers`, in question order; `Invalid` with every problem
+    (as `validate_answers` reports them) otherwise."""
+    rows: list[AnswerValue] = []
+    errors = _check(definition, answers, "/answers", rows)
+    if errors:
+        raise Invalid(errors, "The answers are invalid.")
+    return rows
+
+
+def _check(
+    definition: Definition, answers: object, at: str, rows: list[AnswerValue] | None
+) -> list[FieldError]:
+    """The problems with `answers`; with `rows`, also appends the rows valid answers store.
+
+    One pass for both, as this runs for every submission and every imported line: the valid
+    path does a lookup and a comparison per answer, and pointers and messages are built for
+    errors only.
     """
     if not isinstance(answers, dict):
         return [FieldError(at, "must be an object mapping question keys to answers")]
@@ -66,32 +85,22 @@ def validate_answers(
         if problems:
             here = at + pointer(question.key)
             errors += [FieldError(here + suffix, message) for suffix, message in problems]
+        elif rows is not None and not errors:
+            rows += _rows(question, value)
     return errors
 
 
-def normalise_answers(definition: Definition, answers: Mapping[str, Any]) -> list[AnswerValue]:
-    """The rows to store for valid `answers`, in question order (Invalid if they are not valid:
-    call `validate_answers` first to report problems with their pointers)."""
-    errors = validate_answers(definition, answers)
-    if errors:
-        raise Invalid(errors, "The answers are invalid.")
-    rows: list[AnswerValue] = []
-    for question in definition.questions:
-        value = answers.get(question.key)
-        if value is None or _unanswered(question, value):
-            continue
-        key = question.key
-        if isinstance(question, MultiChoiceQuestion):
-            if not value:
-                rows.append(AnswerValue(key, None, None, None, first=True))
-            rows += [AnswerValue(key, None, o, None, first=i == 0) for i, o in enumerate(value)]
-        elif isinstance(question, SingleChoiceQuestion):
-            rows.append(AnswerValue(key, None, value, None, first=True))
-        elif isinstance(question, TextQuestion):
-            rows.append(AnswerValue(key, None, None, value, first=True))
-        else:
-            rows.append(AnswerValue(key, float(value), None, None, first=True))
-    return rows
+def _rows(question: Question, value: Any) -> list[AnswerValue]:
+    key = question.key
+    if isinstance(question, MultiChoiceQuestion):
+        if not value:
+            return [AnswerValue(key, None, None, None, True)]
+        return [AnswerValue(key, None, o, None, i == 0) for i, o in enumerate(value)]
+    if isinstance(question, SingleChoiceQuestion):
+        return [AnswerValue(key, None, value, None, True)]
+    if isinstance(question, TextQuestion):
+        return [AnswerValue(key, None, None, value, True)]
+    return [AnswerValue(key, float(value), None, None, True)]
 
 
 def _unanswered(question: Question, value: object) -> bool:
