@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 CHANNEL_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
@@ -52,13 +53,16 @@ class SubmissionCreate(Input):
     anonymous_id: str | None = Field(default=None, min_length=8, max_length=MAX_TOKEN_CHARS)
 
 
-class SubmissionRead(BaseModel):
+class SubmissionRead(msgspec.Struct, kw_only=True):
+    """What a submission or revision answers. A msgspec Struct rather than a pydantic model:
+    it is encoded for every submission, and Litestar encodes Structs natively."""
+
     response_id: uuid.UUID
     revision: int
     wave: int
-    edit_token: str | None = Field(
-        default=None, description="Send as X-Edit-Token to revise; only on POST."
-    )
+    edit_token: Annotated[
+        str | None, msgspec.Meta(description="Send as X-Edit-Token to revise; only on POST.")
+    ] = None
 
 
 class WaveWindowRead(BaseModel):
