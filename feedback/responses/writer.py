@@ -100,8 +100,9 @@ class EngineStore:
     Autocommit work (the group-commit batches) runs on connections the store keeps for
     itself, up to `concurrency` of them, rather than on a pool checkout per batch: a checkout
     pings the server first (`pool_pre_ping`), which cost a round trip and ~2 ms of waiting
-    behind the event loop per batch under load. A kept connection that fails is closed, not
-    kept; the next batch connects afresh (and GroupCommit retries the failed batch's items).
+    behind the event loop per batch under load. When one fails, it and every other kept
+    connection are closed (a failure is most often the server restarting, which took them
+    all), and GroupCommit retries the failed batch's items on fresh, pinged connections.
     """
 
     def __init__(self, engine: AsyncEngine, *, concurrency: int = 2) -> None:
@@ -117,8 +118,11 @@ class EngineStore:
         conn = self._idle.pop() if self._idle else await self._connect()
         try:
             result = await conn.run_sync(work)
-        except BaseException:
-            await _discard(conn)
+        except BaseException as exc:
+            log.warning("a writer connection failed (%r); reconnecting", exc)
+            idle, self._idle = self._idle, []
+            for broken in [conn, *idle]:
+                await _discard(broken)
             raise
         if self._closed or len(self._idle) >= self.concurrency:
             await conn.close()

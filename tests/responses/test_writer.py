@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from feedback.config import Settings
 from feedback.db import make_engine, utcnow
 from feedback.responses.models import Answer
-from feedback.responses.writer import GroupCommit, WriteStore, store_for
+from feedback.responses.writer import EngineStore, GroupCommit, WriteStore, store_for
 from feedback.responses.writes import NewResponse, Stored, store_responses
 from feedback.surveys.answers import AnswerValue
 from tests.builders.orgs import make_org
@@ -196,3 +196,41 @@ async def test_analysis_queries_use_the_partial_covering_index(
             assert "Index Only Scan using ix_answer_analysis" in " ".join(r[0] for r in plan)
         rows = (await conn.execute(counts)).all()
     assert sorted((r[1], r[2]) for r in rows) == [(1.0, 1), (2.0, 2), (5.0, 1)]
+
+
+async def test_the_writer_survives_the_server_dropping_its_connections(
+    settings: Settings,
+    engine: AsyncEngine,
+    survey_ids: tuple[uuid.UUID, uuid.UUID],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A PostgreSQL restart ends every connection, the writer's kept ones included: the batch
+    that meets a dead one is retried on fresh connections, and nothing is lost or doubled."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the SQLite writer holds a file, not a connection a server can drop")
+    store = EngineStore(engine, concurrency=2)
+    writer = GroupCommit(store, store_responses, autocommit=True)
+    before = [new_response(survey_ids, uuid.uuid4(), t) for t in (1, 2, 3)]
+    assert all(isinstance(o, Stored) for o in await asyncio.gather(*map(writer.submit, before)))
+
+    killer = make_engine(settings.database_url, pool_size=1)
+    async with killer.connect() as conn:
+        ended = await conn.scalar(
+            sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    await killer.dispose()
+    assert ended and ended >= 1
+
+    after = [new_response(survey_ids, uuid.uuid4(), t) for t in (4, 5, 6)]
+    outcomes = await asyncio.gather(*map(writer.submit, after))
+    await writer.close()
+    await store.close()
+    assert all(isinstance(o, Stored) and o.created for o in outcomes)
+    assert "a writer connection failed" in caplog.text  # the dead connection was met
+    async with engine.connect() as conn:
+        responses = await conn.scalar(sa.text("SELECT count(*) FROM response"))
+        answers = await conn.scalar(sa.text("SELECT count(*) FROM answer"))
+    assert (responses, answers) == (6, 6)
