@@ -40,6 +40,11 @@ AnswerId = BigInteger().with_variant(Integer(), "sqlite")
 # when the query's WHERE contains the index's condition term for term. `is_current` is also its
 # last column: SQLite counts a partial index as covering only when it holds every column the
 # query names, the WHERE's included (PostgreSQL does not need it, and it costs one byte a row).
+# `version` is there for questions whose series breaks, which are counted by version
+# (`analysis.queries`): with it, those read the index alone too. It comes after the columns
+# every question groups by, so the GROUP BY of a question that never breaks (most of them)
+# still follows the index order and aggregates as it scans; put after `wave_number`, it would
+# cost those a sort (measured at 1M rows: 1.4x on PostgreSQL, 2x on SQLite).
 CURRENT_SQLITE = text("is_current = 1")
 CURRENT_POSTGRESQL = text("is_current")
 
@@ -142,6 +147,7 @@ class Answer(Base):
             "value_num",
             "option_key",
             "first",
+            "version",
             "is_current",
             sqlite_where=CURRENT_SQLITE,
             postgresql_where=CURRENT_POSTGRESQL,
