@@ -4,9 +4,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from feedback.responses.models import Answer, Respondent, Response, ResponseRevision
 
@@ -47,11 +61,47 @@ def current_answers_of(survey_id: uuid.UUID) -> Select[Answer]:
 
 
 def attribute_value(key: str) -> ColumnElement[str]:
-    """A respondent attribute as text, on both dialects (`attributes ->> 'key'` on PostgreSQL,
-    `json_extract(attributes, '$."key"')` on SQLite): what a segment groups by. Join
-    `respondent` on `Answer.respondent_id` to use it."""
-    value: ColumnElement[str] = Respondent.attributes[key].as_string()
-    return value
+    """A respondent attribute as text, the same on both dialects: what a segment groups by.
+
+    PostgreSQL's `attributes ->> 'key'` is the reference: 'true'/'false', strings as they are,
+    numbers in plain notation; a missing key or JSON null is NULL (the `null` segment). Join
+    `respondent` on `Answer.respondent_id` to use it.
+    """
+    path = bindparam(None, key, type_=JSON.JSONStrIndexType())
+    return _AttributeText(Respondent.attributes, path)
+
+
+class _AttributeText(FunctionElement[str]):
+    """`attributes ->> key` (args: the column and the key); SQLite's JSON functions give other
+    text for booleans and numbers, so it is rebuilt there (`_sqlite_text`)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_AttributeText)
+def _compile_attribute_text(element: _AttributeText, compiler: SQLCompiler, **kw: Any) -> str:
+    attributes, path = element.clauses
+    return compiler.process(attributes[path].as_string(), **kw)
+
+
+@compiles(_AttributeText, "sqlite")
+def _compile_sqlite_text(element: _AttributeText, compiler: SQLCompiler, **kw: Any) -> str:
+    attributes, path = element.clauses
+    return compiler.process(_sqlite_text(attributes, path), **kw)
+
+
+def _sqlite_text(attributes: ColumnElement[Any], path: ColumnElement[str]) -> ColumnElement[str]:
+    # json_extract gives booleans as 1/0 and numbers as SQLite values (0.30000000000000004
+    # becomes '0.3'); `->` (SQLite >= 3.38) gives a number's JSON text as written, which is
+    # what PostgreSQL's `->>` gives for the numbers attributes hold (only exponents differ:
+    # 1e+20 here, 100000000000000000000 there). Strings come as they are, JSON null as NULL.
+    written = attributes.op("->", return_type=String)(path)
+    return case(
+        {"true": "true", "false": "false", "integer": written, "real": written},
+        value=func.json_type(attributes, path),
+        else_=func.json_extract(attributes, path, type_=String),
+    )
 
 
 async def response_counts_by_wave(

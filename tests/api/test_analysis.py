@@ -439,3 +439,44 @@ async def test_no_hidden_segment_cell_changes_any_route(client: Client) -> None:
     }
     assert segments["south"]["waves"][0]["suppressed"] is False
     assert a == b and chart_a == chart_b
+
+
+async def test_boolean_and_number_segments_have_the_same_names_on_every_database(
+    client: Client,
+) -> None:
+    """Segments are named by PostgreSQL's text of the attribute: 'true'/'false' for booleans
+    (SQLite's json_extract gives 1/0), numbers as their JSON says them."""
+    org = await make_org(client)
+    await make_survey(client, org, schedule=MONTHLY)
+    people = [(True, 2.5), (True, 2.5), (False, 3), (False, 0.1 + 0.2), (True, 1.0), (False, 2**70)]
+    lines = []
+    for i, (member, score) in enumerate(people):
+        made = await client.post(
+            "/api/v1/respondents",
+            json={"external_ref": f"p{i}", "attributes": {"member": member, "score": score}},
+            headers=org.auth("campaigner"),
+        )
+        assert made.status_code == 201, made.text
+        lines.append(line(1, {"trust": 4}, respondent=f"p{i}"))
+    lines.append(line(1, {"trust": 2}))  # anonymous: the null segment
+    await import_lines(client, org, lines)
+    auth = org.auth("analyst")
+    expected = {
+        "member": {"true": 3, "false": 3, "null": 1},
+        "score": {
+            "2.5": 2,
+            "3": 1,
+            "0.30000000000000004": 1,
+            "1.0": 1,
+            "1180591620717411303424": 1,
+            "null": 1,
+        },
+    }
+    for segment, counts in expected.items():
+        got = await client.get(
+            f"{TRENDS}?questions=trust&to=2025-01-31&segment={segment}", headers=auth
+        )
+        assert got.status_code == 200, got.text
+        segments = got.json()["questions"][0]["segments"]
+        assert {name: s["waves"][0]["n"] for name, s in segments.items()} == counts
+        assert all(s["value"] == (None if name == "null" else name) for name, s in segments.items())

@@ -117,6 +117,43 @@ async def test_segments_join_answers_to_respondent_attributes(
     assert rows == {"NL": (2, 8.0), "BE": (1, 1.0), None: (1, 4.0)}
 
 
+async def test_attribute_values_read_as_postgresql_text_on_every_database(
+    client: Client, settings: Settings
+) -> None:
+    """Every JSON scalar an attribute holds reads as PostgreSQL's `->>` gives it, on SQLite
+    too: booleans as 'true'/'false', numbers as written, JSON null as NULL."""
+    import sqlalchemy as sa
+
+    from feedback.responses.models import Respondent
+    from feedback.responses.queries import attribute_value
+
+    expected = {
+        "yes": (True, "true"),
+        "no": (False, "false"),
+        "text": ('Zoë "1"', 'Zoë "1"'),
+        "count": (3, "3"),
+        "below": (-7, "-7"),
+        "big": (2**70, "1180591620717411303424"),
+        "half": (2.5, "2.5"),
+        "whole": (1.0, "1.0"),
+        "sum": (0.1 + 0.2, "0.30000000000000004"),
+        "negative": (-12.75, "-12.75"),
+        "nothing": (None, None),
+    }
+    org = await make_org(client)
+    person = await make_respondent(client, org, **{k: v for k, (v, _) in expected.items()})
+    keys = [*expected, "missing"]
+    stmt = sa.select(*(attribute_value(k) for k in keys)).where(
+        Respondent.id == uuid.UUID(person["id"])
+    )
+    async with database(settings.database_url) as conn:
+        row = (await conn.execute(stmt)).one()
+    assert dict(zip(keys, row, strict=True)) == {
+        **{k: text for k, (_, text) in expected.items()},
+        "missing": None,
+    }
+
+
 async def test_subject_export_holds_everything_about_them(client: Client) -> None:
     org = await make_org(client)
     await make_survey(client, org)
