@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from feedback.config import Settings
 from feedback.db import make_engine, utcnow
@@ -208,26 +208,33 @@ async def test_the_writer_survives_the_server_dropping_its_connections(
     that meets a dead one is retried on fresh connections, and nothing is lost or doubled."""
     if engine.dialect.name != "postgresql":
         pytest.skip("the SQLite writer holds a file, not a connection a server can drop")
-    store = EngineStore(engine, concurrency=2)
+    # The writer's own engine, named, so that only its connections are ended below.
+    name = f"feedback-writer-{uuid.uuid4().hex[:8]}"
+    writer_engine = create_async_engine(
+        settings.database_url,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"application_name": name}},
+    )
+    store = EngineStore(writer_engine, concurrency=2)
     writer = GroupCommit(store, store_responses, autocommit=True)
     before = [new_response(survey_ids, uuid.uuid4(), t) for t in (1, 2, 3)]
     assert all(isinstance(o, Stored) for o in await asyncio.gather(*map(writer.submit, before)))
 
-    killer = make_engine(settings.database_url, pool_size=1)
-    async with killer.connect() as conn:
+    async with engine.connect() as conn:
         ended = await conn.scalar(
             sa.text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+                "WHERE application_name = :name"
+            ),
+            {"name": name},
         )
-    await killer.dispose()
     assert ended and ended >= 1
 
     after = [new_response(survey_ids, uuid.uuid4(), t) for t in (4, 5, 6)]
     outcomes = await asyncio.gather(*map(writer.submit, after))
     await writer.close()
     await store.close()
+    await writer_engine.dispose()
     assert all(isinstance(o, Stored) and o.created for o in outcomes)
     assert "a writer connection failed" in caplog.text  # the dead connection was met
     async with engine.connect() as conn:
