@@ -208,13 +208,9 @@ async def test_segments_split_every_cell_and_the_totals_are_their_sums(
     assert_same(result.totals["hours"][Cell(1, 0)], Moments(5, 12.0, 32.0))
 
 
-async def test_a_break_splits_cells_by_the_version_answers_were_given_under(
-    client: Client, settings: Settings
-) -> None:
-    """trust's scale grows to 1..7 and hours becomes a rating in version 2: both break their
-    series, and wave 3 holds answers under both versions."""
-    org = await make_org(client)
-    await monthly_survey(client, org)
+def breaking_v2() -> dict[str, Any]:
+    """Version 2 of the pulse survey: trust's scale grows to 1..7 and hours becomes a rating,
+    which breaks both series."""
     v2 = pulse_definition()
     v2["questions"][0]["scale"] = {"min": 1, "max": 7}
     v2["questions"][4] = {
@@ -223,6 +219,17 @@ async def test_a_break_splits_cells_by_the_version_answers_were_given_under(
         "label": "How much time did you give?",
         "scale": {"min": 1, "max": 5},
     }
+    return v2
+
+
+async def test_a_break_splits_cells_by_the_version_answers_were_given_under(
+    client: Client, settings: Settings
+) -> None:
+    """trust's scale grows to 1..7 and hours becomes a rating in version 2: both break their
+    series, and wave 3 holds answers under both versions."""
+    org = await make_org(client)
+    await monthly_survey(client, org)
+    v2 = breaking_v2()
     published = await publish_version(client, org, "pulse", v2)
     assert {c["key"] for c in published["changes"] if c["breaks_series"]} == {"trust", "hours"}
     await import_lines(
@@ -309,14 +316,7 @@ async def test_counting_by_version_reads_only_the_analysis_index_in_its_order(
     their groups where the bare query does not (see the test above)."""
     org = await make_org(client)
     await monthly_survey(client, org)
-    v2 = pulse_definition()
-    v2["questions"][0]["scale"] = {"min": 1, "max": 7}
-    v2["questions"][4] = {
-        "key": "hours",
-        "type": "rating",
-        "label": "How much time did you give?",
-        "scale": {"min": 1, "max": 5},
-    }
+    v2 = breaking_v2()
     await publish_version(client, org, "pulse", v2)
     await import_lines(
         client,
