@@ -31,7 +31,13 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_submissions import ADMIN_TOKEN, Target, count, server  # noqa: E402
+from bench.bench_submissions import (  # noqa: E402
+    Target,
+    bench_org,
+    count,
+    publish_survey,
+    server,
+)
 from bench.survey import ANSWER_ROWS, ANSWERS, DEFINITION  # noqa: E402
 
 TARGETS = [
@@ -89,13 +95,7 @@ def chunks(lines: Iterator[bytes]) -> Iterator[bytes]:
 
 def setup(base: str) -> dict[str, str]:
     with httpx.Client(base_url=base, timeout=30) as client:
-        org = client.post(
-            "/api/v1/orgs",
-            json={"slug": "bench", "name": "Bench"},
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-        )
-        org.raise_for_status()
-        auth = {"Authorization": f"Bearer {org.json()['admin_key']}"}
+        auth = bench_org(client)
         # A survey open since before the generated answers were "collected".
         schedule = {
             "rrule": "FREQ=YEARLY",
@@ -104,8 +104,7 @@ def setup(base: str) -> dict[str, str]:
         }
         for slug in ("bench", "bench-csv"):
             body = {"slug": slug, "title": slug, "definition": DEFINITION, "schedule": schedule}
-            client.post("/api/v1/surveys", json=body, headers=auth).raise_for_status()
-            client.post(f"/api/v1/surveys/{slug}/publish", json={}, headers=auth).raise_for_status()
+            publish_survey(client, auth, body)
     return auth
 
 

@@ -149,23 +149,27 @@ def server(target: Target, port: int, workdir: Path) -> Iterator[str]:
         log.close()
 
 
+def bench_org(client: httpx.Client) -> dict[str, str]:
+    """Organisation `bench`; the headers of its admin key."""
+    org = client.post(
+        "/api/v1/orgs",
+        json={"slug": "bench", "name": "Bench"},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
+    org.raise_for_status()
+    return {"Authorization": f"Bearer {org.json()['admin_key']}"}
+
+
+def publish_survey(client: httpx.Client, auth: dict[str, str], body: dict[str, object]) -> None:
+    client.post("/api/v1/surveys", json=body, headers=auth).raise_for_status()
+    client.post(f"/api/v1/surveys/{body['slug']}/publish", json={}, headers=auth).raise_for_status()
+
+
 def setup_feedback(base: str) -> str:
     """Organisation `bench`, survey `bench` (always open), version 1 published; the path."""
     with httpx.Client(base_url=base, timeout=30) as client:
-        org = client.post(
-            "/api/v1/orgs",
-            json={"slug": "bench", "name": "Bench"},
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-        )
-        org.raise_for_status()
-        auth = {"Authorization": f"Bearer {org.json()['admin_key']}"}
-        created = client.post(
-            "/api/v1/surveys",
-            json={"slug": "bench", "title": "Bench", "definition": DEFINITION},
-            headers=auth,
-        )
-        created.raise_for_status()
-        client.post("/api/v1/surveys/bench/publish", json={}, headers=auth).raise_for_status()
+        auth = bench_org(client)
+        publish_survey(client, auth, {"slug": "bench", "title": "Bench", "definition": DEFINITION})
     return "/api/v1/public/bench/bench/responses"
 
 

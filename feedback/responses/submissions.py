@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback.db import utcnow
-from feedback.errors import Conflict, DomainError, FieldError, Invalid, NotFound
+from feedback.errors import DomainError, FieldError, Invalid, NotFound
 from feedback.orgs.keys import hash_secret
 from feedback.responses.models import Respondent
 from feedback.responses.respondents import anonymous_respondent_id
@@ -46,10 +46,12 @@ from feedback.surveys.definition import Definition, choose_locale, localise_defi
 from feedback.surveys.models import SurveyVersion
 from feedback.surveys.schedule import WaveWindow
 from feedback.surveys.service import (
+    archived_by,
+    archived_conflict,
+    closed_conflict,
     current_version,
     definition_of,
     get_public_survey,
-    next_opens_at,
     survey_settings,
     window_at,
 )
@@ -322,19 +324,14 @@ async def public_form(
     """
     now = now or utcnow()
     org, survey = await get_public_survey(session, org_slug=org_slug, survey_slug=survey_slug)
-    if survey.archived_at is not None and survey.archived_at <= now:
-        raise Conflict(f"Survey '{survey.slug}' is archived and no longer accepts answers.")
+    if archived_by(survey, now):
+        raise archived_conflict(survey)
     version = await current_version(session, survey)
     if version is None:
         raise NotFound(f"Survey '{survey.slug}' has no published version yet.")
     window = window_at(survey, now)
     if window is None:
-        upcoming = next_opens_at(survey, now)
-        raise Conflict(
-            f"Survey '{survey.slug}' is closed"
-            + (f"; the next wave opens at {upcoming.isoformat()}." if upcoming else "."),
-            next_opens_at=upcoming,
-        )
+        raise closed_conflict(survey, now)
     respondent = False
     if token is not None:
         found = await session.scalar(

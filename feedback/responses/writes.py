@@ -28,7 +28,13 @@ from feedback.responses.models import Answer, Respondent, Response, ResponseRevi
 from feedback.surveys.answers import AnswerValue
 from feedback.surveys.models import Survey, Wave
 from feedback.surveys.schedule import WaveWindow
-from feedback.surveys.service import next_opens_at, survey_settings, window_at
+from feedback.surveys.service import (
+    archived_by,
+    archived_conflict,
+    closed_conflict,
+    survey_settings,
+    window_at,
+)
 
 
 @dataclass(slots=True)
@@ -369,8 +375,8 @@ def revise_response(conn: Connection, item: Revision) -> Stored:
     if state is None:
         raise NotFound("The survey no longer exists.")
     survey = state.survey
-    if survey.archived_at is not None and survey.archived_at <= item.received_at:
-        raise Conflict(f"Survey '{survey.slug}' is archived and no longer accepts answers.")
+    if archived_by(survey, item.received_at):
+        raise archived_conflict(survey)
     if not survey_settings(survey).allow_edits:
         raise Conflict(f"Survey '{survey.slug}' does not allow responses to be revised.")
     closes_at = conn.execute(
@@ -485,8 +491,8 @@ def _wave_for(conn: Connection, state: _SurveyState, at: datetime) -> WaveWindow
     """The wave accepting answers at `at`, materialised if new (as `surveys.service.open_wave`
     decides it: a stored wave holding the instant wins over the schedule's computation)."""
     survey = state.survey
-    if survey.archived_at is not None and survey.archived_at <= at:
-        return Conflict(f"Survey '{survey.slug}' is archived and no longer accepts answers.")
+    if archived_by(survey, at):
+        return archived_conflict(survey)
     for window in state.windows:
         if window.holds(at):
             return window
@@ -505,12 +511,7 @@ def _wave_for(conn: Connection, state: _SurveyState, at: datetime) -> WaveWindow
     else:
         computed = window_at(survey, at)
         if computed is None:
-            upcoming = next_opens_at(survey, at)
-            return Conflict(
-                f"Survey '{survey.slug}' is closed"
-                + (f"; the next wave opens at {upcoming.isoformat()}." if upcoming else "."),
-                next_opens_at=upcoming,
-            )
+            return closed_conflict(survey, at)
         if not state.fresh:
             raise _Stale  # a wave row is a lasting record: only ever made from a fresh read
         window = computed

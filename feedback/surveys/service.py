@@ -498,6 +498,25 @@ def next_opens_at(survey: Survey, instant: datetime) -> datetime | None:
     return next_opening(schedule, instant)
 
 
+def archived_by(survey: Survey, instant: datetime) -> bool:
+    return survey.archived_at is not None and survey.archived_at <= instant
+
+
+def archived_conflict(survey: Survey) -> Conflict:
+    """Why an archived survey takes no answers (every channel says it alike)."""
+    return Conflict(f"Survey '{survey.slug}' is archived and no longer accepts answers.")
+
+
+def closed_conflict(survey: Survey, instant: datetime) -> Conflict:
+    """Why a survey takes no answers at `instant`, between waves: with the next opening."""
+    upcoming = next_opens_at(survey, instant)
+    return Conflict(
+        f"Survey '{survey.slug}' is closed"
+        + (f"; the next wave opens at {upcoming.isoformat()}." if upcoming else "."),
+        next_opens_at=upcoming,
+    )
+
+
 async def _materialised_at(session: AsyncSession, survey: Survey, instant: datetime) -> Wave | None:
     """A stored wave holding `instant` (past waves keep their windows across schedule changes)."""
     return await session.scalar(
@@ -532,19 +551,14 @@ async def ensure_wave(session: AsyncSession, survey: Survey, window: WaveWindow)
 
 async def open_wave(session: AsyncSession, survey: Survey, at: datetime) -> Wave:
     """The wave accepting answers at `at`; Conflict when archived or between waves."""
-    if survey.archived_at is not None and survey.archived_at <= at:
-        raise Conflict(f"Survey '{survey.slug}' is archived and no longer accepts answers.")
+    if archived_by(survey, at):
+        raise archived_conflict(survey)
     stored = await _materialised_at(session, survey, at)
     if stored is not None:
         return stored
     window = window_at(survey, at)
     if window is None:
-        upcoming = next_opens_at(survey, at)
-        raise Conflict(
-            f"Survey '{survey.slug}' is closed"
-            + (f"; the next wave opens at {upcoming.isoformat()}." if upcoming else "."),
-            next_opens_at=upcoming,
-        )
+        raise closed_conflict(survey, at)
     return await ensure_wave(session, survey, window)
 
 
