@@ -473,7 +473,12 @@ async def survey_trends(session: AsyncSession, survey: Survey, query: TrendsQuer
     marks = [
         (
             d.question_keys,
-            DecisionMark(d.id, d.title, d.decided_at, _wave_of(d.decided_at, survey, waves)),
+            DecisionMark(
+                d.id,
+                label_text(d.title, None, survey.default_locale),
+                d.decided_at,
+                _wave_of(d.decided_at, survey, waves),
+            ),
         )
         for d in decisions
     ]

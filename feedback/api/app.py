@@ -31,11 +31,13 @@ from feedback.api import (
 from feedback.api.auth import api_guard, route_access_declared
 from feedback.api.deps import (
     provide_db_session,
+    provide_now,
     provide_principal,
     provide_settings,
     provide_submissions,
 )
 from feedback.api.problems import EXCEPTION_HANDLERS
+from feedback.clock import Clock, system_clock
 from feedback.config import Settings, get_settings
 from feedback.db import make_engine, make_sessionmaker
 from feedback.responses.submissions import Submissions
@@ -63,9 +65,12 @@ def create_served_app() -> Litestar:
     return create_app(own_process=True)
 
 
-def create_app(settings: Settings | None = None, *, own_process: bool = False) -> Litestar:
+def create_app(
+    settings: Settings | None = None, *, own_process: bool = False, clock: Clock = system_clock
+) -> Litestar:
     """The application. `own_process`: the app owns the interpreter (a server, not a test),
-    so what exists once it has started can be frozen out of the garbage collector's walks."""
+    so what exists once it has started can be frozen out of the garbage collector's walks.
+    `clock` is read once per request that needs the time (dependency `now`)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -106,6 +111,7 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
         dependencies={
             "db_session": Provide(provide_db_session),
             "principal": Provide(provide_principal, sync_to_thread=False),
+            "now": Provide(provide_now, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "submissions": Provide(provide_submissions, sync_to_thread=False),
         },
@@ -131,6 +137,7 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
         debug=False,
     )
     app.state.settings = settings
+    app.state.clock = clock
     _check_access_declared(app)
     return app
 

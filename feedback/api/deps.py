@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Request
@@ -11,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from feedback.clock import Clock
 from feedback.config import Settings
 from feedback.db import begin_write
 from feedback.orgs.principal import Principal
@@ -55,6 +57,16 @@ def provide_submissions(state: State) -> Submissions:
     return submissions_of(state)
 
 
+def clock_of(state: State) -> Clock:
+    clock: Clock = state.clock
+    return clock
+
+
+def provide_now(state: State) -> datetime:
+    """The request's instant, from the app's clock (feedback.clock)."""
+    return clock_of(state)()
+
+
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     principal: Principal = request.state.principal
     return principal
@@ -67,6 +79,8 @@ def provide_settings(state: State) -> Settings:
 # Handler parameter types: Litestar injects these by name.
 DbSession = NamedDependency[AsyncSession]
 Caller = NamedDependency[Principal]
+# The instant the request is handled at (feedback.clock): pass it on as `now`.
+Now = NamedDependency[datetime]
 # Where supporters' answers go in (feedback.responses.submissions.Submissions.submit).
 Submitter = NamedDependency[Submissions]
 Limit = Annotated[int, QueryParameter(description="Page size, 1..500 (default 50).")]

@@ -34,8 +34,8 @@ class DecisionUpdate(BaseModel):
 
 class DecisionRead(BaseModel):
     id: uuid.UUID
-    title: str
-    description: str
+    title: str | dict[str, str]
+    description: str | dict[str, str]
     decided_at: datetime
     question_keys: list[str]
     public: bool
