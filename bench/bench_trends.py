@@ -547,7 +547,7 @@ async def measure(url: str, ids: dict[str, str], runs: int) -> dict[str, Any]:
             survey = await session.get(Survey, survey_id)
             assert survey is not None
             result = await service.survey_trends(
-                session, survey, service.TrendsQuery(questions=["trust"])
+                session, survey, service.TrendsQuery(questions=["trust"]), now=datetime.now(UTC)
             )
         render = service.chart_renderer(result, result.questions[0])
         for fmt in ("svg", "png"):

@@ -7,6 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
+from feedback.clock import system_clock
 from feedback.config import get_settings
 
 
@@ -21,7 +22,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.demo:
         from feedback.demo import load_demo
 
-        print(asyncio.run(load_demo(settings)))
+        print(asyncio.run(load_demo(settings, now=system_clock())))
     settings.resolved_secret_key()  # create the key file once, before workers race for it
     uvicorn.run(
         "feedback.api.app:create_served_app",
@@ -80,7 +81,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     migrate.upgrade(settings.database_url)
-    print(asyncio.run(load_demo(settings)))
+    print(asyncio.run(load_demo(settings, now=system_clock())))
     return 0
 
 

@@ -11,6 +11,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from feedback.api.app import create_app
+from feedback.clock import Clock, system_clock
 from feedback.config import Settings
 from tests import database
 
@@ -53,8 +54,15 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings) -> Litestar:
-    return create_app(settings)
+def clock() -> Clock:
+    """The app's clock: the wall clock, unless a test pins it (`@pytest.mark.parametrize("clock",
+    [fixed_clock(...)])` or a module's own `clock` fixture) because a date matters to it."""
+    return system_clock
+
+
+@pytest.fixture
+def app(settings: Settings, clock: Clock) -> Litestar:
+    return create_app(settings, clock=clock)
 
 
 @pytest.fixture

@@ -1,33 +1,179 @@
-"""The demo data README's first command loads: real, complete and re-runnable."""
+"""The demo README's first command loads: complete on any day, at any hour, in any host time
+zone; resumed, never half-loaded, after a failure; and re-runnable."""
 
 from __future__ import annotations
 
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from feedback.api.app import create_app
+from feedback.clock import fixed_clock
 from feedback.config import Settings
-from feedback.demo import load_demo
+from feedback.demo import (
+    DECISION_WAVE,
+    MONTHS,
+    DemoSize,
+    Timeline,
+    _lines,
+    load_demo,
+)
+from feedback.errors import PayloadTooLarge
+from feedback.surveys.schedule import wave_at
+from feedback.surveys.settings import parse_schedule
+
+NOW = datetime(2026, 12, 4, 17, 30, tzinfo=UTC)
+SMALL = DemoSize(respondents=40, per_wave=(8, 14))
+
+# The instants that break calendars: month edges, a leap day, the year's last minute, the nights
+# clocks change in Europe (last Sundays of March and October, 01:00 UTC) and the US (second
+# Sunday of March and first of November, 2am local).
+CALENDAR_EDGES = {
+    "first of the month, 00:00 UTC": datetime(2027, 3, 1, 0, 0, tzinfo=UTC),
+    "first of the month, 23:59 UTC": datetime(2027, 3, 1, 23, 59, 59, tzinfo=UTC),
+    "29 February": datetime(2028, 2, 29, 12, 0, tzinfo=UTC),
+    "1 March after a leap day, 00:00 UTC": datetime(2028, 3, 1, 0, 0, tzinfo=UTC),
+    "31 December, 23:59 UTC": datetime(2027, 12, 31, 23, 59, 59, tzinfo=UTC),
+    "Europe springs forward": datetime(2027, 3, 28, 1, 0, tzinfo=UTC),
+    "Europe falls back": datetime(2027, 10, 31, 1, 0, tzinfo=UTC),
+    "US springs forward": datetime(2027, 3, 14, 7, 0, tzinfo=UTC),
+    "US falls back": datetime(2027, 11, 7, 6, 0, tzinfo=UTC),
+}
 
 
-async def test_demo_loads_once_and_hands_out_working_keys(
-    settings: Settings, app: Litestar
-) -> None:
-    first = await load_demo(settings)
-    assert "loaded: survey 'pulse', 12 monthly waves" in first
-    key = first.split("admin key (shown once): ")[1].split()[0]
-    again = await load_demo(settings)
-    assert "already loaded" in again
-    second_key = again.split("admin key (shown once): ")[1].split()[0]
+def key_of(summary: str) -> str:
+    return summary.split("admin key (shown once): ")[1].split()[0]
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def answered_waves(app: Litestar, key: str) -> list[dict[str, object]]:
     async with AsyncTestClient(app=app) as client:
-        for k in (key, second_key):
-            survey = await client.get(
-                "/api/v1/surveys/pulse", headers={"Authorization": f"Bearer {k}"}
-            )
+        waves = await client.get("/api/v1/surveys/pulse/waves", headers=auth(key))
+        assert waves.status_code == 200, waves.text
+        return [w for w in waves.json() if w["responses"]]
+
+
+async def test_demo_loads_once_and_hands_out_working_keys(settings: Settings) -> None:
+    first = await load_demo(settings, now=NOW)
+    assert f"loaded: survey 'pulse', {MONTHS} monthly waves" in first
+    again = await load_demo(settings, now=NOW + timedelta(days=40))
+    assert "already loaded" in again
+    app = create_app(settings, clock=fixed_clock(NOW))
+    async with AsyncTestClient(app=app) as client:
+        for key in (key_of(first), key_of(again)):
+            survey = await client.get("/api/v1/surveys/pulse", headers=auth(key))
             assert survey.status_code == 200
             assert survey.json()["current_version"] == 3
-        waves = await client.get(
-            "/api/v1/surveys/pulse/waves", headers={"Authorization": f"Bearer {key}"}
+            # The month `now` falls in is open, for a supporter to answer live.
+            assert survey.json()["current_wave"]["number"] == MONTHS + 1
+    answered = await answered_waves(app, key_of(first))
+    assert [w["number"] for w in answered] == list(range(1, MONTHS + 1))
+    assert all(150 <= int(str(w["responses"])) <= 260 for w in answered)
+
+
+async def test_an_interrupted_load_is_resumed_and_never_called_loaded(
+    settings: Settings,
+) -> None:
+    # A cap that lets the first batch of lines in and then stops the import part-way.
+    cramped = settings.model_copy(update={"import_max_bytes": 600_000})
+    with pytest.raises(PayloadTooLarge):
+        await load_demo(cramped, now=NOW)
+    app = create_app(settings, clock=fixed_clock(NOW))
+    resumed = await load_demo(settings, now=NOW + timedelta(hours=1))
+    assert "loaded: survey 'pulse'" in resumed and "already loaded" not in resumed
+    imported = int(resumed.split(" monthly waves, ")[1].split(" responses")[0])
+    total = sum(1 for _ in _lines(Timeline.ending_before(NOW), DemoSize()))
+    assert 0 < imported < total  # only what the first run left out
+    answered = await answered_waves(app, key_of(resumed))
+    assert sum(int(str(w["responses"])) for w in answered) == total
+    assert "already loaded" in await load_demo(settings, now=NOW + timedelta(days=3))
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    instant=st.datetimes(
+        min_value=datetime(1990, 1, 1),
+        max_value=datetime(2100, 12, 31),
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(hours=14)), timezone(timedelta(hours=-11, minutes=-30))]
+        ),
+    )
+)
+def test_the_timeline_never_dates_an_answer_after_now_or_outside_its_wave(
+    instant: datetime,
+) -> None:
+    timeline = Timeline.ending_before(instant)
+    schedule = parse_schedule(
+        {
+            "rrule": "FREQ=MONTHLY;BYMONTHDAY=1",
+            "starts_at": timeline.start.isoformat(),
+            "timezone": "UTC",
+        }
+    )
+    assert schedule is not None
+    current = wave_at(schedule, instant)
+    assert current is not None and current.number == MONTHS + 1
+    assert timeline.created_at < timeline.published_at(1) < timeline.start
+    assert timeline.opens(DECISION_WAVE - 1) < timeline.decided_at < timeline.opens(DECISION_WAVE)
+    for line in _lines(timeline, SMALL):
+        at = datetime.fromisoformat(str(line["submitted_at"]))
+        assert at < instant
+        window = wave_at(schedule, at)
+        assert window is not None
+        assert window.number <= MONTHS
+        assert line["version"] == Timeline.version_of(window.number)
+        assert at >= timeline.published_at(Timeline.version_of(window.number))
+
+
+@pytest.fixture
+def host_zone(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run the test with the host's local time zone set to `request.param`."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
+    time.tzset()
+    try:
+        yield str(request.param)
+    finally:
+        if old is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
+
+
+@pytest.mark.parametrize("host_zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"], indirect=True)
+@pytest.mark.parametrize("edge", list(CALENDAR_EDGES))
+async def test_the_demo_loads_and_serves_on_the_days_that_break_calendars(
+    settings: Settings, edge: str, host_zone: str
+) -> None:
+    now = CALENDAR_EDGES[edge]
+    summary = await load_demo(settings, now=now, size=SMALL)
+    assert "loaded: survey 'pulse'" in summary, (edge, host_zone)
+    app = create_app(settings, clock=fixed_clock(now))
+    key = key_of(summary)
+    answered = await answered_waves(app, key)
+    assert [w["number"] for w in answered] == list(range(1, MONTHS + 1)), (edge, host_zone)
+    async with AsyncTestClient(app=app) as client:
+        trends = await client.get("/api/v1/surveys/pulse/trends?questions=trust", headers=auth(key))
+        assert trends.status_code == 200, trends.text
+        shown = [w for w in trends.json()["questions"][0]["waves"] if not w.get("suppressed")]
+        assert len(shown) == MONTHS
+        form = await client.get("/f/demo/pulse")
+        assert form.status_code == 200 and "<form" in form.text
+        sent = await client.post(
+            "/api/v1/public/demo/pulse/responses",
+            json={"response_id": str(uuid.uuid4()), "version": 3, "answers": {"trust": 4}},
         )
-        answered = [w for w in waves.json() if w["responses"]]
-        assert len(answered) == 12
-        assert all(150 <= w["responses"] <= 260 for w in answered)
+        assert sent.status_code == 201, sent.text
+        assert sent.json()["wave"] == MONTHS + 1

@@ -30,7 +30,6 @@ from feedback.analysis.service import (
     survey_chart,
     survey_trends,
 )
-from feedback.db import utcnow
 from feedback.errors import NotFound
 from feedback.orgs import audit
 from feedback.orgs.principal import Principal
@@ -76,7 +75,7 @@ def sign(secret: str, grant: ReportGrant) -> str:
     return base64.urlsafe_b64encode(payload + _tag(secret, payload)).rstrip(b"=").decode()
 
 
-def verify(secret: str, token: str, *, now: datetime | None = None) -> ReportGrant:
+def verify(secret: str, token: str, *, now: datetime) -> ReportGrant:
     """The grant a token carries; NotFound when it is malformed, forged or expired."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
@@ -88,7 +87,7 @@ def verify(secret: str, token: str, *, now: datetime | None = None) -> ReportGra
     if not hmac.compare_digest(tag, _tag(secret, payload)):
         raise NotFound(GONE)
     expires_at = datetime.fromtimestamp(int.from_bytes(payload[32:], "big"), UTC)
-    if (now or utcnow()) >= expires_at:
+    if now >= expires_at:
         raise NotFound(GONE)
     return ReportGrant(uuid.UUID(bytes=payload[:16]), uuid.UUID(bytes=payload[16:32]), expires_at)
 
@@ -100,11 +99,12 @@ async def create_link(
     slug: str,
     expires_in: timedelta,
     secret: str,
+    now: datetime,
 ) -> ReportLink:
     """A link to the survey's report, valid for `expires_in` (whole seconds); audited, since it
     lets whoever holds it read the survey's results without a key."""
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)
-    expires_at = (utcnow() + expires_in).replace(microsecond=0)
+    expires_at = (now + expires_in).replace(microsecond=0)
     token = sign(secret, ReportGrant(principal.org_id, survey.id, expires_at))
     audit.record(
         session,
@@ -119,10 +119,10 @@ async def create_link(
 
 
 async def granted_survey(
-    session: AsyncSession, *, secret: str, token: str
+    session: AsyncSession, *, secret: str, token: str, now: datetime
 ) -> tuple[Survey, ReportGrant]:
-    """The survey a token opens, loaded within the organisation the token names."""
-    grant = verify(secret, token)
+    """The survey a token opens at `now`, loaded within the organisation the token names."""
+    grant = verify(secret, token, now=now)
     survey = await session.scalar(
         survey_queries.surveys_of(grant.org_id).where(Survey.id == grant.survey_id)
     )
@@ -164,23 +164,23 @@ class Report:
     sections: tuple[Section, ...]
 
 
-async def report(session: AsyncSession, *, secret: str, token: str) -> Report:
-    survey, grant = await granted_survey(session, secret=secret, token=token)
-    trends = await survey_trends(session, survey, TrendsQuery())
+async def report(session: AsyncSession, *, secret: str, token: str, now: datetime) -> Report:
+    survey, grant = await granted_survey(session, secret=secret, token=token, now=now)
+    trends = await survey_trends(session, survey, TrendsQuery(), now=now)
     return Report(
         survey=survey,
         min_n=trends.min_n,
-        generated_at=utcnow(),
+        generated_at=now,
         expires_at=grant.expires_at,
         sections=tuple(_section(trends, q) for q in trends.questions),
     )
 
 
 async def report_chart(
-    session: AsyncSession, *, secret: str, token: str, key: str, fmt: ChartFormat
+    session: AsyncSession, *, secret: str, token: str, key: str, fmt: ChartFormat, now: datetime
 ) -> bytes:
-    survey, _ = await granted_survey(session, secret=secret, token=token)
-    return await survey_chart(session, survey, key, TrendsQuery(), fmt)
+    survey, _ = await granted_survey(session, secret=secret, token=token, now=now)
+    return await survey_chart(session, survey, key, TrendsQuery(), fmt, now=now)
 
 
 def _section(trends: SurveyTrends, question: QuestionTrends) -> Section:

@@ -81,7 +81,6 @@ from feedback.analysis.results import (
 from feedback.analysis.series import complementary_suppression, effective_min_n
 from feedback.analysis.sufficient import Moments, OptionCounts, OptionPairs, PairTable, ScaleCounts
 from feedback.analysis.trend import mann_kendall
-from feedback.db import utcnow
 from feedback.errors import FieldError, Invalid, NotFound
 from feedback.loop.service import decisions_for_survey
 from feedback.surveys import queries as survey_queries
@@ -432,14 +431,17 @@ class SurveyTrends:
 
 
 async def trends(
-    session: AsyncSession, *, org_id: uuid.UUID, slug: str, query: TrendsQuery
+    session: AsyncSession, *, org_id: uuid.UUID, slug: str, query: TrendsQuery, now: datetime
 ) -> SurveyTrends:
     survey = await get_survey(session, org_id=org_id, slug=slug)
-    return await survey_trends(session, survey, query)
+    return await survey_trends(session, survey, query, now=now)
 
 
-async def survey_trends(session: AsyncSession, survey: Survey, query: TrendsQuery) -> SurveyTrends:
-    """Every requested question's figures, from one aggregate query over the answers."""
+async def survey_trends(
+    session: AsyncSession, survey: Survey, query: TrendsQuery, *, now: datetime
+) -> SurveyTrends:
+    """Every requested question's figures, from one aggregate query over the answers: the
+    waves that have opened by `now`."""
     if query.segment is not None and not _is_attribute(query.segment):
         raise Invalid(
             [FieldError("/segment", "must be a respondent attribute name", "query")],
@@ -451,10 +453,9 @@ async def survey_trends(session: AsyncSession, survey: Survey, query: TrendsQuer
     )
     wanted = _wanted(metas, query.questions)
     min_n = effective_min_n(survey_settings(survey).min_n, query.min_n)
-    now = utcnow()
     waves = tuple(
         w
-        for w in await waves_in_range(session, survey, query.start, query.end, {})
+        for w in await waves_in_range(session, survey, query.start, query.end, {}, now=now)
         if w.opens_at <= now
     )
     decisions = await decisions_for_survey(session, survey.id)
@@ -817,29 +818,37 @@ async def chart(
     key: str,
     query: TrendsQuery,
     fmt: ChartFormat,
+    now: datetime,
 ) -> bytes:
     survey = await get_survey(session, org_id=org_id, slug=slug)
-    return await survey_chart(session, survey, key, query, fmt)
+    return await survey_chart(session, survey, key, query, fmt, now=now)
 
 
 async def survey_chart(
-    session: AsyncSession, survey: Survey, key: str, query: TrendsQuery, fmt: ChartFormat
+    session: AsyncSession,
+    survey: Survey,
+    key: str,
+    query: TrendsQuery,
+    fmt: ChartFormat,
+    *,
+    now: datetime,
 ) -> bytes:
     """One question's trend chart (small multiples per segment value with `segment`), rendered
     in a worker thread: matplotlib takes ~100 ms of CPU, which must not stall the event loop."""
-    result = await _one_question(session, survey, key, query)
+    result = await _one_question(session, survey, key, query, now=now)
     render = chart_renderer(result, result.questions[0])
     return await anyio.to_thread.run_sync(partial(render, fmt))
 
 
 async def _one_question(
-    session: AsyncSession, survey: Survey, key: str, query: TrendsQuery
+    session: AsyncSession, survey: Survey, key: str, query: TrendsQuery, *, now: datetime
 ) -> SurveyTrends:
     try:
         result = await survey_trends(
             session,
             survey,
             TrendsQuery([key], query.start, query.end, query.segment, query.min_n),
+            now=now,
         )
     except Invalid as exc:
         if any(e.pointer == "/questions" for e in exc.errors):

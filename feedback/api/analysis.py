@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from feedback.analysis import report, service
 from feedback.analysis.charts import ChartFormat
 from feedback.analysis.service import TrendsQuery
-from feedback.api.deps import Caller, DbSession
+from feedback.api.deps import Caller, DbSession, Now
 from feedback.config import Settings
 from feedback.errors import FieldError, Invalid, NotFound
 from feedback.orgs.principal import Principal
@@ -147,10 +147,11 @@ async def _trend_chart(
     question: str,
     query: TrendsQuery,
     fmt: ChartFormat,
+    now: datetime,
 ) -> Response[bytes]:
     """The PNG and SVG routes differ only in their format; one body serves both."""
     content = await service.chart(
-        session, org_id=principal.org_id, slug=slug, key=question, query=query, fmt=fmt
+        session, org_id=principal.org_id, slug=slug, key=question, query=query, fmt=fmt, now=now
     )
     return _chart(content, fmt)
 
@@ -165,6 +166,7 @@ class AnalysisController(Controller):
         self,
         db_session: DbSession,
         principal: Caller,
+        now: Now,
         slug: Slug,
         questions: Questions = None,
         start: FromDate = None,
@@ -173,7 +175,9 @@ class AnalysisController(Controller):
         min_n: MinN = None,
     ) -> dict[str, object]:
         query = trends_query(questions, start, end, segment, min_n)
-        result = await service.trends(db_session, org_id=principal.org_id, slug=slug, query=query)
+        result = await service.trends(
+            db_session, org_id=principal.org_id, slug=slug, query=query, now=now
+        )
         return result.to_json()
 
     @get("/trends/{question:str}/chart.png", operation_id="GetTrendChartPng")
@@ -181,6 +185,7 @@ class AnalysisController(Controller):
         self,
         db_session: DbSession,
         principal: Caller,
+        now: Now,
         slug: Slug,
         question: Question,
         start: FromDate = None,
@@ -189,13 +194,14 @@ class AnalysisController(Controller):
         min_n: MinN = None,
     ) -> Response[bytes]:
         query = trends_query(None, start, end, segment, min_n)
-        return await _trend_chart(db_session, principal, slug, question, query, "png")
+        return await _trend_chart(db_session, principal, slug, question, query, "png", now)
 
     @get("/trends/{question:str}/chart.svg", operation_id="GetTrendChartSvg")
     async def get_chart_svg(
         self,
         db_session: DbSession,
         principal: Caller,
+        now: Now,
         slug: Slug,
         question: Question,
         start: FromDate = None,
@@ -204,7 +210,7 @@ class AnalysisController(Controller):
         min_n: MinN = None,
     ) -> Response[bytes]:
         query = trends_query(None, start, end, segment, min_n)
-        return await _trend_chart(db_session, principal, slug, question, query, "svg")
+        return await _trend_chart(db_session, principal, slug, question, query, "svg", now)
 
     @get("/panel/{question:str}", operation_id="GetPanel")
     async def get_panel(
@@ -235,6 +241,7 @@ class AnalysisController(Controller):
         db_session: DbSession,
         principal: Caller,
         settings: NamedDependency[Settings],
+        now: Now,
         slug: Slug,
         data: JSONBody[ReportLinkCreate | None] = None,
     ) -> ReportLinkRead:
@@ -245,6 +252,7 @@ class AnalysisController(Controller):
             slug=slug,
             expires_in=timedelta(seconds=expires_in),
             secret=settings.resolved_secret_key(),
+            now=now,
         )
         return ReportLinkRead(url=link.url(settings.base_url), expires_at=link.expires_at)
 
@@ -258,10 +266,14 @@ class ReportPageController(Controller):
 
     @get(operation_id="GetReportPage")
     async def page(
-        self, db_session: DbSession, settings: NamedDependency[Settings], token: FromPath[str]
+        self,
+        db_session: DbSession,
+        settings: NamedDependency[Settings],
+        now: Now,
+        token: FromPath[str],
     ) -> Response[str]:
         content = await report.report(
-            db_session, secret=settings.resolved_secret_key(), token=token
+            db_session, secret=settings.resolved_secret_key(), token=token, now=now
         )
         body = TEMPLATES.get_template("report.html").render(report=content, token=token)
         headers = REPORT_HEADERS | {"Content-Security-Policy": REPORT_CSP}
@@ -272,6 +284,7 @@ class ReportPageController(Controller):
         self,
         db_session: DbSession,
         settings: NamedDependency[Settings],
+        now: Now,
         token: FromPath[str],
         name: FromPath[str],
     ) -> Response[bytes]:
@@ -280,6 +293,11 @@ class ReportPageController(Controller):
             raise NotFound("Charts are named <question>.svg or <question>.png.")
         fmt: ChartFormat = "svg" if extension == "svg" else "png"
         content = await report.report_chart(
-            db_session, secret=settings.resolved_secret_key(), token=token, key=key, fmt=fmt
+            db_session,
+            secret=settings.resolved_secret_key(),
+            token=token,
+            key=key,
+            fmt=fmt,
+            now=now,
         )
         return Response(content, media_type=MEDIA_TYPES[fmt], headers=REPORT_HEADERS)

@@ -25,7 +25,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.api.deps import DbSession, Submitter, sessions_of
+from feedback.api.deps import DbSession, Now, Submitter, sessions_of
 from feedback.api.form_strings import FALLBACK, STRINGS, negotiate_locale, strings_for
 from feedback.api.form_view import (
     answers_from_form,
@@ -168,7 +168,7 @@ def form_page(
 
 
 async def current_form_page(
-    session: AsyncSession, page: SurveyPage, token: str | None
+    session: AsyncSession, page: SurveyPage, token: str | None, *, now: datetime
 ) -> Response[str]:
     """A blank form of the current version, with a fresh response_id; or why there is none."""
     try:
@@ -178,6 +178,7 @@ async def current_form_page(
             survey_slug=page.survey.slug,
             locale=page.locale,
             token=token,
+            now=now,
         )
     except NotFound:  # no published version yet
         return _html(
@@ -257,6 +258,7 @@ class HostedFormController(Controller):
         db_session: DbSession,
         org_slug: FromPath[str],
         survey_slug: FromPath[str],
+        now: Now,
         locale: Annotated[str | None, QueryParameter(max_length=35)] = None,
         token: Annotated[str | None, QueryParameter(max_length=128)] = None,
     ) -> Response[str]:
@@ -271,7 +273,7 @@ class HostedFormController(Controller):
             )
         except NotFound:
             return not_found_page(accept)
-        return await current_form_page(db_session, page, token)
+        return await current_form_page(db_session, page, token, now=now)
 
     @post(
         operation_id="SubmitHostedForm",
@@ -284,6 +286,7 @@ class HostedFormController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         submissions: Submitter,
+        now: Now,
         org_slug: FromPath[str],
         survey_slug: FromPath[str],
     ) -> Response[str]:
@@ -306,8 +309,8 @@ class HostedFormController(Controller):
                 return not_found_page(accept)
             definition = await _definition_of(submissions, org_slug, survey_slug, posted.version)
             if definition is None:
-                return await _stale_form_page(session, page, posted)
-        return await submit_posted(submissions, page, posted, definition)
+                return await _stale_form_page(session, page, posted, now=now)
+        return await submit_posted(submissions, page, posted, definition, now=now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,7 +360,7 @@ async def _definition_of(
 
 
 async def _stale_form_page(
-    session: AsyncSession, page: SurveyPage, posted: Posted
+    session: AsyncSession, page: SurveyPage, posted: Posted, *, now: datetime
 ) -> Response[str]:
     """A page whose version is missing or unknown (only a tampered page has one): the current
     form again, with the answers kept."""
@@ -368,6 +371,7 @@ async def _stale_form_page(
             survey_slug=page.survey.slug,
             locale=page.locale,
             token=None,
+            now=now,
         )
     except Conflict as exc:
         return closed_page(page, exc.extra.get("next_opens_at"))
@@ -383,7 +387,12 @@ async def _stale_form_page(
 
 
 async def submit_posted(
-    submissions: Submissions, page: SurveyPage, posted: Posted, definition: Definition
+    submissions: Submissions,
+    page: SurveyPage,
+    posted: Posted,
+    definition: Definition,
+    *,
+    now: datetime,
 ) -> Response[str]:
     """Store the answers through the one submission door; thank-you, closed, or the form again
     with the answers kept and each error beside its field."""
@@ -401,7 +410,10 @@ async def submit_posted(
             },
         )
         await submissions.submit(
-            org_slug=page.org_slug, survey_slug=page.survey.slug, submission=submission
+            org_slug=page.org_slug,
+            survey_slug=page.survey.slug,
+            submission=submission,
+            received_at=now,
         )
     except Invalid as exc:
         return form_page(

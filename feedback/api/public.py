@@ -9,7 +9,7 @@ from typing import Annotated
 from litestar import Controller, Response, get, post, put
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
-from feedback.api.deps import DbSession, Submitter
+from feedback.api.deps import DbSession, Now, Submitter
 from feedback.api.public_guard import PublicSurveyGuard
 from feedback.errors import FieldError, Invalid
 from feedback.responses.schemas import (
@@ -45,11 +45,12 @@ class PublicController(Controller):
         db_session: DbSession,
         org: FromPath[str],
         survey: FromPath[str],
+        now: Now,
         locale: Annotated[str | None, QueryParameter(max_length=35)] = None,
         token: Annotated[str | None, QueryParameter(max_length=128)] = None,
     ) -> FormRead:
         found = await public_form(
-            db_session, org_slug=org, survey_slug=survey, locale=locale, token=token
+            db_session, org_slug=org, survey_slug=survey, locale=locale, token=token, now=now
         )
         wave = found.wave
         return FormRead(
@@ -74,17 +75,21 @@ class PublicController(Controller):
     async def submit(
         self,
         submissions: Submitter,
+        now: Now,
         org: FromPath[str],
         survey: FromPath[str],
         data: JSONBody[SubmissionCreate],
     ) -> Response[SubmissionRead]:
-        result = await submissions.submit(org_slug=org, survey_slug=survey, submission=data)
+        result = await submissions.submit(
+            org_slug=org, survey_slug=survey, submission=data, received_at=now
+        )
         return _answer(result, 201 if result.created else 200)
 
     @put("/responses/{response_id:uuid}", operation_id="ReviseResponse")
     async def revise(
         self,
         submissions: Submitter,
+        now: Now,
         org: FromPath[str],
         survey: FromPath[str],
         response_id: FromPath[uuid.UUID],
@@ -99,6 +104,7 @@ class PublicController(Controller):
             edit_token=edit_token,
             if_match=parse_if_match(if_match),
             revision=data,
+            received_at=now,
         )
         return _answer(result, 200)
 

@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
-from feedback.api.deps import Caller, Cursor, DbSession, Limit, Submitter, sessions_of
+from feedback.api.deps import Caller, Cursor, DbSession, Limit, Now, Submitter, sessions_of
 from feedback.api.pagination import PageOut
 from feedback.config import Settings
 from feedback.pagination import DEFAULT_LIMIT
@@ -171,6 +171,7 @@ class ResponseController(Controller):
         principal: Caller,
         submissions: Submitter,
         settings: NamedDependency[Settings],
+        now: Now,
         slug: Slug,
     ) -> ImportRead:
         summary = await imports.import_responses(
@@ -181,6 +182,7 @@ class ResponseController(Controller):
             media_type=request.headers.get("content-type", ""),
             chunks=request.stream(),
             max_bytes=settings.import_max_bytes,
+            now=now,
         )
         return ImportRead(
             imported=summary.imported,

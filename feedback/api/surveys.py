@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, get, patch, post, put
@@ -12,9 +12,8 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.api.deps import Caller, Cursor, DbSession, Limit
+from feedback.api.deps import Caller, Cursor, DbSession, Limit, Now
 from feedback.api.pagination import PageOut
-from feedback.db import utcnow
 from feedback.pagination import DEFAULT_LIMIT
 from feedback.responses.queries import response_counts_by_wave
 from feedback.surveys import service
@@ -49,8 +48,7 @@ FromDate = Annotated[date | None, QueryParameter(name="from", description="First
 ToDate = Annotated[date | None, QueryParameter(name="to", description="Last opening date")]
 
 
-async def survey_read(session: AsyncSession, survey: Survey) -> SurveyRead:
-    now = utcnow()
+async def survey_read(session: AsyncSession, survey: Survey, now: datetime) -> SurveyRead:
     current = await service.current_version(session, survey)
     draft = await service.draft_version(session, survey)
     window = None if survey.archived_at else service.window_at(survey, now)
@@ -102,36 +100,46 @@ class SurveyController(Controller):
 
     @post(opt={"role": "campaigner"}, operation_id="CreateSurvey")
     async def create_survey(
-        self, db_session: DbSession, principal: Caller, data: JSONBody[SurveyCreate]
+        self, db_session: DbSession, principal: Caller, now: Now, data: JSONBody[SurveyCreate]
     ) -> SurveyRead:
-        survey = await service.create_survey(db_session, principal=principal, data=data)
-        return await survey_read(db_session, survey)
+        survey = await service.create_survey(db_session, principal=principal, data=data, now=now)
+        return await survey_read(db_session, survey, now)
 
     @get(opt={"role": "analyst"}, operation_id="ListSurveys")
     async def list_surveys(
         self,
         db_session: DbSession,
         principal: Caller,
+        now: Now,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> PageOut[SurveyRead]:
         page = await service.list_surveys(
             db_session, principal=principal, limit=limit, cursor=cursor
         )
-        items = [await survey_read(db_session, s) for s in page.items]
+        items = [await survey_read(db_session, s, now) for s in page.items]
         return PageOut[SurveyRead](items=items, next_cursor=page.next_cursor)
 
     @get("/{slug:str}", opt={"role": "analyst"}, operation_id="GetSurvey")
-    async def get_survey(self, db_session: DbSession, principal: Caller, slug: Slug) -> SurveyRead:
+    async def get_survey(
+        self, db_session: DbSession, principal: Caller, now: Now, slug: Slug
+    ) -> SurveyRead:
         survey = await service.get_survey(db_session, org_id=principal.org_id, slug=slug)
-        return await survey_read(db_session, survey)
+        return await survey_read(db_session, survey, now)
 
     @patch("/{slug:str}", opt={"role": "campaigner"}, operation_id="UpdateSurvey")
     async def update_survey(
-        self, db_session: DbSession, principal: Caller, slug: Slug, data: JSONBody[SurveyUpdate]
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        now: Now,
+        slug: Slug,
+        data: JSONBody[SurveyUpdate],
     ) -> SurveyRead:
-        survey = await service.update_survey(db_session, principal=principal, slug=slug, data=data)
-        return await survey_read(db_session, survey)
+        survey = await service.update_survey(
+            db_session, principal=principal, slug=slug, data=data, now=now
+        )
+        return await survey_read(db_session, survey, now)
 
     @put("/{slug:str}/draft", opt={"role": "campaigner"}, operation_id="PutDraft")
     async def put_draft(
@@ -147,11 +155,12 @@ class SurveyController(Controller):
         self,
         db_session: DbSession,
         principal: Caller,
+        now: Now,
         slug: Slug,
         data: JSONBody[PublishIn | None] = None,
     ) -> PublishedRead:
         version, changes = await service.publish(
-            db_session, principal=principal, slug=slug, note=data.note if data else None
+            db_session, principal=principal, slug=slug, note=data.note if data else None, now=now
         )
         assert version.published_at is not None
         return PublishedRead(
@@ -179,23 +188,24 @@ class SurveyController(Controller):
         self,
         db_session: DbSession,
         principal: Caller,
+        now: Now,
         slug: Slug,
         start: FromDate = None,
         end: ToDate = None,
     ) -> list[WaveRead]:
         survey = await service.get_survey(db_session, org_id=principal.org_id, slug=slug)
         counts = await response_counts_by_wave(db_session, survey.id)
-        waves = await service.waves_in_range(db_session, survey, start, end, counts)
+        waves = await service.waves_in_range(db_session, survey, start, end, counts, now=now)
         return [WaveRead.model_validate(w, from_attributes=True) for w in waves]
 
     @post(
         "/{slug:str}/archive", opt={"role": "campaigner"}, operation_id="Archive", status_code=200
     )
     async def archive_survey(
-        self, db_session: DbSession, principal: Caller, slug: Slug
+        self, db_session: DbSession, principal: Caller, now: Now, slug: Slug
     ) -> SurveyRead:
-        survey = await service.archive(db_session, principal=principal, slug=slug)
-        return await survey_read(db_session, survey)
+        survey = await service.archive(db_session, principal=principal, slug=slug, now=now)
+        return await survey_read(db_session, survey, now)
 
     @post(
         "/import/xlsform",
@@ -207,6 +217,7 @@ class SurveyController(Controller):
         self,
         db_session: DbSession,
         principal: Caller,
+        now: Now,
         data: Annotated[XlsformUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> XlsformImported:
         content = await data.file.read()
@@ -216,9 +227,10 @@ class SurveyController(Controller):
             slug=data.slug,
             content=content,
             filename=data.file.filename or "form.xlsx",
+            now=now,
         )
         return XlsformImported(
-            survey=await survey_read(db_session, survey),
+            survey=await survey_read(db_session, survey, now),
             unsupported=[
                 UnsupportedRowRead.model_validate(u, from_attributes=True) for u in unsupported
             ],

@@ -29,14 +29,13 @@ import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import AwareDatetime, Field, ValidationError
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from feedback.db import utcnow
 from feedback.errors import (
     Conflict,
     DomainError,
@@ -150,8 +149,10 @@ async def import_responses(
     media_type: str,
     chunks: AsyncIterator[bytes],
     max_bytes: int,
+    now: datetime,
 ) -> ImportSummary:
-    """Import a streamed NDJSON or CSV file into survey `slug` of the caller's organisation.
+    """Import a streamed NDJSON or CSV file into survey `slug` of the caller's organisation,
+    received at `now` (answers dated after it are refused).
 
     Raises `NotFound` (survey), `UnsupportedMediaType`, `PayloadTooLarge` (more than
     `max_bytes`, or a line over 1 MiB); batches stored before a PayloadTooLarge stay stored,
@@ -173,7 +174,7 @@ async def import_responses(
         raise UnsupportedMediaType(
             "Send application/x-ndjson (one submission a line) or text/csv (one response a row)."
         )
-    importer = _Importer(submissions, principal, ref, current.number)
+    importer = _Importer(submissions, principal, ref, current.number, now)
     summary = ImportSummary()
     batch = _Batch()
     # Batches already sent: the next ones are parsed while these are written (on PostgreSQL
@@ -206,13 +207,18 @@ async def import_responses(
 
 class _Importer:
     def __init__(
-        self, submissions: Submissions, principal: Principal, survey: SurveyRef, current: int
+        self,
+        submissions: Submissions,
+        principal: Principal,
+        survey: SurveyRef,
+        current: int,
+        now: datetime,
     ) -> None:
         self._submissions = submissions
         self._principal = principal
         self._survey = survey
         self._current = current
-        self._now = utcnow()
+        self._now = now
 
     async def prepare(self, line: int, record: _Record) -> NewResponse:
         """A stored-ready response from one record; `Invalid` with pointers into the line."""

@@ -25,7 +25,6 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from feedback.db import utcnow
 from feedback.errors import DomainError, FieldError, Invalid, NotFound
 from feedback.orgs.keys import hash_secret
 from feedback.responses.models import Respondent
@@ -157,13 +156,13 @@ class Submissions:
         org_slug: str,
         survey_slug: str,
         submission: SubmissionCreate,
-        received_at: datetime | None = None,
+        received_at: datetime,
     ) -> SubmissionResult:
         """Store a supporter's submission; the domain function behind every channel.
 
         - `submission` is the body of POST /api/v1/public/{org}/{survey}/responses. Its answers
           are validated against `submission.version` (any published version of the survey).
-        - `received_at` (default: now) is the server's receive time; it picks the wave.
+        - `received_at` is the server's receive time (the request's `now`); it picks the wave.
         - Returns when the response is committed: `created=True` for a new response, False for
           a replay of the same `response_id` with the same body (the original result again,
           the same `edit_token` included).
@@ -175,7 +174,6 @@ class Submissions:
         - `Conflict`: the survey is archived; no wave is open (`extra["next_opens_at"]`, a
           datetime or None); the `response_id` was used for a different body.
         """
-        received_at = received_at or utcnow()
         survey = await self.survey(org_slug, survey_slug)
         definition = await self.definition(survey, submission.version)
         values = _normalised(definition, submission.answers)
@@ -225,7 +223,7 @@ class Submissions:
         edit_token: str,
         if_match: frozenset[int] | None,
         revision: RevisionCreate,
-        received_at: datetime | None = None,
+        received_at: datetime,
     ) -> SubmissionResult:
         """Add revision n+1 to a response, keeping every earlier one.
 
@@ -235,7 +233,6 @@ class Submissions:
         (the response is at another revision). Resending the revision that is already
         current answers it again with `created=False`.
         """
-        received_at = received_at or utcnow()
         if revision.response_id is not None and revision.response_id != response_id:
             raise Invalid.at("/response_id", "must be the response id of the URL")
         survey = await self.survey(org_slug, survey_slug)
@@ -315,14 +312,13 @@ async def public_form(
     survey_slug: str,
     locale: str | None,
     token: str | None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> PublicForm:
-    """The current version of a survey, localised, and the wave open now.
+    """The current version of a survey, localised, and the wave open at `now`.
 
     Raises `NotFound` (no such survey, or no published version yet), `Conflict` when archived or
     between waves (`extra["next_opens_at"]`), `Invalid` at `token` (query) for an unknown token.
     """
-    now = now or utcnow()
     org, survey = await get_public_survey(session, org_slug=org_slug, survey_slug=survey_slug)
     if archived_by(survey, now):
         raise archived_conflict(survey)

@@ -17,7 +17,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.db import utcnow
 from feedback.errors import Conflict, FieldError, Invalid, NotFound
 from feedback.orgs import audit
 from feedback.orgs.models import Organisation
@@ -186,8 +185,9 @@ def _dump(model: Any) -> dict[str, Any]:
 
 
 async def create_survey(
-    session: AsyncSession, *, principal: Principal, data: SurveyCreate
+    session: AsyncSession, *, principal: Principal, data: SurveyCreate, now: datetime
 ) -> Survey:
+    """A new survey with draft 1; created at `now`, when an always-open survey's wave opens."""
     parsed = _parse_parts(
         settings=data.settings,
         schedule=data.schedule,
@@ -205,6 +205,8 @@ async def create_survey(
         schedule=None if parsed.schedule is None else _dump(parsed.schedule),
         settings=_dump(parsed.settings),
         wave_offset=0,
+        created_at=now,
+        updated_at=now,
     )
     session.add(survey)
     try:
@@ -227,7 +229,7 @@ async def create_survey(
 
 
 async def update_survey(
-    session: AsyncSession, *, principal: Principal, slug: str, data: SurveyUpdate
+    session: AsyncSession, *, principal: Principal, slug: str, data: SurveyUpdate, now: datetime
 ) -> Survey:
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)
     schedule_given = "schedule" in data.model_fields_set
@@ -247,7 +249,7 @@ async def update_survey(
         survey.settings = _dump(parsed.settings)
         changed.append("settings")
     if schedule_given:
-        await _change_schedule(session, survey, parsed.schedule)
+        await _change_schedule(session, survey, parsed.schedule, now=now)
         changed.append("schedule")
     if changed:
         audit.record(
@@ -284,7 +286,7 @@ async def _check_locales_still_served(
 
 
 async def _change_schedule(
-    session: AsyncSession, survey: Survey, schedule: Schedule | None
+    session: AsyncSession, survey: Survey, schedule: Schedule | None, *, now: datetime
 ) -> None:
     """A new schedule takes effect from its start; waves already numbered keep their windows.
 
@@ -298,7 +300,6 @@ async def _change_schedule(
                 "Waves have already run on the current schedule; an always-open schedule "
                 "can only be set before the first wave."
             )
-        now = utcnow()
         if last.closes_at is None:  # the always-open wave ends where the new schedule begins
             if schedule.starts_at < now:
                 raise Invalid.at("/schedule/starts_at", "must not be in the past")
@@ -350,7 +351,7 @@ async def put_draft(
 
 
 async def publish(
-    session: AsyncSession, *, principal: Principal, slug: str, note: str | None
+    session: AsyncSession, *, principal: Principal, slug: str, note: str | None, now: datetime
 ) -> tuple[SurveyVersion, list[QuestionChange]]:
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)
     _require_not_archived(survey)
@@ -369,7 +370,7 @@ async def publish(
         history=[definition_of(v) for v in published],
         default_locale=survey.default_locale,
     )
-    draft.published_at = utcnow()
+    draft.published_at = now
     if note is not None:
         draft.note = note
     draft.changes = [_change_json(c) for c in changes]
@@ -406,7 +407,13 @@ def _change_json(change: QuestionChange) -> dict[str, Any]:
 
 
 async def import_xlsform(
-    session: AsyncSession, *, principal: Principal, slug: str, content: bytes, filename: str
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    slug: str,
+    content: bytes,
+    filename: str,
+    now: datetime,
 ) -> tuple[Survey, list[UnsupportedRow]]:
     """An XLSForm becomes a new survey whose draft holds the questions feedback can represent;
     what it cannot is returned row by row, never dropped silently."""
@@ -426,7 +433,7 @@ async def import_xlsform(
         settings={"locales": imported.locales},
         definition=imported.definition.to_json(),
     )
-    survey = await create_survey(session, principal=principal, data=data)
+    survey = await create_survey(session, principal=principal, data=data, now=now)
     audit.record(
         session,
         principal,
@@ -438,10 +445,12 @@ async def import_xlsform(
     return survey, imported.unsupported
 
 
-async def archive(session: AsyncSession, *, principal: Principal, slug: str) -> Survey:
+async def archive(
+    session: AsyncSession, *, principal: Principal, slug: str, now: datetime
+) -> Survey:
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)
     if survey.archived_at is None:
-        survey.archived_at = utcnow()
+        survey.archived_at = now
         audit.record(
             session,
             principal,
@@ -580,32 +589,19 @@ def _status(opens_at: datetime, closes_at: datetime | None, now: datetime) -> st
     return "closed"
 
 
-async def list_waves(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    slug: str,
-    start: date | None,
-    end: date | None,
-    response_counts: dict[int, int],
-) -> list[WaveInfo]:
-    """Stored waves and the schedule's waves between `start` and `end` (dates, inclusive)."""
-    survey = await get_survey(session, org_id=principal.org_id, slug=slug)
-    return await waves_in_range(session, survey, start, end, response_counts)
-
-
 async def waves_in_range(
     session: AsyncSession,
     survey: Survey,
     start: date | None,
     end: date | None,
     response_counts: dict[int, int],
+    *,
+    now: datetime,
 ) -> list[WaveInfo]:
     """Waves opening between `start` and `end` (dates in the schedule's time zone, inclusive);
-    without `end`, up to now plus the next wave to come."""
+    without `end`, up to `now` plus the next wave to come."""
     if start and end and start > end:
         raise Invalid([FieldError("/from", "must not be after `to`", "query")])
-    now = utcnow()
     schedule = survey_schedule(survey)
     zone = schedule.zone if schedule else UTC
     lo = datetime.combine(start, time.min, tzinfo=zone) if start else None

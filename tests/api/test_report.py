@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from feedback.analysis import report
+from feedback.clock import Clock, fixed_clock
 from feedback.config import Settings
 from tests.builders.analysis import import_lines, line, session_on, survey_row
 from tests.builders.orgs import Org, make_org
@@ -20,6 +22,13 @@ from tests.builders.surveys import MONTHLY, make_survey, pulse_definition
 
 Client = AsyncTestClient[Litestar]
 LINKS = "/api/v1/surveys/pulse/report-links"
+# Links expire by the app's clock: these tests stand on one instant, after the waves they read.
+NOW = datetime(2026, 2, 1, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return fixed_clock(NOW)
 
 
 async def link(client: Client, org: Org, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -50,11 +59,9 @@ async def surveyed(client: Client, slug: str = "acme", hidden: tuple[int, ...] =
 
 async def test_a_link_opens_the_report_without_a_key(client: Client, settings: Settings) -> None:
     org = await surveyed(client)
-    before = datetime.now(UTC)
     made = await link(client, org, {"expires_in": 3600})
     assert made["url"].startswith(settings.base_url + "/reports/")
-    expires_at = datetime.fromisoformat(made["expires_at"])
-    assert before + timedelta(seconds=3590) < expires_at <= before + timedelta(seconds=3601)
+    assert datetime.fromisoformat(made["expires_at"]) == NOW + timedelta(seconds=3600)
     page = await client.get(path_of(made["url"]))
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert page.headers["cache-control"] == "private, no-store"
@@ -89,7 +96,7 @@ async def test_links_are_audited_bounded_and_default_to_a_week(client: Client) -
     org = await surveyed(client)
     made = await link(client, org)
     expires_at = datetime.fromisoformat(made["expires_at"])
-    assert timedelta(days=6, hours=23) < expires_at - datetime.now(UTC) <= timedelta(days=7)
+    assert expires_at - NOW == timedelta(days=7)
     for bad in (59, 90 * 86400 + 1, "soon"):
         got = await client.post(LINKS, json={"expires_in": bad}, headers=org.auth("analyst"))
         assert got.status_code == 422, got.text
@@ -112,16 +119,14 @@ async def test_tampered_expired_and_foreign_tokens_open_nothing(
         survey = await survey_row(session)
     flipped = token[:10] + ("A" if token[10] != "A" else "B") + token[11:]
     expired = report.sign(
-        secret, report.ReportGrant(survey.org_id, survey.id, datetime.now(UTC) - timedelta(1))
+        secret, report.ReportGrant(survey.org_id, survey.id, NOW - timedelta(seconds=1))
     )
     forged = report.sign(
         "another-secret",
-        report.ReportGrant(survey.org_id, survey.id, datetime.now(UTC) + timedelta(1)),
+        report.ReportGrant(survey.org_id, survey.id, NOW + timedelta(1)),
     )
     # Signed correctly, but naming the survey under another organisation.
-    foreign = report.sign(
-        secret, report.ReportGrant(uuid.uuid4(), survey.id, datetime.now(UTC) + timedelta(1))
-    )
+    foreign = report.sign(secret, report.ReportGrant(uuid.uuid4(), survey.id, NOW + timedelta(1)))
     for bad in (flipped, token[:-2], token + "AA", "x", "%00", expired, forged, foreign):
         for suffix in ("", "/charts/trust.svg"):
             got = await client.get(f"/reports/{bad}{suffix}")
