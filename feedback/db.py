@@ -68,7 +68,20 @@ class Base(DeclarativeBase):
 
 
 def utcnow() -> datetime:
+    """When a row was written, for columns that only record it (`created_at`); anything that
+    decides by the date takes `now` from feedback.clock instead."""
     return datetime.now(UTC)
+
+
+# PostgreSQL rolled the transaction back to break a deadlock or a serialization conflict; run
+# again, it can succeed.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether `exc` is a database error that running the same transaction again may cure."""
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) in TRANSIENT_SQLSTATES
 
 
 def new_id() -> uuid.UUID:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from typing import Generic, Protocol, TypeVar
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from feedback.db import make_sqlite_sync_engine
+from feedback.db import is_transient, make_sqlite_sync_engine
 
 log = logging.getLogger("feedback.responses.writer")
 
@@ -49,6 +50,9 @@ I = TypeVar("I")  # noqa: E741
 O = TypeVar("O")  # noqa: E741
 
 DEFAULT_MAX_BATCH = 256
+# Runs of a transaction that PostgreSQL rolled back to break a deadlock or serialization
+# conflict (writes.py orders its rows so that this is rare), with a jittered pause between.
+TRANSIENT_ATTEMPTS = 5
 
 
 class WriteStore(Protocol):
@@ -112,6 +116,17 @@ class EngineStore:
         self._closed = False
 
     async def run(self, work: Callable[[Connection], T], *, autocommit: bool = False) -> T:
+        for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
+            try:
+                return await self._run_once(work, autocommit=autocommit)
+            except Exception as exc:
+                if not is_transient(exc) or attempt == TRANSIENT_ATTEMPTS:
+                    raise
+                log.info("transaction rolled back (%s); running it again", type(exc).__name__)
+                await asyncio.sleep(random.uniform(0.005, 0.02) * 2**attempt)
+        raise AssertionError("unreachable")
+
+    async def _run_once(self, work: Callable[[Connection], T], *, autocommit: bool) -> T:
         if not autocommit:
             async with self._engine.begin() as conn:
                 return await conn.run_sync(work)
@@ -119,16 +134,22 @@ class EngineStore:
         try:
             result = await conn.run_sync(work)
         except BaseException as exc:
-            log.warning("a writer connection failed (%r); reconnecting", exc)
+            if isinstance(exc, Exception) and is_transient(exc):
+                await self._keep(conn)  # the server rolled the statement back; the link is sound
+                raise
+            log.warning("a writer connection failed (%s); reconnecting", type(exc).__name__)
             idle, self._idle = self._idle, []
             for broken in [conn, *idle]:
                 await _discard(broken)
             raise
+        await self._keep(conn)
+        return result
+
+    async def _keep(self, conn: AsyncConnection) -> None:
         if self._closed or len(self._idle) >= self.concurrency:
             await conn.close()
         else:
             self._idle.append(conn)
-        return result
 
     async def _connect(self) -> AsyncConnection:
         conn = await self._engine.connect()

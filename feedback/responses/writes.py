@@ -6,6 +6,10 @@ writer thread or one `run_sync` on a PostgreSQL connection. Items were validated
 here; what only the database can decide (the survey's state and wave at the time, duplicates,
 respondent tokens) comes back per item as an outcome, so one item's refusal never fails the
 others in its batch. Unexpected database errors raise, and the caller retries item by item.
+
+Rows that two transactions may both write (waves, respondents, responses: anything inserted
+with ON CONFLICT) are written in one global order, by their conflict key, so that batches of
+different requests or processes that overlap wait for each other instead of deadlocking.
 """
 
 from __future__ import annotations
@@ -159,14 +163,19 @@ def store_responses(
     """
     surveys = surveys or SurveyStates()
     ids = {item.survey_id for item in items}
-    respondents = _respondent_ids(conn, items)
-    fresh = False
-    for _ in range(3):
-        try:
-            return _store(conn, items, surveys.get(conn, ids, fresh=fresh), respondents)
-        except _Stale:
-            surveys.forget(ids)
-            fresh = True
+    try:
+        respondents = _respondent_ids(conn, items)
+        fresh = False
+        for _ in range(3):
+            try:
+                return _store(conn, items, surveys.get(conn, ids, fresh=fresh), respondents)
+            except _Stale:
+                surveys.forget(ids)
+                fresh = True
+    except BaseException:
+        # The transaction will not commit: forget the wave windows it may have created.
+        surveys.forget(ids)
+        raise
     raise RuntimeError("the survey changed three times during one batch")
 
 
@@ -178,7 +187,9 @@ def _store(
 ) -> list[Outcome]:
     outcomes: list[Outcome | None] = [None] * len(items)
     placed: dict[int, tuple[int, uuid.UUID | None]] = {}
-    for i, item in enumerate(items):
+    # In time order per survey, so that the wave rows a batch creates come in wave order.
+    for i in sorted(range(len(items)), key=lambda i: (items[i].survey_id, items[i].submitted_at)):
+        item = items[i]
         state = surveys.get(item.survey_id)
         if state is None:
             outcomes[i] = NotFound("The survey no longer exists.")
@@ -195,7 +206,8 @@ def _store(
             continue
         placed[i] = (wave.number, respondent_id)
     stamps = {survey_id: state.survey.updated_at for survey_id, state in surveys.items()}
-    created = _insert_new(conn, [(items[i], *placed[i]) for i in placed], stamps)
+    in_key_order = sorted(placed, key=lambda i: (items[i].survey_id, items[i].response_id))
+    created = _insert_new(conn, [(items[i], *placed[i]) for i in in_key_order], stamps)
     for i in placed:
         if items[i].pk in created:
             outcomes[i] = Stored(items[i].pk, items[i].response_id, 1, placed[i][0], created=True)
@@ -553,7 +565,7 @@ def _respondent_ids(conn: Connection, items: Sequence[NewResponse]) -> dict[int,
         rows = bulk.Rows(
             conn, Respondent, ("id", "org_id", "kind", "attributes", "created_at", "updated_at")
         )
-        for rid, org_id in anonymous.items():
+        for rid, org_id in sorted(anonymous.items()):
             rows.add_row(rid, org_id, "anonymous", {}, now, now)
         bulk.insert(conn, rows, skip_conflicts_on=("id",))
         for i, item in enumerate(items):
@@ -592,7 +604,7 @@ def _ref_respondents(
             Respondent,
             ("id", "org_id", "kind", "ref_hash", "attributes", "created_at", "updated_at"),
         )
-        for org_id, hashed in missing:
+        for org_id, hashed in sorted(missing):
             rows.add_row(uuid.uuid4(), org_id, "known", hashed, {}, now, now)
         bulk.insert(conn, rows, skip_conflicts_on=("org_id", "ref_hash"))
         found = lookup()

@@ -241,3 +241,38 @@ async def test_the_writer_survives_the_server_dropping_its_connections(
         responses = await conn.scalar(sa.text("SELECT count(*) FROM response"))
         answers = await conn.scalar(sa.text("SELECT count(*) FROM answer"))
     assert (responses, answers) == (6, 6)
+
+
+async def test_a_transaction_rolled_back_by_a_deadlock_runs_again(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    """Two transactions lock two rows in opposite orders: PostgreSQL breaks the deadlock by
+    rolling one back, and the store runs that one again instead of failing it."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: it cannot deadlock")
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("CREATE TABLE IF NOT EXISTS lock_pair (id int PRIMARY KEY)"))
+        await conn.execute(sa.text("DELETE FROM lock_pair"))
+        await conn.execute(sa.text("INSERT INTO lock_pair VALUES (1), (2)"))
+    store = EngineStore(engine, concurrency=2)
+    runs: list[int] = []
+
+    def locking(first: int, second: int) -> Any:
+        def work(conn: Connection) -> int:
+            runs.append(first)
+            conn.execute(sa.text(f"SELECT id FROM lock_pair WHERE id = {first} FOR UPDATE"))
+            if runs.count(first) == 1:  # the first runs overlap: each holds one row, then asks
+                conn.execute(sa.text("SELECT pg_sleep(0.3)"))
+            conn.execute(sa.text(f"SELECT id FROM lock_pair WHERE id = {second} FOR UPDATE"))
+            return first
+
+        return work
+
+    try:
+        done = await asyncio.gather(store.run(locking(1, 2)), store.run(locking(2, 1)))
+        assert sorted(done) == [1, 2]
+        assert len(runs) == 3  # one of the two ran again after the deadlock broke it
+    finally:
+        await store.close()
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("DROP TABLE lock_pair"))
