@@ -73,6 +73,9 @@ from feedback.analysis.sufficient import (
 from feedback.responses.models import Answer, Respondent
 from feedback.responses.queries import attribute_value
 
+# Smaller than any number validation lets through (1e-6), far above float underflow.
+TINY = 1e-100
+
 Kind = Literal["scale", "single", "multi", "number", "text"]
 Stats = ScaleCounts | OptionCounts | Moments | int
 """One cell's sufficient statistics: counts per scale point, per option, moments, or (text) n."""
@@ -185,10 +188,20 @@ def _columns(
     ]
 
 
+def _sound(number: ColumnExpressionArgument[Any]) -> Expression:
+    """A stored number as moments sum it. Validation keeps numbers at 6 decimal places at most;
+    one below TINY in magnitude (stored before that rule, or by hand) counts as 0, so that its
+    square cannot underflow: PostgreSQL raises on float underflow, which would fail every
+    analysis of the survey."""
+    return case((func.abs(number) < TINY, literal(0.0, Float)), else_=number)
+
+
 def _centred(shift: ColumnElement[Any] | float) -> Expression:
+    """A number answer minus the question's shift."""
+    value = _sound(Answer.value_num)
     if isinstance(shift, float) and shift == 0:
-        return Answer.value_num
-    return Answer.value_num - (literal(shift, Float) if isinstance(shift, float) else shift)
+        return value
+    return value - (literal(shift, Float) if isinstance(shift, float) else shift)
 
 
 def _branch(
@@ -519,7 +532,7 @@ def panel_statement(
         .subquery("pairs")
     )
     if counting.kind == "number":
-        d = pairs.c.to_value - pairs.c.from_value
+        d = _sound(pairs.c.to_value) - _sound(pairs.c.from_value)
         return select(
             pairs.c.from_version,
             pairs.c.to_version,

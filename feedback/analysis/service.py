@@ -27,7 +27,6 @@ Decisions made here, beyond the contract:
 
 from __future__ import annotations
 
-import math
 import re
 import uuid
 from bisect import bisect_right
@@ -94,6 +93,7 @@ from feedback.surveys.definition import (
     RatingQuestion,
     SingleChoiceQuestion,
     TextQuestion,
+    in_number_domain,
     integer_points,
     label_text,
 )
@@ -219,11 +219,11 @@ def _counting(questions: Sequence[Question]) -> Counting:
         )
         return Counting(kind, options=tuple(options))
     if isinstance(latest, NumberQuestion):
-        # Subtracting the lower bound keeps Σx² exact for answers far from zero (years, prices).
-        low = latest.min
-        return Counting(
-            "number", shift=float(low) if low is not None and math.isfinite(low) else 0.0
-        )
+        # Subtracting the lower bound keeps Σx² exact for answers far from zero (years, prices);
+        # a bound outside the numbers answers can take (a definition older than that rule)
+        # shifts nothing.
+        low = None if latest.min is None else in_number_domain(float(latest.min))
+        return Counting("number", shift=low or 0.0)
     return Counting("text")
 
 

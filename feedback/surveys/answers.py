@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from feedback.errors import FieldError, Invalid, pointer
 from feedback.surveys.definition import (
+    NUMBER_DOMAIN,
     NUMBER_LIMIT,
     Definition,
     MultiChoiceQuestion,
@@ -17,6 +18,7 @@ from feedback.surveys.definition import (
     Question,
     SingleChoiceQuestion,
     TextQuestion,
+    in_number_domain,
     integer_points,
 )
 
@@ -100,6 +102,10 @@ def _rows(question: Question, value: Any) -> list[AnswerValue]:
         return [AnswerValue(key, None, value, None, True)]
     if isinstance(question, TextQuestion):
         return [AnswerValue(key, None, None, value, True)]
+    if isinstance(question, NumberQuestion):
+        stored = in_number_domain(float(value))
+        assert stored is not None  # checked by _number_errors
+        return [AnswerValue(key, stored, None, None, True)]
     return [AnswerValue(key, float(value), None, None, True)]
 
 
@@ -162,7 +168,9 @@ def _number_errors(question: NumberQuestion, value: object) -> list[Problem]:
         and lo <= value <= hi
         and (not question.integer or float(value).is_integer())
     ):
-        return []
+        if in_number_domain(float(value)) is not None:
+            return []
+        return [("", f"must have {NUMBER_DOMAIN}")]
     kind = "an integer" if question.integer else "a number"
     return [("", f"must be {kind} from {_number_text(lo)} to {_number_text(hi)}")]
 

@@ -44,8 +44,28 @@ MAX_LABEL_CHARS = 2000
 SCALE_BOUND = 1000
 MAX_SCALE_POINTS = 101
 NPS_POINTS = range(0, 11)
-# Answers are stored as floats, which hold integers exactly only up to 2**53.
+# The numbers feedback stores and analyses: finite, at most NUMBER_LIMIT in magnitude (floats
+# hold integers exactly only up to 2**53), with at most NUMBER_DECIMALS decimal places. So a
+# square is never below 1e-12 or above 1e30: sums of squares neither underflow (PostgreSQL
+# raises on float underflow) nor lose the precision the statistics need.
 NUMBER_LIMIT = 1e15
+NUMBER_DECIMALS = 6
+NUMBER_DOMAIN = f"at most {NUMBER_DECIMALS} decimal places"
+# A float that means a decimal of NUMBER_DECIMALS places may carry binary noise far below it
+# (0.1 + 0.2 = 0.30000000000000004); that much is taken as the decimal it stands for.
+_NUMBER_NOISE = 1e-12
+
+
+def in_number_domain(value: float) -> float | None:
+    """`value` as stored (rounded to NUMBER_DECIMALS places) when it is in the domain of
+    numbers above, else None."""
+    if not math.isfinite(value) or abs(value) > NUMBER_LIMIT:
+        return None
+    rounded = round(value, NUMBER_DECIMALS)
+    if abs(value - rounded) > _NUMBER_NOISE * max(1.0, abs(value)):
+        return None
+    return rounded + 0.0  # no negative zero
+
 
 _INTEGER_STRING = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
@@ -404,9 +424,13 @@ def _number_rules(question: NumberQuestion, at: str) -> list[FieldError]:
             if value is not None and not float(value).is_integer()
         ]
     errors += [
-        FieldError(at + pointer(name), f"must be from {-NUMBER_LIMIT:g} to {NUMBER_LIMIT:g}")
+        FieldError(
+            at + pointer(name),
+            f"must be from {-NUMBER_LIMIT:g} to {NUMBER_LIMIT:g} with {NUMBER_DOMAIN}",
+        )
+        # A bound is written by hand: it must be a number of the domain exactly.
         for name, value in (("min", lo), ("max", hi))
-        if value is not None and not -NUMBER_LIMIT <= value <= NUMBER_LIMIT
+        if value is not None and in_number_domain(value) != value
     ]
     if lo is not None and hi is not None and lo > hi:
         errors.append(FieldError(at + "/max", f"must be at least min ({lo})"))

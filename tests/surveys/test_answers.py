@@ -114,6 +114,25 @@ def test_number_rejections(value: object) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [(2.5, 2.5), (0.1 + 0.2, 0.3), (1e-12, 0.0), (-1e-170, 0.0), (123.456789, 123.456789)],
+)
+def test_numbers_are_stored_to_six_decimal_places(value: float, stored: float) -> None:
+    unbounded = Definition(questions=[NumberQuestion(key="n", label="N")])
+    assert normalise_answers(unbounded, {"n": value}) == [
+        AnswerValue("n", stored, None, None, first=True)
+    ]
+
+
+@pytest.mark.parametrize("value", [1e-7, 0.1234567, 1e-3 + 1e-8, 1000.0000001])
+def test_numbers_finer_than_six_decimal_places_are_refused(value: float) -> None:
+    unbounded = Definition(questions=[NumberQuestion(key="n", label="N")])
+    assert problems({"n": value}, unbounded) == {
+        ("/answers/n", "must have at most 6 decimal places")
+    }
+
+
 def test_number_bounds_integers_and_the_storage_limit() -> None:
     unbounded = Definition(questions=[NumberQuestion(key="n", label="N")])
     assert problems({"n": 1e15}, unbounded) == set()
@@ -272,7 +291,9 @@ def _valid_value(draw: st.DrawFn, question: Question) -> object:
         hi = 1e6 if question.max is None else question.max
         if question.integer:
             return draw(st.integers(math.ceil(lo), math.floor(hi)))
-        return draw(st.floats(lo, hi, allow_nan=False) | st.integers(math.ceil(lo), math.floor(hi)))
+        # Numbers of the stored domain: at most 6 decimal places.
+        millionths = st.integers(math.ceil(lo * 1e6), math.floor(hi * 1e6))
+        return draw(millionths.map(lambda m: m / 1e6) | st.integers(math.ceil(lo), math.floor(hi)))
     assert isinstance(question, TextQuestion)
     text = st.text(max_size=question.max_length).filter(lambda s: "\x00" not in s)
     return draw(text.filter(str.strip) if question.required else text)

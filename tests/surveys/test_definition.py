@@ -364,7 +364,12 @@ def test_max_choices_in_range_and_only_on_multi_choice() -> None:
     [
         ({"min": 10, "max": 1}, {("max", "must be at least min (10)")}),
         ({"min": 0.5, "integer": True}, {("min", "must be a whole number, as `integer` is true")}),
-        ({"min": 1e16}, {("min", "must be from -1e+15 to 1e+15")}),
+        ({"min": 1e16}, {("min", "must be from -1e+15 to 1e+15 with at most 6 decimal places")}),
+        ({"min": 1e-170}, {("min", "must be from -1e+15 to 1e+15 with at most 6 decimal places")}),
+        (
+            {"max": 0.1234567},
+            {("max", "must be from -1e+15 to 1e+15 with at most 6 decimal places")},
+        ),
         ({"min": True}, {("min", "must be a number")}),
         ({"max": "168"}, {("max", "must be a number")}),
         ({"integer": "yes"}, {("integer", "must be true or false")}),
