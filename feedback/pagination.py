@@ -6,14 +6,18 @@ import base64
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from feedback.errors import FieldError, Invalid
+from feedback.validation import instant_problem
 
 T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+# Ours hold a sort key and an id; anything much longer was not made here.
+MAX_CURSOR_CHARS = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +36,26 @@ def decode_cursor(cursor: str | None, *parsers: Callable[[Any], Any]) -> list[An
     if cursor is None or cursor == "":
         return None
     bad = Invalid([FieldError("/cursor", "is not a cursor this API issued", "query")])
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise bad
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
         if not isinstance(values, list) or len(values) != len(parsers):
             raise bad
         return [parse(value) for parse, value in zip(parsers, values, strict=True)]
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise bad from exc
+
+
+def instant(value: Any) -> datetime:
+    """A cursor's instant: what `encode_cursor` wrote for an aware datetime, nothing else."""
+    if not isinstance(value, str):
+        raise ValueError("not an instant")
+    parsed = datetime.fromisoformat(value)
+    if instant_problem(parsed) is not None:
+        raise ValueError("not an instant")
+    return parsed
 
 
 def check_limit(limit: int) -> int:

@@ -1,15 +1,86 @@
-"""Turning pydantic's error locations into the JSON pointers our problem documents carry."""
+"""What every input shares: pydantic's error locations as the JSON pointers our problem
+documents carry, the bounds of integers and instants the databases store, and text that no
+database can hold (NUL characters, lone surrogates)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
 
 from feedback.errors import FieldError, Invalid, pointer
 
 M = TypeVar("M", bound=BaseModel)
+
+# Integer columns are 32-bit on PostgreSQL: no number we are sent may exceed them.
+INT_MAX = 2**31 - 1
+
+# Instants and dates people may send: a range every database and every time zone conversion
+# holds (year 1 minus an offset, or 9999 plus one, is no datetime at all).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
+RANGE_TEXT = "must be between 1900-01-01 and 2999-12-31"
+
+# Text that PostgreSQL cannot store (NUL) or that is no Unicode at all (a lone surrogate).
+_UNSAFE = re.compile("[\x00\ud800-\udfff]")
+UNSAFE_TEXT = "must not contain NUL characters or unpaired surrogates"
+
+
+def safe_text(value: str) -> bool:
+    return _UNSAFE.search(value) is None
+
+
+def unsafe_text(document: Any, at: str = "") -> list[FieldError]:
+    """Every string (value or object key) in a decoded JSON `document` that no database can
+    store, each at its pointer."""
+    errors: list[FieldError] = []
+    stack: list[tuple[str, Any]] = [(at, document)]
+    while stack:  # not recursive: documents may be as deep as their parser allows
+        here, value = stack.pop()
+        if isinstance(value, str):
+            if not safe_text(value):
+                errors.append(FieldError(here, UNSAFE_TEXT))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                where = here + pointer(str(key))
+                if isinstance(key, str) and not safe_text(key):
+                    # The pointer echoes the name: not the characters that were the trouble.
+                    where = _UNSAFE.sub("\ufffd", where)
+                    errors.append(FieldError(where, "is a name that " + UNSAFE_TEXT))
+                stack.append((where, item))
+        elif isinstance(value, list):
+            stack.extend((here + pointer(i), item) for i, item in enumerate(value))
+    return sorted(errors, key=lambda e: e.pointer)
+
+
+def _in_range(value: datetime) -> datetime:
+    # Compared on the wall clock first: in UTC, year 1 minus an offset is no datetime.
+    naive = value.replace(tzinfo=None)
+    if not EARLIEST.replace(tzinfo=None) < naive < LATEST.replace(tzinfo=None):
+        raise PydanticCustomError("instant_range", RANGE_TEXT)
+    return value.astimezone(UTC)
+
+
+# An RFC 3339 instant with an offset, within the range above, handed on in UTC.
+Instant = Annotated[AwareDatetime, AfterValidator(_in_range)]
+
+
+def date_in_range(value: date) -> bool:
+    return EARLIEST.date() <= value <= LATEST.date()
+
+
+def instant_problem(value: datetime) -> str | None:
+    """Why `value` (as parsed from a query) is no instant we take, or None."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        return "must have a UTC offset, e.g. 2025-03-01T00:00:00Z"
+    if not date_in_range(value.date()) or value.year in (EARLIEST.year, LATEST.year):
+        # The end years are kept out whole: their edges plus an offset leave the range.
+        return RANGE_TEXT
+    return None
 
 
 def loc_to_pointer(loc: Sequence[str | int], document: Any, prefix: str = "") -> str:

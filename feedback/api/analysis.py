@@ -13,7 +13,6 @@ from typing import Annotated
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Controller, MediaType, Response, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from feedback.analysis import report, service
 from feedback.analysis.charts import ChartFormat
 from feedback.analysis.service import TrendsQuery
-from feedback.api.deps import Caller, DbSession, Now
-from feedback.config import Settings
+from feedback.api.deps import AppSettings, Caller, DbSession, Now
 from feedback.errors import FieldError, Invalid, NotFound
 from feedback.orgs.principal import Principal
+from feedback.validation import INT_MAX
 
 Slug = FromPath[str]
 Question = FromPath[str]
@@ -59,7 +58,7 @@ ToDate = Annotated[
         name="to", description="Last opening date of the waves, YYYY-MM-DD (inclusive)."
     ),
 ]
-OptionalWave = Annotated[int | None, QueryParameter(ge=1, description="A wave number.")]
+OptionalWave = Annotated[int | None, QueryParameter(ge=1, le=INT_MAX, description="A wave number.")]
 
 
 TEMPLATES = Environment(
@@ -240,7 +239,7 @@ class AnalysisController(Controller):
         self,
         db_session: DbSession,
         principal: Caller,
-        settings: NamedDependency[Settings],
+        app_settings: AppSettings,
         now: Now,
         slug: Slug,
         data: JSONBody[ReportLinkCreate | None] = None,
@@ -251,10 +250,10 @@ class AnalysisController(Controller):
             principal=principal,
             slug=slug,
             expires_in=timedelta(seconds=expires_in),
-            secret=settings.resolved_secret_key(),
+            secret=app_settings.resolved_secret_key(),
             now=now,
         )
-        return ReportLinkRead(url=link.url(settings.base_url), expires_at=link.expires_at)
+        return ReportLinkRead(url=link.url(app_settings.base_url), expires_at=link.expires_at)
 
 
 class ReportPageController(Controller):
@@ -268,12 +267,12 @@ class ReportPageController(Controller):
     async def page(
         self,
         db_session: DbSession,
-        settings: NamedDependency[Settings],
+        app_settings: AppSettings,
         now: Now,
         token: FromPath[str],
     ) -> Response[str]:
         content = await report.report(
-            db_session, secret=settings.resolved_secret_key(), token=token, now=now
+            db_session, secret=app_settings.resolved_secret_key(), token=token, now=now
         )
         body = TEMPLATES.get_template("report.html").render(report=content, token=token)
         headers = REPORT_HEADERS | {"Content-Security-Policy": REPORT_CSP}
@@ -283,7 +282,7 @@ class ReportPageController(Controller):
     async def chart(
         self,
         db_session: DbSession,
-        settings: NamedDependency[Settings],
+        app_settings: AppSettings,
         now: Now,
         token: FromPath[str],
         name: FromPath[str],
@@ -294,7 +293,7 @@ class ReportPageController(Controller):
         fmt: ChartFormat = "svg" if extension == "svg" else "png"
         content = await report.report_chart(
             db_session,
-            secret=settings.resolved_secret_key(),
+            secret=app_settings.resolved_secret_key(),
             token=token,
             key=key,
             fmt=fmt,

@@ -36,6 +36,7 @@ from feedback.api.deps import (
     provide_settings,
     provide_submissions,
 )
+from feedback.api.hygiene import check_request
 from feedback.api.problems import EXCEPTION_HANDLERS
 from feedback.clock import Clock, system_clock
 from feedback.config import Settings, get_settings
@@ -112,10 +113,13 @@ def create_app(
             "db_session": Provide(provide_db_session),
             "principal": Provide(provide_principal, sync_to_thread=False),
             "now": Provide(provide_now, sync_to_thread=False),
-            "settings": Provide(provide_settings, sync_to_thread=False),
+            # Not named `settings`: a dependency shares its name space with body fields (Litestar
+            # blames a body field named like a dependency on the server).
+            "app_settings": Provide(provide_settings, sync_to_thread=False),
             "submissions": Provide(provide_submissions, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=check_request,
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

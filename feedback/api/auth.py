@@ -31,7 +31,8 @@ async def api_guard(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
     opt = handler.opt
-    if opt.get("public"):
+    # OPTIONS names the methods a path allows and reads nothing; a preflight carries no key.
+    if opt.get("public") or connection.scope.get("method") == "OPTIONS":
         return
     if opt.get("instance_admin"):
         expected = settings_of(connection.app.state).admin_token

@@ -79,6 +79,7 @@ def provide_settings(state: State) -> Settings:
 # Handler parameter types: Litestar injects these by name.
 DbSession = NamedDependency[AsyncSession]
 Caller = NamedDependency[Principal]
+AppSettings = NamedDependency[Settings]
 # The instant the request is handled at (feedback.clock): pass it on as `now`.
 Now = NamedDependency[datetime]
 # Where supporters' answers go in (feedback.responses.submissions.Submissions.submit).

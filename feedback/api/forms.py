@@ -59,6 +59,7 @@ TEMPLATES = Environment(
     lstrip_blocks=True,
 )
 CHANNEL = "hosted"
+_VERSION = re.compile(r"[1-9][0-9]{0,8}")
 FORM_MEDIA_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 # allowed_origins are normalised when saved; this re-check keeps anything else out of a header.
 _ORIGIN = re.compile(
@@ -332,7 +333,8 @@ class Posted:
         version = first("_version")
         return cls(
             values={k: [v for v in form.getall(k) if isinstance(v, str)] for k in form},
-            version=int(version) if version and version.isdigit() and len(version) < 10 else None,
+            # ASCII digits only: str.isdigit() also takes "¹", which int() refuses.
+            version=int(version) if version and _VERSION.fullmatch(version) else None,
             response_id=first("_response_id"),
             locale=first("_locale"),
             token=first("_token"),

@@ -133,6 +133,17 @@ def http_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[di
     return problem(status, slug, title, detail, errors, headers or None)
 
 
+def nesting_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """A body nested deeper than the JSON parser descends (it raises RecursionError)."""
+    return problem(
+        400,
+        "bad-request",
+        "Bad request",
+        "The body is nested too deeply.",
+        [FieldError("", "is nested too deeply")],
+    )
+
+
 def internal_error_handler(
     request: Request[Any, Any, Any], exc: Exception
 ) -> Response[dict[str, Any]]:
@@ -150,6 +161,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     DomainError: domain_error_handler,
     ValidationException: validation_handler,
     HTTPException: http_error_handler,
+    RecursionError: nesting_handler,
     Exception: internal_error_handler,
 }
 

@@ -6,11 +6,9 @@ import uuid
 from typing import Any
 
 from litestar import Controller, delete, get, post, put
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from feedback.api.deps import Caller, DbSession
-from feedback.config import Settings
+from feedback.api.deps import AppSettings, Caller, DbSession
 from feedback.responses import respondents
 from feedback.responses.models import Respondent
 from feedback.responses.schemas import (
@@ -37,13 +35,13 @@ class RespondentController(Controller):
         self,
         db_session: DbSession,
         principal: Caller,
-        settings: NamedDependency[Settings],
+        app_settings: AppSettings,
         data: JSONBody[RespondentCreate],
     ) -> RespondentCreated:
         respondent, token = await respondents.create_respondent(
             db_session,
             principal=principal,
-            secret=settings.resolved_secret_key(),
+            secret=app_settings.resolved_secret_key(),
             external_ref=data.external_ref,
             attributes=data.attributes,
         )

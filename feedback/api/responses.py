@@ -8,13 +8,20 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
-from feedback.api.deps import Caller, Cursor, DbSession, Limit, Now, Submitter, sessions_of
+from feedback.api.deps import (
+    AppSettings,
+    Caller,
+    Cursor,
+    DbSession,
+    Limit,
+    Now,
+    Submitter,
+    sessions_of,
+)
 from feedback.api.pagination import PageOut
-from feedback.config import Settings
 from feedback.pagination import DEFAULT_LIMIT
 from feedback.responses import exports, imports, service
 from feedback.responses.models import Response, ResponseRevision
@@ -27,9 +34,10 @@ from feedback.responses.schemas import (
     ResponseRead,
     RevisionRead,
 )
+from feedback.validation import INT_MAX
 
 Slug = FromPath[str]
-WaveFilter = Annotated[int | None, QueryParameter(description="Only this wave.", ge=1)]
+WaveFilter = Annotated[int | None, QueryParameter(description="Only this wave.", ge=1, le=INT_MAX)]
 Since = Annotated[
     datetime | None,
     QueryParameter(description="Only responses submitted or revised at or after this instant."),
@@ -170,7 +178,7 @@ class ResponseController(Controller):
         request: Request[Any, Any, Any],
         principal: Caller,
         submissions: Submitter,
-        settings: NamedDependency[Settings],
+        app_settings: AppSettings,
         now: Now,
         slug: Slug,
     ) -> ImportRead:
@@ -181,7 +189,7 @@ class ResponseController(Controller):
             slug=slug,
             media_type=request.headers.get("content-type", ""),
             chunks=request.stream(),
-            max_bytes=settings.import_max_bytes,
+            max_bytes=app_settings.import_max_bytes,
             now=now,
         )
         return ImportRead(

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from litestar import Controller, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, JSONBody, QueryParameter
+from litestar.params import Body, FromPath, JSONBody, Parameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.api.deps import Caller, Cursor, DbSession, Limit, Now
@@ -32,6 +32,7 @@ from feedback.surveys.schemas import (
     WaveRead,
     XlsformImported,
 )
+from feedback.validation import INT_MAX
 
 Slug = FromPath[str]
 
@@ -176,7 +177,11 @@ class SurveyController(Controller):
 
     @get("/{slug:str}/versions/{number:int}", opt={"role": "analyst"}, operation_id="GetVersion")
     async def get_version(
-        self, db_session: DbSession, principal: Caller, slug: Slug, number: FromPath[int]
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        slug: Slug,
+        number: Annotated[int, Parameter(ge=1, le=INT_MAX)],
     ) -> VersionRead:
         version = await service.get_version(
             db_session, principal=principal, slug=slug, number=number

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +15,7 @@ from feedback.orgs.keys import generate_key, secret_matches, split_key
 from feedback.orgs.models import ApiKey, AuditEvent, Organisation
 from feedback.orgs.principal import Principal, Role
 from feedback.orgs.queries import audit_of, keys_of
-from feedback.pagination import Page, check_limit, decode_cursor, page_from_rows
+from feedback.pagination import Page, check_limit, decode_cursor, instant, page_from_rows
 
 
 async def create_org(
@@ -122,7 +121,7 @@ async def list_keys(
     session: AsyncSession, *, principal: Principal, limit: int, cursor: str | None
 ) -> Page[ApiKey]:
     stmt = keys_of(principal.org_id)
-    after = decode_cursor(cursor, datetime.fromisoformat, uuid.UUID)
+    after = decode_cursor(cursor, instant, uuid.UUID)
     if after:
         stmt = stmt.where(tuple_(ApiKey.created_at, ApiKey.id) > tuple(after))
     rows = (
@@ -153,7 +152,7 @@ async def list_audit(
     session: AsyncSession, *, principal: Principal, limit: int, cursor: str | None
 ) -> Page[AuditEvent]:
     stmt = audit_of(principal.org_id)
-    before = decode_cursor(cursor, datetime.fromisoformat, uuid.UUID)
+    before = decode_cursor(cursor, instant, uuid.UUID)
     if before:
         stmt = stmt.where(tuple_(AuditEvent.at, AuditEvent.id) < tuple(before))
     rows = (

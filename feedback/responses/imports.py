@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import AwareDatetime, Field, ValidationError
+from pydantic import Field, ValidationError
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -60,7 +60,7 @@ from feedback.surveys.definition import (
     TextQuestion,
 )
 from feedback.surveys.service import current_version, get_survey
-from feedback.validation import field_errors
+from feedback.validation import INT_MAX, Instant, field_errors, unsafe_text
 
 NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
 CSV_TYPES = frozenset({"text/csv"})
@@ -76,13 +76,16 @@ EXPORT_ONLY_COLUMNS = frozenset({"revision", "wave", "revised_at", "respondent_i
 # Names a line's derived response_id; fixed forever, or re-imports would stop matching.
 _LINE_NAMESPACE = uuid.UUID("7d0f0c56-3f2f-4f0e-9a8e-4b1b2f3c9d21")
 _INTEGER = re.compile(r"[+-]?\d+")
+# Longer runs of digits are no number an answer can be; Python refuses to convert very long
+# ones at all (sys.int_info.default_max_str_digits). They stay text for the answer check.
+MAX_INTEGER_DIGITS = 20
 
 
 class ImportLine(Input):
     response_id: uuid.UUID | None = None
-    version: int | None = Field(default=None, ge=1)
+    version: int | None = Field(default=None, ge=1, le=INT_MAX)
     answers: dict[str, Any]
-    submitted_at: AwareDatetime
+    submitted_at: Instant
     respondent_ref: str | None = Field(default=None, min_length=1, max_length=500)
     channel: Channel = "import"
     locale: Locale | None = None
@@ -111,7 +114,9 @@ class _CsvRow:
     @property
     def version(self) -> int | None:
         text = self.cells.get("version", "").strip()
-        return int(text) if _INTEGER.fullmatch(text) and int(text) >= 1 else None
+        if not _INTEGER.fullmatch(text) or len(text) > MAX_INTEGER_DIGITS:
+            return None
+        return int(text) if 1 <= int(text) <= INT_MAX else None
 
     def document(self, definition: Definition) -> dict[str, Any]:
         document: dict[str, Any] = {}
@@ -119,7 +124,8 @@ class _CsvRow:
             text = self.cells.get(name, "").strip()
             if text:
                 is_number = name == "version" and _INTEGER.fullmatch(text)
-                document[name] = int(text) if is_number else text
+                short = len(text) <= MAX_INTEGER_DIGITS
+                document[name] = int(text) if is_number and short else text
         answers: dict[str, Any] = {}
         for name, text in self.cells.items():
             if name in RESERVED_COLUMNS or name in EXPORT_ONLY_COLUMNS or not text.strip():
@@ -361,10 +367,15 @@ async def _ndjson_records(
         except ValueError:
             yield number, Invalid.at("", "is not a JSON object")
             continue
+        except RecursionError:
+            yield number, Invalid.at("", "is nested too deeply")
+            continue
         if not isinstance(document, dict):
             yield number, Invalid.at("", "is not a JSON object")
             continue
-        yield number, document
+        # json.loads takes escaped NULs and lone surrogates, which no database stores.
+        unsafe = unsafe_text(document)
+        yield number, Invalid(unsafe) if unsafe else document
 
 
 def _cell_value(question: Question, text: str) -> Any:
@@ -377,7 +388,7 @@ def _cell_value(question: Question, text: str) -> Any:
     stripped = text.strip()
     if isinstance(question, SingleChoiceQuestion):
         return stripped
-    if _INTEGER.fullmatch(stripped):
+    if _INTEGER.fullmatch(stripped) and len(stripped) <= MAX_INTEGER_DIGITS:
         return int(stripped)
     try:
         number = float(stripped)
@@ -411,7 +422,9 @@ async def _csv_records(
                 ),
             )
             continue
-        yield number, _CsvRow(dict(zip(header, cells, strict=True)))
+        row = dict(zip(header, cells, strict=True))
+        unsafe = unsafe_text(row)
+        yield number, Invalid(unsafe) if unsafe else _CsvRow(row)
 
 
 def _header_problems(header: Sequence[str]) -> list[FieldError]:

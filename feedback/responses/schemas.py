@@ -9,6 +9,8 @@ from typing import Annotated, Any
 import msgspec
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from feedback.validation import INT_MAX
+
 CHANNEL_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
 LOCALE_PATTERN = r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,4}$"
 ATTRIBUTE_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
@@ -32,20 +34,26 @@ Locale = Annotated[str, StringConstraints(pattern=LOCALE_PATTERN)]
 
 
 class RevisionCreate(Input):
-    """A revision's body: the answers again, as they now stand, against `version`."""
+    """A revision's body: a submission's body, the answers as they now stand, against
+    `version`. A form sends the same body as when it submitted: `channel` is kept with the
+    revision; `respondent_token` and `anonymous_id` are taken and not applied (a response
+    keeps the respondent it was submitted by)."""
 
-    version: int = Field(ge=1, description="The version the form was rendered from.")
+    version: int = Field(ge=1, le=INT_MAX, description="The version the form was rendered from.")
     answers: dict[str, Any] = Field(description="`{question key: answer}`")
     locale: Locale | None = None
     # The response's own id may be repeated; it must then be the one in the path.
     response_id: uuid.UUID | None = None
+    channel: Channel | None = None
+    respondent_token: str | None = Field(default=None, min_length=1, max_length=MAX_TOKEN_CHARS)
+    anonymous_id: str | None = Field(default=None, min_length=8, max_length=MAX_TOKEN_CHARS)
 
 
 class SubmissionCreate(Input):
     """A supporter's submission (API.md, "Supporters")."""
 
     response_id: uuid.UUID = Field(description="Made by the client; the idempotency key.")
-    version: int = Field(ge=1, description="The version the form was rendered from.")
+    version: int = Field(ge=1, le=INT_MAX, description="The version the form was rendered from.")
     answers: dict[str, Any] = Field(description="`{question key: answer}`")
     locale: Locale | None = None
     channel: Channel = "api"

@@ -13,14 +13,15 @@ from typing import Any
 from sqlalchemy import tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.errors import NotFound
+from feedback.errors import FieldError, Invalid, NotFound
 from feedback.orgs.principal import Principal
-from feedback.pagination import Page, check_limit, decode_cursor, page_from_rows
+from feedback.pagination import Page, check_limit, decode_cursor, instant, page_from_rows
 from feedback.responses import queries
 from feedback.responses.models import Response, ResponseRevision
 from feedback.surveys.definition import Definition
 from feedback.surveys.models import SurveyVersion
 from feedback.surveys.service import definition_of, get_survey, list_versions
+from feedback.validation import instant_problem
 
 # The columns every export row starts with, before the question keys of the wide layout.
 WIDE_FIXED_COLUMNS = (
@@ -80,13 +81,15 @@ async def list_responses(
 ) -> Page[CurrentResponse]:
     """Current revisions, oldest change first; `since` keeps responses submitted or revised at
     or after it, so polling with the last `revised_at` seen misses no revision."""
+    if since is not None and (problem := instant_problem(since)) is not None:
+        raise Invalid([FieldError("/since", problem, "query")], "The since instant is invalid.")
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)
     stmt = queries.current_revisions_of(survey.id)
     if wave is not None:
         stmt = stmt.where(Response.wave_number == wave)
     if since is not None:
         stmt = stmt.where(Response.revised_at >= since)
-    after = decode_cursor(cursor, datetime.fromisoformat, uuid.UUID)
+    after = decode_cursor(cursor, instant, uuid.UUID)
     if after:
         stmt = stmt.where(tuple_(Response.revised_at, Response.id) > tuple(after))
     rows = (

@@ -21,6 +21,7 @@ from feedback.surveys.definition import (
     in_number_domain,
     integer_points,
 )
+from feedback.validation import UNSAFE_TEXT, safe_text
 
 
 class AnswerValue(NamedTuple):
@@ -139,8 +140,8 @@ def _answer_errors(question: Question, value: object) -> list[Problem]:
         return [("", "must be a string")]
     if len(value) > question.max_length:
         return [("", f"must be at most {question.max_length} characters")]
-    if "\x00" in value:
-        return [("", "must not contain NUL characters")]
+    if not safe_text(value):
+        return [("", UNSAFE_TEXT)]
     return []
 
 

@@ -27,7 +27,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from feedback.errors import FieldError, Invalid, pointer
-from feedback.validation import loc_to_pointer
+from feedback.validation import UNSAFE_TEXT, loc_to_pointer, safe_text
 
 QUESTION_TYPES = ("likert", "rating", "nps", "single_choice", "multi_choice", "number", "text")
 KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
@@ -467,9 +467,9 @@ def _text_rules(text: str, at: str) -> list[FieldError]:
         return [FieldError(at, "must not be empty")]
     if len(text) > MAX_LABEL_CHARS:
         return [FieldError(at, f"must be at most {MAX_LABEL_CHARS} characters")]
-    if "\x00" in text:
-        # PostgreSQL cannot store NUL in text or JSONB.
-        return [FieldError(at, "must not contain NUL characters")]
+    if not safe_text(text):
+        # PostgreSQL cannot store NUL in text or JSONB, nor anything a lone surrogate.
+        return [FieldError(at, UNSAFE_TEXT)]
     return []
 
 

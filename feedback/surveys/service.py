@@ -31,6 +31,7 @@ from feedback.surveys.schedule import WaveWindow, next_opening, wave_at, waves_b
 from feedback.surveys.schemas import SurveyCreate, SurveyUpdate
 from feedback.surveys.settings import Schedule, SurveySettings, parse_schedule, parse_settings
 from feedback.surveys.xlsform import UnsupportedRow, parse_xlsform
+from feedback.validation import RANGE_TEXT, date_in_range
 
 ALWAYS_OPEN_LABEL = "always"
 SLUG = re.compile(SLUG_PATTERN)
@@ -600,6 +601,13 @@ async def waves_in_range(
 ) -> list[WaveInfo]:
     """Waves opening between `start` and `end` (dates in the schedule's time zone, inclusive);
     without `end`, up to `now` plus the next wave to come."""
+    out_of_range = [
+        FieldError(f"/{name}", RANGE_TEXT, "query")
+        for name, value in (("from", start), ("to", end))
+        if value is not None and not date_in_range(value)
+    ]
+    if out_of_range:
+        raise Invalid(out_of_range, "The dates are out of range.")
     if start and end and start > end:
         raise Invalid([FieldError("/from", "must not be after `to`", "query")])
     schedule = survey_schedule(survey)

@@ -262,3 +262,50 @@ async def test_an_import_over_its_cap_is_413(small_imports: Client, settings: Se
     assert (
         await post_import(small_imports, org, "\n".join(line() for _ in range(10)), NDJSON)
     ).status_code == 200
+
+
+async def test_hostile_lines_are_rejected_where_they_are_and_the_rest_stored(
+    client: Client, settings: Settings
+) -> None:
+    """Bad lines after two thousand good ones (so that a batch is already stored): each is a
+    rejected line with its pointer, the request answers 200, and every good line is kept."""
+    org = await make_org(client)
+    await make_survey(client, org, schedule=DAILY)
+    good = [line() for _ in range(2500)]
+    bad = {
+        "lone surrogate": ('{"submitted_at": "2026-03-05T10:00:00Z", "answers": '
+                           '{"comment": "\\ud800"}}', "/answers/comment"),
+        "NUL": ('{"submitted_at": "2026-03-05T10:00:00Z", "locale": "en\\u0000", "answers": {}}',
+                "/locale"),
+        "deep nesting": ('{"answers": ' + "[" * 5000 + "]" * 5000 + "}", ""),
+        "version 2^31": (line(version=2**31), "/version"),
+        "year 1": (line("0001-01-01T00:00:00+01:00"), "/submitted_at"),
+        "year 9999": (line("9999-12-31T23:59:59-05:00"), "/submitted_at"),
+    }  # fmt: skip
+    body = "\n".join([*good, *(text for text, _ in bad.values())])
+    got = await post_import(client, org, body, NDJSON)
+    assert got.status_code == 200, got.text
+    summary = got.json()
+    assert summary["imported"] == len(good)
+    rejected = {r["line"]: r["pointer"] for r in summary["rejected"]}
+    for offset, (name, (_, where)) in enumerate(bad.items()):
+        assert rejected.get(len(good) + 1 + offset) == where, (name, summary["rejected"])
+    stored = await scalar(settings.database_url, "SELECT count(*) FROM response")
+    assert stored == len(good)
+
+
+async def test_a_csv_cell_of_thousands_of_digits_is_a_rejected_line(client: Client) -> None:
+    org = await make_org(client)
+    await make_survey(client, org, schedule=DAILY)
+    rows = ["submitted_at,version,hours,trust"]
+    rows += ["2026-03-05T10:00:00Z,1,2.5,4"] * 3
+    rows.append("2026-03-05T10:00:00Z,1," + "9" * 5000 + ",4")
+    rows.append("2026-03-05T10:00:00Z," + "9" * 5000 + ",2.5,4")
+    got = await post_import(client, org, "\n".join(rows), CSV)
+    assert got.status_code == 200, got.text
+    summary = got.json()
+    assert summary["imported"] == 3
+    assert [(r["line"], r["pointer"]) for r in summary["rejected"]] == [
+        (5, "/answers/hours"),
+        (6, "/version"),
+    ]

@@ -28,6 +28,7 @@ from feedback.surveys.definition import (
     integer_points,
     parse_definition,
 )
+from feedback.validation import UNSAFE_TEXT
 from tests.surveys.test_definition import API_EXAMPLE
 
 PULSE = parse_definition(API_EXAMPLE, locales=["hi"], default_locale="en")
@@ -190,7 +191,8 @@ def test_multi_choice_rejections() -> None:
 def test_text_rejections() -> None:
     short = Definition(questions=[TextQuestion(key="t", label="T", max_length=5, required=True)])
     assert problems({"t": "abcdef"}, short) == {("/answers/t", "must be at most 5 characters")}
-    assert problems({"t": "ab\x00"}, short) == {("/answers/t", "must not contain NUL characters")}
+    assert problems({"t": "ab\x00"}, short) == {("/answers/t", UNSAFE_TEXT)}
+    assert problems({"t": "ab\ud800"}, short) == {("/answers/t", UNSAFE_TEXT)}
     assert problems({"t": 12}, short) == {("/answers/t", "must be a string")}
     assert problems({"t": " \n"}, short) == {("/answers/t", "is required")}
     assert problems({"t": "ñáé🙂x"}, short) == set()  # characters, not bytes

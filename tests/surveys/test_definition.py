@@ -25,6 +25,7 @@ from feedback.surveys.definition import (
     match_locale,
     parse_definition,
 )
+from feedback.validation import UNSAFE_TEXT
 
 # The definition of API.md, "Surveys, versions, waves", with its elided parts filled in.
 API_EXAMPLE: dict[str, Any] = {
@@ -424,7 +425,8 @@ def test_plain_string_labels_serve_every_locale() -> None:
         ({}, {("label", "must not be empty")}),
         ({"en": "Say", "hi": " "}, {("label/hi", "must not be empty")}),
         ("x" * 2001, {("label", "must be at most 2000 characters")}),
-        ("nul\x00", {("label", "must not contain NUL characters")}),
+        ("nul\x00", {("label", UNSAFE_TEXT)}),
+        ("lone \udc00", {("label", UNSAFE_TEXT)}),
     ],
 )
 def test_label_text_rules(label: object, expected: set[tuple[str, str]]) -> None:
