@@ -447,6 +447,19 @@ async def test_the_form_json_and_the_thank_you_page_link_to_the_results(client: 
         assert links == (expected if linked else [])
 
 
+async def test_a_closed_surveys_page_links_to_its_results(client: Client) -> None:
+    org = await make_org(client)
+    later = {"rrule": "FREQ=YEARLY", "starts_at": "2099-03-01T00:00:00Z", "timezone": "UTC"}
+    public = {"public_questions": ["trust"], "locales": ["nl"]}
+    await make_survey(
+        client, org, slug="later", definition=DEFINITION, schedule=later, settings=public
+    )
+    closed = _page((await client.get("/f/acme/later")).text)
+    assert closed.find("h2").text == "This survey is closed"
+    links = [a["href"] for a in closed.find_all("a", class_="fb-results-link")]
+    assert links == ["/r/acme/later?locale=en"]
+
+
 # --- the setting -----------------------------------------------------------------------------
 
 
