@@ -311,6 +311,7 @@ async def _create_story(
                 "locales": ["en", "nl"],
                 "min_n": 5,
                 "allowed_origins": ["http://localhost:8080", "http://127.0.0.1:8080"],
+                "public_questions": ["trust", "nps", "priority"],
             },
             definition=_definition(1),
         ),
@@ -414,6 +415,7 @@ def _summary(settings: Settings, key: str, *, loaded: bool, imported: int = 0) -
             head,
             f"  admin key (shown once): {key}",
             f"  hosted form:   {base}/f/{DEMO_SLUG}/{SURVEY_SLUG}",
+            f"  results page:  {base}/r/{DEMO_SLUG}/{SURVEY_SLUG}",
             f"  API docs:      {base}/schema/swagger",
             f"  trends:        curl -H 'Authorization: Bearer {key}' "
             f"'{base}/api/v1/surveys/{SURVEY_SLUG}/trends?questions=trust,nps,priority'",

@@ -80,6 +80,15 @@ async def test_demo_loads_once_and_hands_out_working_keys(settings: Settings) ->
     answered = await answered_waves(app, key_of(first))
     assert [w["number"] for w in answered] == list(range(1, MONTHS + 1))
     assert all(150 <= int(str(w["responses"])) <= 260 for w in answered)
+    async with AsyncTestClient(app=app) as client:
+        # "You said, we did": the public questions' latest closed waves, the public decision.
+        results = (await client.get("/api/v1/public/demo/pulse/results")).json()
+        assert [q["key"] for q in results["questions"]] == ["trust", "nps", "priority"]
+        for question in results["questions"]:
+            assert [w["number"] for w in question["waves"]] == list(range(MONTHS - 5, MONTHS + 1))
+            assert not any(w["suppressed"] for w in question["waves"])
+        assert [d["title"] for d in results["decisions"]] == ["Monthly supporter assemblies"]
+        assert (await client.get("/r/demo/pulse")).status_code == 200
 
 
 async def test_an_interrupted_load_is_resumed_and_never_called_loaded(

@@ -26,6 +26,7 @@ from feedback.api import (
     public,
     respondents,
     responses,
+    results_page,
     surveys,
 )
 from feedback.api.auth import api_guard, route_access_declared
@@ -105,6 +106,7 @@ def create_app(
             health.health,
             health.ready,
             forms.HostedFormController,
+            results_page.ResultsPageController,
             analysis.ReportPageController,
             embed.embed_js,
             embed.form_css,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import date
 
 from feedback.surveys.definition import match_locale
 
@@ -43,6 +44,25 @@ STRINGS: dict[str, dict[str, str]] = {
         "number_max": "A number of at most {max}.",
         "nps_low": "Not at all likely",
         "nps_high": "Extremely likely",
+        "language_name": "English",
+        "results_heading": "You said, we did",
+        "results_description": "What supporters told us in “{title}”, and what we did about it.",
+        "you_said": "What you told us",
+        "we_did": "What we did",
+        "results_by_round": "Results by round, newest first",
+        "round": "Round",
+        "result": "Result",
+        "decided_on": "Decided on {date}",
+        "in_answer_to": "Because you told us:",
+        "no_decisions": "No decisions have been published yet.",
+        "suppression_note": "Results appear when a round closes. A round with fewer than {n} "
+        "answers is not shown, to protect the privacy of those who answered.",
+        "results_link": "See what we did with your answers",
+        "results_failed": "The results could not be loaded.",
+        "results_not_found": "No public results",
+        "results_not_found_body": "This survey has not published any results.",
+        "other_languages": "Also in:",
+        "date": "{day} {month} {year}",
     },
     "nl": {
         "link_invalid": "Deze persoonlijke link is niet geldig; controleer of je de hele link "
@@ -71,6 +91,26 @@ STRINGS: dict[str, dict[str, str]] = {
         "number_max": "Een getal van hoogstens {max}.",
         "nps_low": "Zeer onwaarschijnlijk",
         "nps_high": "Zeer waarschijnlijk",
+        "language_name": "Nederlands",
+        "results_heading": "Jullie zeiden, wij deden",
+        "results_description": "Wat supporters ons vertelden in “{title}”, en wat we ermee "
+        "hebben gedaan.",
+        "you_said": "Wat je ons vertelde",
+        "we_did": "Wat we hebben gedaan",
+        "results_by_round": "Resultaten per ronde, nieuwste eerst",
+        "round": "Ronde",
+        "result": "Resultaat",
+        "decided_on": "Besloten op {date}",
+        "in_answer_to": "Omdat je ons vertelde:",
+        "no_decisions": "Er zijn nog geen besluiten gepubliceerd.",
+        "suppression_note": "Resultaten verschijnen als een ronde sluit. Een ronde met minder "
+        "dan {n} antwoorden tonen we niet, om de privacy van wie antwoordde te beschermen.",
+        "results_link": "Bekijk wat we met je antwoorden hebben gedaan",
+        "results_failed": "De resultaten konden niet worden geladen.",
+        "results_not_found": "Geen openbare resultaten",
+        "results_not_found_body": "Deze enquête heeft geen resultaten gepubliceerd.",
+        "other_languages": "Ook beschikbaar in:",
+        "date": "{day} {month} {year}",
     },
     "de": {
         "link_invalid": "Dieser persönliche Link ist ungültig; bitte prüfen Sie, ob Sie ihn "
@@ -100,6 +140,27 @@ STRINGS: dict[str, dict[str, str]] = {
         "number_max": "Eine Zahl von höchstens {max}.",
         "nps_low": "Sehr unwahrscheinlich",
         "nps_high": "Äußerst wahrscheinlich",
+        "language_name": "Deutsch",
+        "results_heading": "Sie sagten, wir handelten",
+        "results_description": "Was Unterstützer uns in „{title}“ gesagt haben, und was wir "
+        "daraus gemacht haben.",
+        "you_said": "Was Sie uns gesagt haben",
+        "we_did": "Was wir getan haben",
+        "results_by_round": "Ergebnisse je Runde, neueste zuerst",
+        "round": "Runde",
+        "result": "Ergebnis",
+        "decided_on": "Beschlossen am {date}",
+        "in_answer_to": "Weil Sie uns gesagt haben:",
+        "no_decisions": "Es wurden noch keine Entscheidungen veröffentlicht.",
+        "suppression_note": "Ergebnisse erscheinen, wenn eine Runde endet. Eine Runde mit "
+        "weniger als {n} Antworten zeigen wir nicht, um die Privatsphäre der Antwortenden zu "
+        "schützen.",
+        "results_link": "Sehen Sie, was wir mit Ihren Antworten gemacht haben",
+        "results_failed": "Die Ergebnisse konnten nicht geladen werden.",
+        "results_not_found": "Keine öffentlichen Ergebnisse",
+        "results_not_found_body": "Diese Umfrage hat keine Ergebnisse veröffentlicht.",
+        "other_languages": "Weitere Sprachen:",
+        "date": "{day}. {month} {year}",
     },
     "fr": {
         "link_invalid": "Ce lien personnel n'est pas valide ; vérifiez que vous l'avez ouvert "
@@ -128,6 +189,26 @@ STRINGS: dict[str, dict[str, str]] = {
         "number_max": "Un nombre d'au plus {max}.",
         "nps_low": "Pas du tout probable",
         "nps_high": "Très probable",
+        "language_name": "Français",
+        "results_heading": "Vous avez dit, nous avons fait",
+        "results_description": "Ce que nos sympathisants nous ont dit dans « {title} », et ce "
+        "que nous en avons fait.",
+        "you_said": "Ce que vous nous avez dit",
+        "we_did": "Ce que nous avons fait",
+        "results_by_round": "Résultats par vague, la plus récente en premier",
+        "round": "Vague",
+        "result": "Résultat",
+        "decided_on": "Décidé le {date}",
+        "in_answer_to": "Parce que vous nous avez dit :",
+        "no_decisions": "Aucune décision n'a encore été publiée.",
+        "suppression_note": "Les résultats paraissent à la clôture d'une vague. Une vague de "
+        "moins de {n} réponses n'est pas montrée, pour protéger la vie privée des répondants.",
+        "results_link": "Voir ce que nous avons fait de vos réponses",
+        "results_failed": "Les résultats n'ont pas pu être chargés.",
+        "results_not_found": "Aucun résultat public",
+        "results_not_found_body": "Ce questionnaire n'a publié aucun résultat.",
+        "other_languages": "Aussi en :",
+        "date": "{day} {month} {year}",
     },
     "es": {
         "link_invalid": "Este enlace personal no es válido; compruebe que lo ha abierto completo.",
@@ -155,6 +236,27 @@ STRINGS: dict[str, dict[str, str]] = {
         "number_max": "Un número de como máximo {max}.",
         "nps_low": "Nada probable",
         "nps_high": "Muy probable",
+        "language_name": "Español",
+        "results_heading": "Nos dijo, hicimos",
+        "results_description": "Lo que nos dijeron nuestros simpatizantes en «{title}» y lo que "
+        "hicimos al respecto.",
+        "you_said": "Lo que nos dijo",
+        "we_did": "Lo que hicimos",
+        "results_by_round": "Resultados por ronda, la más reciente primero",
+        "round": "Ronda",
+        "result": "Resultado",
+        "decided_on": "Decidido el {date}",
+        "in_answer_to": "Porque nos dijo:",
+        "no_decisions": "Todavía no se ha publicado ninguna decisión.",
+        "suppression_note": "Los resultados aparecen cuando se cierra una ronda. Una ronda con "
+        "menos de {n} respuestas no se muestra, para proteger la privacidad de quienes "
+        "respondieron.",
+        "results_link": "Vea lo que hicimos con sus respuestas",
+        "results_failed": "No se pudieron cargar los resultados.",
+        "results_not_found": "No hay resultados públicos",
+        "results_not_found_body": "Esta encuesta no ha publicado resultados.",
+        "other_languages": "También en:",
+        "date": "{day} de {month} de {year}",
     },
     "hi": {
         "link_invalid": "यह व्यक्तिगत लिंक मान्य नहीं है; जाँचें कि आपने पूरा लिंक खोला है।",
@@ -181,7 +283,114 @@ STRINGS: dict[str, dict[str, str]] = {
         "number_max": "अधिकतम {max} की संख्या।",
         "nps_low": "बिल्कुल संभावना नहीं",
         "nps_high": "बहुत अधिक संभावना",
+        "language_name": "हिन्दी",
+        "results_heading": "आपने कहा, हमने किया",
+        "results_description": "“{title}” में समर्थकों ने हमें क्या बताया, और हमने उस पर क्या किया।",
+        "you_said": "आपने हमें क्या बताया",
+        "we_did": "हमने क्या किया",
+        "results_by_round": "हर दौर के परिणाम, सबसे नया पहले",
+        "round": "दौर",
+        "result": "परिणाम",
+        "decided_on": "{date} को तय किया गया",
+        "in_answer_to": "क्योंकि आपने हमें बताया:",
+        "no_decisions": "अभी तक कोई निर्णय प्रकाशित नहीं हुआ है।",
+        "suppression_note": "दौर बंद होने पर परिणाम दिखते हैं। {n} से कम उत्तरों वाला दौर नहीं "
+        "दिखाया जाता, ताकि उत्तर देने वालों की निजता सुरक्षित रहे।",
+        "results_link": "देखें कि हमने आपके उत्तरों पर क्या किया",
+        "results_failed": "परिणाम लोड नहीं हो सके।",
+        "results_not_found": "कोई सार्वजनिक परिणाम नहीं",
+        "results_not_found_body": "इस सर्वेक्षण ने कोई परिणाम प्रकाशित नहीं किया है।",
+        "other_languages": "इन भाषाओं में भी:",
+        "date": "{day} {month} {year}",
     },
+}
+
+# Month names for dates on the results page, January first.
+MONTHS: dict[str, tuple[str, ...]] = {
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+    "nl": (
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ),
+    "de": (
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ),
+    "fr": (
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ),
+    "es": (
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ),
+    "hi": (
+        "जनवरी",
+        "फ़रवरी",
+        "मार्च",
+        "अप्रैल",
+        "मई",
+        "जून",
+        "जुलाई",
+        "अगस्त",
+        "सितंबर",
+        "अक्टूबर",
+        "नवंबर",
+        "दिसंबर",
+    ),
 }
 
 # One language tag with an optional quality: `nl-BE`, `en;q=0.8`, `*;q=0.1`.
@@ -211,6 +420,18 @@ def accepted_languages(header: str | None) -> list[str]:
     return [tag for _, _, tag in sorted(ranked)]
 
 
+def preferred_locales(requested: str | None, accept_language: str | None) -> list[str]:
+    """The languages asked for, most wanted first: `?locale=`, then Accept-Language's."""
+    return ([requested] if requested else []) + accepted_languages(accept_language)
+
+
+def date_text(day: date, locale: str) -> str:
+    """A date as people of `locale`'s language write it ("3 March 2025"), else in English."""
+    found = match_locale(locale, STRINGS) or FALLBACK
+    month = MONTHS[found][day.month - 1]
+    return STRINGS[found]["date"].format(day=day.day, month=month, year=day.year)
+
+
 def negotiate_locale(
     requested: str | None,
     accept_language: str | None,
@@ -220,7 +441,7 @@ def negotiate_locale(
     """The survey locale to show: `?locale=` when the survey has it (or its language), then the
     browser's languages in order of preference, then the survey's default."""
     available = [default_locale, *locales]
-    for wanted in ([requested] if requested else []) + accepted_languages(accept_language):
+    for wanted in preferred_locales(requested, accept_language):
         found = match_locale(wanted, available)
         if found is not None:
             return found

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -34,6 +34,7 @@ from feedback.api.form_view import (
     summary,
     text_direction,
 )
+from feedback.api.links import results_path
 from feedback.api.public_guard import limiter_of
 from feedback.errors import (
     Conflict,
@@ -43,6 +44,7 @@ from feedback.errors import (
     RateLimited,
     UnsupportedMediaType,
 )
+from feedback.loop.public_results import has_public_results
 from feedback.responses.schemas import SubmissionCreate
 from feedback.responses.submissions import Submissions, public_form
 from feedback.surveys.definition import Definition, localise_definition
@@ -76,6 +78,8 @@ class SurveyPage:
     locale: str
     strings: dict[str, str]
     frame_ancestors: tuple[str, ...]
+    # The survey's public results page, for the pages after the form (`with_results_link`).
+    results_href: str | None = None
 
     @property
     def action(self) -> str:
@@ -141,6 +145,13 @@ async def survey_page(
     )
 
 
+async def with_results_link(session: AsyncSession, page: SurveyPage) -> SurveyPage:
+    """The page with a link to the survey's public results, in its locale, if it has any."""
+    if not await has_public_results(session, page.survey):
+        return page
+    return replace(page, results_href=results_path(page.org_slug, page.survey.slug, page.locale))
+
+
 def form_page(
     page: SurveyPage,
     definition: Definition,
@@ -190,7 +201,8 @@ async def current_form_page(
             message=page.strings["not_found_body"],
         )
     except Conflict as exc:
-        return closed_page(page, exc.extra.get("next_opens_at"))
+        linked = await with_results_link(session, page)
+        return closed_page(linked, exc.extra.get("next_opens_at"))
     except Invalid:  # the only Invalid here is an unknown personal token
         return _html(
             page,
@@ -213,11 +225,18 @@ def closed_page(page: SurveyPage, next_opens_at: datetime | None) -> Response[st
     schedule = survey_schedule(page.survey)
     local = next_opens_at.astimezone(schedule.zone) if next_opens_at and schedule else None
     text = f"{local:%Y-%m-%d %H:%M} ({schedule.timezone})" if local and schedule else ""
-    return _html(page, "closed.html", 200, opens_at=local, opens_at_text=text)
+    return _html(
+        page,
+        "closed.html",
+        200,
+        opens_at=local,
+        opens_at_text=text,
+        results_href=page.results_href,
+    )
 
 
 def thank_you_page(page: SurveyPage, *, repeated: bool) -> Response[str]:
-    return _html(page, "thank_you.html", 200, repeated=repeated)
+    return _html(page, "thank_you.html", 200, repeated=repeated, results_href=page.results_href)
 
 
 def not_found_page(accept_language: str | None) -> Response[str]:
@@ -308,6 +327,7 @@ class HostedFormController(Controller):
                 )
             except NotFound:
                 return not_found_page(accept)
+            page = await with_results_link(session, page)
             definition = await _definition_of(submissions, org_slug, survey_slug, posted.version)
             if definition is None:
                 return await _stale_form_page(session, page, posted, now=now)

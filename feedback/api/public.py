@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Literal
 
 from litestar import Controller, Response, get, post, put
+from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from pydantic import BaseModel, Field
 
+from feedback.analysis.results import Metric
 from feedback.api.deps import DbSession, Now, Submitter
+from feedback.api.form_strings import preferred_locales
+from feedback.api.form_view import text_direction
+from feedback.api.links import results_url
 from feedback.api.public_guard import PublicSurveyGuard
+from feedback.api.results_page import RESULTS_CACHE
+from feedback.config import Settings
 from feedback.errors import FieldError, Invalid
+from feedback.loop.public_results import PublicResults, public_results
 from feedback.responses.schemas import (
     FormRead,
     RevisionCreate,
@@ -30,7 +40,100 @@ IfMatch = Annotated[
         name="If-Match", description='`"<revision it replaces>"`; a stale one answers 412.'
     ),
 ]
+AcceptLanguage = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Accept-Language",
+        required=False,
+        description="The reader's languages; `?locale=` wins when the survey has it.",
+    ),
+]
 _ETAG = re.compile(r'\s*(?:W/)?"(\d{1,9})"\s*')
+
+
+class PublicOptionRead(BaseModel):
+    key: str
+    label: str
+    share: float = Field(description="Share of the wave's answers (0..1, rounded to 0.001).")
+
+
+class PublicWaveRead(BaseModel):
+    number: int
+    label: str
+    opens_at: datetime
+    closed_at: datetime
+    suppressed: bool = Field(
+        description="Fewer answers than min_n: no figure at all, not even n, is shown."
+    )
+    sentence: str = Field(description="The result in plain language, in `locale`.")
+    n: int | None = None
+    estimate: float | None = Field(
+        default=None, description="The mean, or the NPS; null for choice questions."
+    )
+    options: list[PublicOptionRead] = Field(
+        default_factory=list, description="Choice questions: each option's share, largest first."
+    )
+
+
+class PublicQuestionRead(BaseModel):
+    key: str
+    type: str
+    metric: Metric
+    label: str
+    range: tuple[float, float] | None = Field(
+        description="Where `estimate` can lie (scale ends, -100..100 for NPS), for a bar."
+    )
+    summary: str = Field(description="The latest shown wave's sentence, or that none is yet.")
+    waves: list[PublicWaveRead] = Field(description="The latest closed waves, oldest first.")
+
+
+class PublicFindingRead(BaseModel):
+    question: str
+    sentence: str
+
+
+class PublicDecisionRead(BaseModel):
+    id: uuid.UUID
+    title: str
+    description: str
+    status: Literal["planned", "in_progress", "done", "dropped"]
+    status_text: str
+    decided_at: datetime
+    decided_on: date
+    findings: list[PublicFindingRead] = Field(description="What supporters said that it answers.")
+
+
+class PublicResultsRead(BaseModel):
+    """ "You said, we did": the survey's public questions and decisions, localised."""
+
+    org: str
+    survey: str
+    title: str
+    locale: str
+    dir: Literal["ltr", "rtl"]
+    locales: list[str]
+    url: str = Field(description="The results page.")
+    min_n: int = Field(description="Waves with fewer answers are not shown.")
+    questions: list[PublicQuestionRead]
+    decisions: list[PublicDecisionRead] = Field(description="Newest first.")
+
+    @classmethod
+    def of(cls, found: PublicResults, base_url: str) -> PublicResultsRead:
+        return cls.model_validate(
+            {
+                "org": found.org_slug,
+                "survey": found.survey_slug,
+                "title": found.title,
+                "locale": found.locale,
+                "dir": text_direction(found.locale),
+                "locales": list(found.locales),
+                "url": results_url(base_url, found.org_slug, found.survey_slug),
+                "min_n": found.min_n,
+                "questions": found.questions,
+                "decisions": found.decisions,
+            },
+            from_attributes=True,
+        )
 
 
 class PublicController(Controller):
@@ -46,6 +149,7 @@ class PublicController(Controller):
         org: FromPath[str],
         survey: FromPath[str],
         now: Now,
+        settings: NamedDependency[Settings],
         locale: Annotated[str | None, QueryParameter(max_length=35)] = None,
         token: Annotated[str | None, QueryParameter(max_length=128)] = None,
     ) -> FormRead:
@@ -69,7 +173,33 @@ class PublicController(Controller):
             ),
             allow_edits=found.allow_edits,
             respondent=found.respondent,
+            results_url=results_url(settings.base_url, found.org_slug, found.survey_slug)
+            if found.has_results
+            else None,
         )
+
+    @get("/results", operation_id="GetPublicResults")
+    async def results(
+        self,
+        db_session: DbSession,
+        settings: NamedDependency[Settings],
+        now: Now,
+        org: FromPath[str],
+        survey: FromPath[str],
+        accept_language: AcceptLanguage = None,
+        locale: Annotated[str | None, QueryParameter(max_length=35)] = None,
+    ) -> Response[PublicResultsRead]:
+        """ "You said, we did": the questions the organisation made public, their latest closed
+        waves in plain language (never a suppressed wave's figures), and its public decisions
+        with the findings they answer. 404 when the survey shows nothing publicly."""
+        found = await public_results(
+            db_session,
+            org_slug=org,
+            survey_slug=survey,
+            wanted_locales=preferred_locales(locale, accept_language),
+            now=now,
+        )
+        return Response(PublicResultsRead.of(found, settings.base_url), headers=RESULTS_CACHE)
 
     @post("/responses", operation_id="SubmitResponse")
     async def submit(

@@ -91,6 +91,11 @@ class FormRead(BaseModel):
     wave: WaveWindowRead
     allow_edits: bool
     respondent: bool = Field(description="Whether a valid personal token was given.")
+    results_url: str | None = Field(
+        default=None,
+        description="The survey's public results page, when it has one (null otherwise): "
+        "the thank-you links to it.",
+    )
 
 
 class RevisionRead(BaseModel):

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback.errors import DomainError, FieldError, Invalid, NotFound
+from feedback.loop.public_results import has_public_results
 from feedback.orgs.keys import hash_secret
 from feedback.responses.models import Respondent
 from feedback.responses.respondents import anonymous_respondent_id
@@ -101,6 +102,8 @@ class PublicForm:
     wave: WaveWindow
     allow_edits: bool
     respondent: bool
+    has_results: bool
+    """Whether the survey shows public results (the thank-you links to them)."""
 
 
 def body_hash(document: dict[str, Any]) -> str:
@@ -352,6 +355,7 @@ async def public_form(
         wave=window,
         allow_edits=settings.allow_edits,
         respondent=respondent,
+        has_results=await has_public_results(session, survey),
     )
 
 

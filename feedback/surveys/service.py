@@ -29,7 +29,13 @@ from feedback.surveys.definition import Definition, parse_definition
 from feedback.surveys.models import Survey, SurveyVersion, VersionChange, Wave
 from feedback.surveys.schedule import WaveWindow, next_opening, wave_at, waves_between
 from feedback.surveys.schemas import SurveyCreate, SurveyUpdate
-from feedback.surveys.settings import Schedule, SurveySettings, parse_schedule, parse_settings
+from feedback.surveys.settings import (
+    Schedule,
+    SurveySettings,
+    parse_schedule,
+    parse_settings,
+    public_question_errors,
+)
 from feedback.surveys.xlsform import UnsupportedRow, parse_xlsform
 from feedback.validation import RANGE_TEXT, date_in_range
 
@@ -175,6 +181,8 @@ def _parse_parts(
             )
         except Invalid as exc:
             errors += exc.errors
+    if parsed_definition is not None:
+        errors += public_question_errors(parsed_settings, [parsed_definition])
     if errors:
         raise Invalid(errors, "The survey is invalid.")
     return _Parsed(parsed_settings, parsed_schedule, parsed_definition)
@@ -247,6 +255,7 @@ async def update_survey(
         changed.append("title")
     if data.settings is not None:
         await _check_locales_still_served(session, survey, parsed.settings)
+        await _check_public_questions(session, survey, parsed.settings)
         survey.settings = _dump(parsed.settings)
         changed.append("settings")
     if schedule_given:
@@ -284,6 +293,24 @@ async def _check_locales_still_served(
             ],
             "The draft does not match these locales; update the draft first.",
         ) from exc
+
+
+async def _check_public_questions(
+    session: AsyncSession, survey: Survey, settings: SurveySettings
+) -> None:
+    """Public questions must be questions of the survey's versions (the draft included)."""
+    if not settings.public_questions:
+        return
+    versions = (
+        await session.scalars(
+            select(SurveyVersion.definition)
+            .where(SurveyVersion.survey_id == survey.id)
+            .order_by(SurveyVersion.number)
+        )
+    ).all()
+    errors = public_question_errors(settings, [Definition.model_validate(d) for d in versions])
+    if errors:
+        raise Invalid(errors, "The settings are invalid.")
 
 
 async def _change_schedule(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -23,10 +24,17 @@ from pydantic import AwareDatetime as _AwareDatetime
 from pydantic_core import PydanticCustomError
 
 from feedback.errors import FieldError, Invalid, pointer
-from feedback.surveys.definition import pydantic_field_errors
+from feedback.surveys.definition import (
+    Definition,
+    Key,
+    Question,
+    TextQuestion,
+    pydantic_field_errors,
+)
 
 LOCALE_PATTERN = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8}){0,4}")
 DEFAULT_MIN_N = 5
+MAX_PUBLIC_QUESTIONS = 200
 SUPPORTED_FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 # A first wave further away than this is a typo, and bounding the search keeps validation cheap.
 FIRST_WAVE_HORIZON_YEARS = 10
@@ -102,6 +110,10 @@ class SurveySettings(_Model):
     locales: Annotated[list[Locale], AfterValidator(_unique)] = Field(
         default_factory=list, max_length=50
     )
+    # The questions whose results the public results page shows (never text questions), in
+    # the order it shows them. Checked against the survey's versions by
+    # `public_question_errors`, which needs the definitions this model does not have.
+    public_questions: list[Key] = Field(default_factory=list, max_length=MAX_PUBLIC_QUESTIONS)
 
     def declared_locales(self, default_locale: str) -> tuple[str, ...]:
         """The locales labels must cover: the survey's default locale first, then the others."""
@@ -116,6 +128,32 @@ def parse_settings(data: object, *, at: str = "/settings") -> SurveySettings:
         return SurveySettings.model_validate(data)
     except ValidationError as exc:
         raise Invalid(pydantic_field_errors(exc, at, data), "The settings are invalid.") from None
+
+
+def public_question_errors(
+    settings: SurveySettings, definitions: Sequence[Definition], *, at: str = "/settings"
+) -> list[FieldError]:
+    """Problems with `public_questions` given the survey's definitions, oldest first (the draft
+    last): each key must be a question of one of them, listed once, and not a text question in
+    the newest definition that asks it (free text is never public)."""
+    newest: dict[str, Question] = {}
+    for definition in definitions:
+        newest.update(definition.questions_by_key)
+    errors: list[FieldError] = []
+    seen: set[str] = set()
+    for index, key in enumerate(settings.public_questions):
+        here = at + pointer("public_questions", index)
+        question = newest.get(key)
+        if question is None:
+            errors.append(FieldError(here, f"'{key}' is not a question of this survey"))
+        elif isinstance(question, TextQuestion):
+            errors.append(
+                FieldError(here, "is a text question: free-text answers are never public")
+            )
+        elif key in seen:
+            errors.append(FieldError(here, f"'{key}' is listed twice"))
+        seen.add(key)
+    return errors
 
 
 @dataclass(frozen=True, slots=True)

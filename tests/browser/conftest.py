@@ -8,12 +8,14 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import uvicorn
+from litestar import Litestar
 from playwright.async_api import Browser, BrowserContext, async_playwright
 
 from feedback.api.app import create_app
@@ -46,9 +48,16 @@ def _loopback_socket() -> socket.socket:
 def live_url(settings: Settings) -> Iterator[str]:
     """The app on its own uvicorn server (a thread with its own event loop), against the test's
     fresh database; the test talks to the same database through the `client` fixture's app."""
+    with serving(create_app(settings)) as url:
+        yield url
+
+
+@contextmanager
+def serving(app: Litestar) -> Iterator[str]:
+    """`app` on a uvicorn server of its own on a loopback port; yields its base URL."""
     sock = _loopback_socket()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), log_level="warning", lifespan="on", access_log=False)
+        uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -57,10 +66,12 @@ def live_url(settings: Settings) -> Iterator[str]:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
 
 
 @dataclass

@@ -48,8 +48,10 @@ async def test_embed_js_carries_the_ui_strings_it_uses(client: Client) -> None:
 
 async def test_embed_js_stays_small(client: Client) -> None:
     body = (await client.get("/embed.js")).content
-    # BENCHMARKS.md states the measured size; this bound catches a large regression.
-    assert len(body) < 28_000
+    # BENCHMARKS.md states the measured size; this bound catches a large regression. (Raised
+    # from 28,000 when the script learnt to show public results: +2.7 KB of code, +1.6 KB of
+    # strings in six languages.)
+    assert len(body) < 30_000
     assert len(gzip.compress(body, 9)) < 10_000
 
 

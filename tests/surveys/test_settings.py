@@ -53,6 +53,7 @@ def test_settings_round_trip() -> None:
         "min_n": 10,
         "allow_edits": False,
         "locales": ["hi", "pt-BR"],
+        "public_questions": ["trust", "nps"],
     }
     settings = parse_settings(data)
     assert settings.model_dump() == data

@@ -1,5 +1,6 @@
 /* feedback embed: <div data-feedback-survey="org/survey"></div><script src="https://…/embed.js" async></script>
    Optional on the div: data-locale="nl", data-token="<personal link token>".
+   <div data-feedback-results="org/survey"></div> shows the survey's public results.
    Renders the survey with DOM calls only (labels are untrusted text: textContent, never HTML),
    sends answers with a client-made response_id (the idempotency key, so retries and the offline
    queue never duplicate), and shows the server's field errors next to their fields. */
@@ -56,6 +57,9 @@
     }
     return e;
   }
+
+  // A results page, served from this script's origin (which the browser evidently reaches).
+  function page(url, locale) { return BASE + new URL(url).pathname + "?locale=" + encodeURIComponent(locale); }
 
   function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
 
@@ -199,8 +203,9 @@
   }
 
   function panel(ctx, heading, text, done) {
-    var h = el("h2", { tabindex: "-1" }, heading);
-    ctx.root.replaceChildren(el("div", { class: "fb-panel" + (done ? " fb-done" : ""), role: "status" }, h, el("p", {}, text)));
+    var h = el("h2", { tabindex: "-1" }, heading), url = done && ctx.form && ctx.form.results_url;
+    var link = url && el("p", {}, el("a", { class: "fb-results-link", href: page(url, ctx.locale) }, ctx.t.results_link));
+    ctx.root.replaceChildren(el("div", { class: "fb-panel" + (done ? " fb-done" : ""), role: "status" }, h, el("p", {}, text), link));
     return h;
   }
   function closed(ctx, problem) {
@@ -351,15 +356,55 @@
     }
   }
 
+  // "You said, we did": the public results as headings and lists.
+  async function results(root) {
+    if (root.getAttribute("data-fb-mounted")) return;
+    root.setAttribute("data-fb-mounted", "1");
+    root.classList.add("fb-root", "fb-results");
+    var parts = (root.getAttribute("data-feedback-results") || "").split("/").map(encodeURIComponent);
+    var locale = root.getAttribute("data-locale"), t = stringsFor(locale || navigator.language);
+    root.setAttribute("aria-busy", "true");
+    try {
+      var res = await request(BASE + "/api/v1/public/" + parts.join("/") + "/results?locale=" +
+        encodeURIComponent(locale || ""), {}, 2);
+      if (!res.ok) throw res;
+      var r = await res.json(), list = function (items, f) { return el("ul", {}, items.map(f)); };
+      t = stringsFor(r.locale);
+      root.lang = r.locale;
+      root.dir = r.dir;
+      root.replaceChildren.apply(root, [el("h2", { class: "fb-title" }, el("a", { href: page(r.url, r.locale) }, r.title)),
+        r.questions.length ? el("h3", { class: "fb-rh" }, t.you_said) : null,
+        r.questions.map(function (q) {
+          return el("section", { class: "fb-rq" }, el("h4", {}, q.label), q.waves.length ?
+            list(q.waves.slice().reverse(), function (w) {
+              return el("li", { class: w.suppressed ? "fb-rsup" : null }, el("span", { class: "fb-rwave" }, w.label + ": "), w.sentence);
+            }) : el("p", {}, q.summary));
+        }),
+        r.decisions.length ? el("h3", { class: "fb-rh" }, t.we_did) : null,
+        r.decisions.map(function (d) {
+          return el("article", { class: "fb-rd fb-rd-" + d.status }, el("h4", {}, d.title),
+            el("p", { class: "fb-rmeta" }, d.status_text + " · " +
+              new Date(d.decided_on).toLocaleDateString(r.locale, { dateStyle: "long", timeZone: "UTC" })),
+            d.description ? el("p", {}, d.description) : null,
+            d.findings.length ? [el("p", {}, t.in_answer_to), list(d.findings, function (f) { return el("li", {}, f.sentence); })] : null);
+        })].flat().filter(Boolean));
+    } catch (e) {
+      root.replaceChildren(el("p", { class: "fb-status", role: "status" }, t.results_failed));
+    } finally {
+      root.removeAttribute("aria-busy");
+    }
+  }
+
   function start() {
     if (!document.querySelector("link[data-fb-css]")) {
       document.head.append(el("link", { rel: "stylesheet", href: BASE + "/form.css", "data-fb-css": true }));
     }
     document.querySelectorAll("[data-feedback-survey]").forEach(mount);
+    document.querySelectorAll("[data-feedback-results]").forEach(results);
     flush();
   }
   window.addEventListener("online", flush);
-  window.feedbackEmbed = { mount: mount, flush: flush };
+  window.feedbackEmbed = { mount: mount, flush: flush, results: results };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

@@ -1,0 +1,16 @@
+"""Addresses of the supporters' pages that we hand out: the public results page."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+
+def results_path(org_slug: str, survey_slug: str, locale: str | None = None) -> str:
+    """`/r/{org}/{survey}`, with `?locale=` when given."""
+    path = f"/r/{quote(org_slug, safe='')}/{quote(survey_slug, safe='')}"
+    return path + "?" + urlencode({"locale": locale}) if locale else path
+
+
+def results_url(base_url: str, org_slug: str, survey_slug: str, locale: str | None = None) -> str:
+    """The results page's absolute address, on the public base URL (`FEEDBACK_BASE_URL`)."""
+    return base_url.rstrip("/") + results_path(org_slug, survey_slug, locale)
