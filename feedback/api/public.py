@@ -8,18 +8,16 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from litestar import Controller, Response, get, post, put
-from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from pydantic import BaseModel, Field
 
 from feedback.analysis.results import Metric
-from feedback.api.deps import DbSession, Now, Submitter
+from feedback.api.deps import AppSettings, DbSession, Now, Submitter
 from feedback.api.form_strings import preferred_locales
 from feedback.api.form_view import text_direction
 from feedback.api.links import results_url
 from feedback.api.public_guard import PublicSurveyGuard
 from feedback.api.results_page import RESULTS_CACHE
-from feedback.config import Settings
 from feedback.errors import FieldError, Invalid
 from feedback.loop.public_results import PublicResults, public_results
 from feedback.responses.schemas import (
@@ -149,7 +147,7 @@ class PublicController(Controller):
         org: FromPath[str],
         survey: FromPath[str],
         now: Now,
-        settings: NamedDependency[Settings],
+        app_settings: AppSettings,
         locale: Annotated[str | None, QueryParameter(max_length=35)] = None,
         token: Annotated[str | None, QueryParameter(max_length=128)] = None,
     ) -> FormRead:
@@ -173,7 +171,7 @@ class PublicController(Controller):
             ),
             allow_edits=found.allow_edits,
             respondent=found.respondent,
-            results_url=results_url(settings.base_url, found.org_slug, found.survey_slug)
+            results_url=results_url(app_settings.base_url, found.org_slug, found.survey_slug)
             if found.has_results
             else None,
         )
@@ -182,7 +180,7 @@ class PublicController(Controller):
     async def results(
         self,
         db_session: DbSession,
-        settings: NamedDependency[Settings],
+        app_settings: AppSettings,
         now: Now,
         org: FromPath[str],
         survey: FromPath[str],
@@ -199,7 +197,7 @@ class PublicController(Controller):
             wanted_locales=preferred_locales(locale, accept_language),
             now=now,
         )
-        return Response(PublicResultsRead.of(found, settings.base_url), headers=RESULTS_CACHE)
+        return Response(PublicResultsRead.of(found, app_settings.base_url), headers=RESULTS_CACHE)
 
     @post("/responses", operation_id="SubmitResponse")
     async def submit(

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, get
-from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
-from feedback.api.deps import DbSession, Now
+from feedback.api.deps import AppSettings, DbSession, Now
 from feedback.api.form_strings import STRINGS, date_text, preferred_locales
 from feedback.api.form_view import text_direction
 from feedback.api.forms import (
@@ -28,7 +27,6 @@ from feedback.api.forms import (
     survey_page,
 )
 from feedback.api.links import results_path, results_url
-from feedback.config import Settings
 from feedback.errors import NotFound
 from feedback.loop.public_results import PublicResults, public_results
 from feedback.loop.result_sentences import percent_text, phrases_for
@@ -112,7 +110,7 @@ class ResultsPageController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        settings: NamedDependency[Settings],
+        app_settings: AppSettings,
         now: Now,
         org_slug: FromPath[str],
         survey_slug: FromPath[str],
@@ -145,4 +143,4 @@ class ResultsPageController(Controller):
                 heading=page.strings["results_not_found"],
                 message=page.strings["results_not_found_body"],
             )
-        return results_html(page, results, settings.base_url)
+        return results_html(page, results, app_settings.base_url)
