@@ -77,7 +77,7 @@ def main() -> None:
         **os.environ,
         "FEEDBACK_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'bench.db'}",
         "FEEDBACK_ADMIN_TOKEN": "bench-admin",
-        "FEEDBACK_SECRET_KEY": "bench-secret-key-0123456789",
+        "FEEDBACK_SECRET_KEY": "bench-secret-key-0123456789-abcdefghij",
     }
     subprocess.run([str(BIN / "feedback"), "db", "upgrade"], env=env, check=True)
     key = subprocess.run(

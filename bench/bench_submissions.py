@@ -118,7 +118,7 @@ def server(target: Target, port: int, workdir: Path) -> Iterator[str]:
         env |= {
             "FEEDBACK_DATABASE_URL": url,
             "FEEDBACK_ADMIN_TOKEN": ADMIN_TOKEN,
-            "FEEDBACK_SECRET_KEY": "bench-secret-key-0123456789",
+            "FEEDBACK_SECRET_KEY": "bench-secret-key-0123456789-abcdefghij",
             # One client address sends everything: the per-client limit would be the benchmark.
             "FEEDBACK_PUBLIC_RATE_LIMIT": "1000000000",
         }

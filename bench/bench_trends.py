@@ -73,7 +73,7 @@ PG_ADMIN = os.environ.get(
 )
 PG_NAME = "feedback_bench_trends"
 ADMIN_TOKEN = "bench-admin-token"
-SECRET = "bench-secret-key-0123456789"
+SECRET = "bench-secret-key-0123456789-abcdefghij"
 WAVES = 24
 CHUNK = 20_000  # responses generated and written at a time
 

@@ -8,13 +8,14 @@ import sys
 from collections.abc import Sequence
 
 from feedback.clock import system_clock
-from feedback.config import get_settings
+from feedback.config import InsecureSecret, get_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = get_settings()
+    settings.resolved_secret_key()  # refuse a bad key first; make the file before workers race
     if not args.no_migrate:
         from feedback import migrate
 
@@ -23,7 +24,6 @@ def _serve(args: argparse.Namespace) -> int:
         from feedback.demo import load_demo
 
         print(asyncio.run(load_demo(settings, now=system_clock())))
-    settings.resolved_secret_key()  # create the key file once, before workers race for it
     uvicorn.run(
         "feedback.api.app:create_served_app",
         factory=True,
@@ -80,6 +80,7 @@ def _demo(args: argparse.Namespace) -> int:
     from feedback.demo import load_demo
 
     settings = get_settings()
+    settings.resolved_secret_key()
     migrate.upgrade(settings.database_url)
     print(asyncio.run(load_demo(settings, now=system_clock())))
     return 0
@@ -121,7 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except InsecureSecret as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

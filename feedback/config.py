@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./feedback.db"
+# The secret keys HMACs (report links, edit tokens, respondent refs): at least 256 bits.
+MIN_SECRET_CHARS = 32
+
+
+class InsecureSecret(ValueError):
+    """The configured secret key is missing, short or unreadable; the message says what to do."""
 
 
 def normalise_database_url(url: str) -> str:
@@ -34,8 +41,9 @@ class Settings(BaseSettings):
     )
     secret_key: str | None = Field(
         default=None,
-        description="Signs report links and keys respondent-ref hashes. Generated into "
-        "`secret_key_file` on first run when unset.",
+        description="Signs report links and edit tokens and keys respondent-ref hashes; at "
+        f"least {MIN_SECRET_CHARS} characters. Generated into `secret_key_file` on first run "
+        "when unset. See docs/operations.md before changing it.",
     )
     secret_key_file: Path = Path("./.feedback-secret")
     cors_allow_origins: list[str] = Field(
@@ -55,6 +63,7 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000", description="Public base URL, for links we hand out."
     )
     db_pool_size: int = Field(default=10, ge=1)
+    _secret: str | None = PrivateAttr(default=None)
     write_concurrency: int = Field(
         default=2,
         ge=1,
@@ -73,22 +82,55 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     def resolved_secret_key(self) -> str:
-        """The secret key; on first use without one configured, generate and keep it on disk."""
-        if self.secret_key:
-            return self.secret_key
+        """The secret key; on first use without one configured, generate and keep it on disk.
+        Raises `InsecureSecret` for a key shorter than MIN_SECRET_CHARS, from either source."""
+        if self._secret is None:
+            self._secret = self._read_secret()
+        return self._secret
+
+    def _read_secret(self) -> str:
+        if self.secret_key is not None:
+            return _long_enough(self.secret_key, "FEEDBACK_SECRET_KEY")
         path = self.secret_key_file
-        if path.exists():
-            return path.read_text().strip()
-        key = secrets.token_urlsafe(48)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: when two workers start at once, the first writer wins and the other reads it.
+        if not path.exists():
+            _create_secret_file(path)
         try:
-            with path.open("x") as fh:
-                fh.write(key)
-            path.chmod(0o600)
+            text = path.read_text().strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InsecureSecret(f"The secret key file {path} cannot be read: {exc}.") from exc
+        return _long_enough(text, f"the secret key file {path}")
+
+
+def _long_enough(secret: str, source: str) -> str:
+    if len(secret) < MIN_SECRET_CHARS:
+        raise InsecureSecret(
+            f"The secret key in {source} has {len(secret)} characters; it needs at least "
+            f"{MIN_SECRET_CHARS}. Generate one with: python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))' (and read docs/operations.md first: changing "
+            "the key of an instance in use invalidates report links and respondent refs)."
+        )
+    return secret
+
+
+def _create_secret_file(path: Path) -> None:
+    """Write a new random key to `path`, readable by its owner only, all at once: it is
+    written and flushed under a temporary name, then linked into place, which fails if
+    another worker got there first (whose key then stands). No reader ever sees a partial or
+    world-readable file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(temporary, path)
         except FileExistsError:
-            return path.read_text().strip()
-        return key
+            pass
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 @lru_cache(maxsize=1)

@@ -47,7 +47,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
         admin_token=ADMIN_TOKEN,
-        secret_key="test-secret-key-0123456789",
+        secret_key="test-secret-key-0123456789-abcdefghij",
         secret_key_file=tmp_path / "secret",
         db_pool_size=5,
     )
