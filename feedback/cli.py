@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 
 from feedback.clock import system_clock
 from feedback.config import InsecureSecret, get_settings
+from feedback.logs import log_config
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -24,6 +26,8 @@ def _serve(args: argparse.Namespace) -> int:
         from feedback.demo import load_demo
 
         print(asyncio.run(load_demo(settings, now=system_clock())))
+    if args.access_log:
+        os.environ["FEEDBACK_ACCESS_LOG"] = "true"  # the workers read their settings anew
     uvicorn.run(
         "feedback.api.app:create_served_app",
         factory=True,
@@ -32,9 +36,9 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         loop="uvloop",
         http="httptools",
-        access_log=args.access_log,
+        access_log=False,  # ours (feedback.api.access_log) redacts tokens; uvicorn's does not
+        log_config=log_config("info"),
         proxy_headers=True,
-        log_level="info",
     )
     return 0
 

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
         default=300, ge=1, description="Public requests a minute per client and survey."
     )
     webhook_allow_private: bool = False
+    access_log: bool = Field(
+        default=False, description="Log every request, one JSON line each, tokens redacted."
+    )
     base_url: str = Field(
         default="http://127.0.0.1:8000", description="Public base URL, for links we hand out."
     )

@@ -114,11 +114,20 @@ def _configure_sqlite(sync_engine: Engine) -> None:
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    # hide_parameters: error messages never carry the values of a statement (answers, hashes).
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=60)
+        engine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=0, pool_timeout=60, hide_parameters=True
+        )
         _configure_sqlite(engine.sync_engine)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        hide_parameters=True,
+    )
 
 
 def make_sqlite_sync_engine(url: str) -> Engine:
@@ -127,7 +136,11 @@ def make_sqlite_sync_engine(url: str) -> Engine:
     of paying the async driver's thread hop on each."""
     sync_url = make_url(url).set(drivername="sqlite")
     engine = create_engine(
-        sync_url, pool_size=1, max_overflow=0, connect_args={"check_same_thread": False}
+        sync_url,
+        pool_size=1,
+        max_overflow=0,
+        connect_args={"check_same_thread": False},
+        hide_parameters=True,
     )
     _configure_sqlite(engine)
     return engine

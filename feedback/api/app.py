@@ -13,7 +13,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import StoplightRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.types import ControllerRouterHandler
+from litestar.types import ASGIApp, ControllerRouterHandler
 
 from feedback import __version__
 from feedback.api import (
@@ -29,6 +29,7 @@ from feedback.api import (
     results_page,
     surveys,
 )
+from feedback.api.access_log import AccessLog
 from feedback.api.auth import api_guard, route_access_declared
 from feedback.api.deps import (
     provide_db_session,
@@ -62,9 +63,12 @@ API_V1: Sequence[ControllerRouterHandler] = [
 ]
 
 
-def create_served_app() -> Litestar:
-    """The app as `feedback serve` runs it, in a process of its own for its whole life."""
-    return create_app(own_process=True)
+def create_served_app() -> ASGIApp:
+    """The app as `feedback serve` runs it, in a process of its own for its whole life, with
+    its access log when asked (FEEDBACK_ACCESS_LOG)."""
+    settings = get_settings()
+    app = create_app(settings, own_process=True)
+    return AccessLog(app) if settings.access_log else app
 
 
 def create_app(

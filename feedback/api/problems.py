@@ -25,6 +25,7 @@ from feedback.errors import (
     UnsupportedMediaType,
     pointer,
 )
+from feedback.logs import redact_target
 from feedback.validation import field_errors
 
 log = logging.getLogger("feedback.api")
@@ -147,8 +148,14 @@ def nesting_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[
 def internal_error_handler(
     request: Request[Any, Any, Any], exc: Exception
 ) -> Response[dict[str, Any]]:
-    # Logged with its trace for operators; the client gets no internals.
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    # Logged with its trace for operators (feedback.logs keeps parameters and tokens out of
+    # it); the client gets no internals.
+    target = redact_target(request.url.path, request.url.query)
+    log.error(
+        "unhandled error",
+        exc_info=exc,
+        extra={"http": {"method": request.method, "target": target}},
+    )
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR,
         "internal",
