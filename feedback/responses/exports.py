@@ -69,11 +69,11 @@ async def export(
     """Check access now (NotFound before any byte is sent), stream later."""
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)
     if layout == "long":
-        return Export(f"{slug}-long.csv", "text/csv; charset=utf-8", _long(sessions, survey.id))
+        return Export(f"{slug}-long.csv", "text/csv", _long(sessions, survey.id))
     if layout == "wide":
         keys = question_keys(await published_definitions(session, principal=principal, slug=slug))
         return Export(
-            f"{slug}-wide.csv", "text/csv; charset=utf-8", _wide(sessions, survey.id, keys)
+            f"{slug}-wide.csv", "text/csv", _wide(sessions, survey.id, keys)
         )
     return Export(f"{slug}.ndjson", "application/x-ndjson", _ndjson(sessions, survey.id))
 

@@ -56,7 +56,7 @@ async def test_long_csv_is_one_row_per_current_answer(client: Client) -> None:
     org, ids = await _two_versions(client)
     got = await client.get("/api/v1/surveys/pulse/export.csv", headers=org.auth("analyst"))
     assert got.status_code == 200
-    assert got.headers["content-type"].startswith("text/csv")
+    assert got.headers["content-type"] == "text/csv; charset=utf-8"
     assert 'filename="pulse-long.csv"' in got.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(got.text)))
     assert list(rows[0]) == list(exports.LONG_COLUMNS)
