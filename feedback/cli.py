@@ -16,6 +16,8 @@ from feedback.logs import log_config
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from feedback.api.read_timeouts import TimedHttpToolsProtocol
+
     settings = get_settings()
     settings.resolved_secret_key()  # refuse a bad key first; make the file before workers race
     if not args.no_migrate:
@@ -35,7 +37,8 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         loop="uvloop",
-        http="httptools",
+        # httptools, with read deadlines for slow clients (feedback.api.read_timeouts).
+        http=TimedHttpToolsProtocol,
         access_log=False,  # ours (feedback.api.access_log) redacts tokens; uvicorn's does not
         log_config=log_config("info"),
         proxy_headers=True,

@@ -60,6 +60,18 @@ class Settings(BaseSettings):
         default=300, ge=1, description="Public requests a minute per client and survey."
     )
     webhook_allow_private: bool = False
+    header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds a request's head may take to arrive (feedback serve).",
+    )
+    body_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Seconds a request's body may pause between two chunks (feedback serve).",
+    )
     access_log: bool = Field(
         default=False, description="Log every request, one JSON line each, tokens redacted."
     )
