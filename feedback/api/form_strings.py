@@ -58,6 +58,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "suppression_note": "Results appear when a round closes. A round with fewer than {n} "
         "answers is not shown, to protect the privacy of those who answered.",
         "results_link": "See what we did with your answers",
+        "not_ready": "This survey is not open yet",
+        "not_ready_body": "It has not been published. Please try again later.",
+        "too_many": "Too many attempts",
+        "too_many_body": "Please wait {n} seconds and try again.",
+        "too_large": "Your answers are too long to send",
+        "too_large_body": "Please shorten your longest answers and send the form again.",
+        "bad_request": "This page could not be shown",
+        "bad_request_body": "The link or the form sent was not understood. Please open the survey "
+        "again.",
+        "server_error": "Something went wrong on our side",
+        "server_error_body": "Your answers may not have been saved. Please try again in a moment.",
         "results_failed": "The results could not be loaded.",
         "results_not_found": "No public results",
         "results_not_found_body": "This survey has not published any results.",
@@ -106,6 +117,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "suppression_note": "Resultaten verschijnen als een ronde sluit. Een ronde met minder "
         "dan {n} antwoorden tonen we niet, om de privacy van wie antwoordde te beschermen.",
         "results_link": "Bekijk wat we met je antwoorden hebben gedaan",
+        "not_ready": "Deze enquête is nog niet open",
+        "not_ready_body": "Ze is nog niet gepubliceerd. Probeer het later opnieuw.",
+        "too_many": "Te veel pogingen",
+        "too_many_body": "Wacht {n} seconden en probeer het opnieuw.",
+        "too_large": "Je antwoorden zijn te lang om te versturen",
+        "too_large_body": "Maak je langste antwoorden korter en verstuur het formulier opnieuw.",
+        "bad_request": "Deze pagina kon niet worden getoond",
+        "bad_request_body": "De link of het verstuurde formulier werd niet begrepen. Open de "
+        "enquête opnieuw.",
+        "server_error": "Er ging bij ons iets mis",
+        "server_error_body": "Je antwoorden zijn misschien niet opgeslagen. Probeer het zo meteen "
+        "opnieuw.",
         "results_failed": "De resultaten konden niet worden geladen.",
         "results_not_found": "Geen openbare resultaten",
         "results_not_found_body": "Deze enquête heeft geen resultaten gepubliceerd.",
@@ -156,6 +179,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "weniger als {n} Antworten zeigen wir nicht, um die Privatsphäre der Antwortenden zu "
         "schützen.",
         "results_link": "Sehen Sie, was wir mit Ihren Antworten gemacht haben",
+        "not_ready": "Diese Umfrage ist noch nicht geöffnet",
+        "not_ready_body": "Sie wurde noch nicht veröffentlicht. Bitte versuchen Sie es später "
+        "erneut.",
+        "too_many": "Zu viele Versuche",
+        "too_many_body": "Bitte warten Sie {n} Sekunden und versuchen Sie es erneut.",
+        "too_large": "Ihre Antworten sind zu lang zum Senden",
+        "too_large_body": "Bitte kürzen Sie Ihre längsten Antworten und senden Sie das Formular "
+        "erneut.",
+        "bad_request": "Diese Seite konnte nicht angezeigt werden",
+        "bad_request_body": "Der Link oder das gesendete Formular wurde nicht verstanden. Bitte "
+        "öffnen Sie die Umfrage erneut.",
+        "server_error": "Bei uns ist etwas schiefgegangen",
+        "server_error_body": "Ihre Antworten wurden möglicherweise nicht gespeichert. Bitte "
+        "versuchen Sie es gleich noch einmal.",
         "results_failed": "Die Ergebnisse konnten nicht geladen werden.",
         "results_not_found": "Keine öffentlichen Ergebnisse",
         "results_not_found_body": "Diese Umfrage hat keine Ergebnisse veröffentlicht.",
@@ -204,6 +241,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "suppression_note": "Les résultats paraissent à la clôture d'une vague. Une vague de "
         "moins de {n} réponses n'est pas montrée, pour protéger la vie privée des répondants.",
         "results_link": "Voir ce que nous avons fait de vos réponses",
+        "not_ready": "Ce questionnaire n'est pas encore ouvert",
+        "not_ready_body": "Il n'a pas encore été publié. Veuillez réessayer plus tard.",
+        "too_many": "Trop de tentatives",
+        "too_many_body": "Veuillez patienter {n} secondes puis réessayer.",
+        "too_large": "Vos réponses sont trop longues pour être envoyées",
+        "too_large_body": "Raccourcissez vos réponses les plus longues et envoyez à nouveau le "
+        "formulaire.",
+        "bad_request": "Cette page n'a pas pu être affichée",
+        "bad_request_body": "Le lien ou le formulaire envoyé n'a pas été compris. Veuillez "
+        "rouvrir le questionnaire.",
+        "server_error": "Un problème est survenu de notre côté",
+        "server_error_body": "Vos réponses n'ont peut-être pas été enregistrées. Veuillez "
+        "réessayer dans un instant.",
         "results_failed": "Les résultats n'ont pas pu être chargés.",
         "results_not_found": "Aucun résultat public",
         "results_not_found_body": "Ce questionnaire n'a publié aucun résultat.",
@@ -252,6 +302,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "menos de {n} respuestas no se muestra, para proteger la privacidad de quienes "
         "respondieron.",
         "results_link": "Vea lo que hicimos con sus respuestas",
+        "not_ready": "Esta encuesta aún no está abierta",
+        "not_ready_body": "Todavía no se ha publicado. Inténtelo de nuevo más tarde.",
+        "too_many": "Demasiados intentos",
+        "too_many_body": "Espere {n} segundos e inténtelo de nuevo.",
+        "too_large": "Sus respuestas son demasiado largas para enviarlas",
+        "too_large_body": "Acorte sus respuestas más largas y vuelva a enviar el formulario.",
+        "bad_request": "No se pudo mostrar esta página",
+        "bad_request_body": "No se entendió el enlace o el formulario enviado. Abra la encuesta "
+        "de nuevo.",
+        "server_error": "Algo ha fallado por nuestra parte",
+        "server_error_body": "Es posible que sus respuestas no se hayan guardado. Inténtelo de "
+        "nuevo en un momento.",
         "results_failed": "No se pudieron cargar los resultados.",
         "results_not_found": "No hay resultados públicos",
         "results_not_found_body": "Esta encuesta no ha publicado resultados.",
@@ -297,6 +359,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "suppression_note": "दौर बंद होने पर परिणाम दिखते हैं। {n} से कम उत्तरों वाला दौर नहीं "
         "दिखाया जाता, ताकि उत्तर देने वालों की निजता सुरक्षित रहे।",
         "results_link": "देखें कि हमने आपके उत्तरों पर क्या किया",
+        "not_ready": "यह सर्वेक्षण अभी खुला नहीं है",
+        "not_ready_body": "इसे अभी प्रकाशित नहीं किया गया है। कृपया बाद में फिर से प्रयास करें।",
+        "too_many": "बहुत अधिक प्रयास",
+        "too_many_body": "कृपया {n} सेकंड प्रतीक्षा करें और फिर से प्रयास करें।",
+        "too_large": "आपके उत्तर भेजने के लिए बहुत लंबे हैं",
+        "too_large_body": "कृपया अपने सबसे लंबे उत्तर छोटे करें और फ़ॉर्म फिर से भेजें।",
+        "bad_request": "यह पृष्ठ नहीं दिखाया जा सका",
+        "bad_request_body": "लिंक या भेजा गया फ़ॉर्म समझा नहीं गया। कृपया सर्वेक्षण फिर से खोलें।",
+        "server_error": "हमारी ओर से कुछ गलत हो गया",
+        "server_error_body": "हो सकता है आपके उत्तर सहेजे न गए हों। कृपया थोड़ी देर में फिर से प्रयास करें।",
         "results_failed": "परिणाम लोड नहीं हो सके।",
         "results_not_found": "कोई सार्वजनिक परिणाम नहीं",
         "results_not_found_body": "इस सर्वेक्षण ने कोई परिणाम प्रकाशित नहीं किया है।",

@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import FormMultiDict, State
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,12 +36,15 @@ from feedback.api.form_view import (
     text_direction,
 )
 from feedback.api.links import results_path
+from feedback.api.problems import EXCEPTION_HANDLERS, log_internal_error
 from feedback.api.public_guard import limiter_of
 from feedback.errors import (
     Conflict,
+    DomainError,
     FieldError,
     Invalid,
     NotFound,
+    PayloadTooLarge,
     RateLimited,
     UnsupportedMediaType,
 )
@@ -103,7 +107,13 @@ def security_headers(frame_ancestors: Sequence[str] = ()) -> dict[str, str]:
     }
 
 
-def _html(page: SurveyPage | None, template: str, status: int, **context: Any) -> Response[str]:
+def _html(
+    page: SurveyPage | None,
+    template: str,
+    status: int,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> Response[str]:
     locale = page.locale if page else context.pop("locale", "en")
     strings = page.strings if page else strings_for(locale)
     body = TEMPLATES.get_template(template).render(
@@ -119,7 +129,7 @@ def _html(page: SurveyPage | None, template: str, status: int, **context: Any) -
         body,
         status_code=status,
         media_type=MediaType.HTML,
-        headers=security_headers(ancestors),
+        headers=security_headers(ancestors) | (headers or {}),
     )
 
 
@@ -193,13 +203,7 @@ async def current_form_page(
             now=now,
         )
     except NotFound:  # no published version yet
-        return _html(
-            page,
-            "error.html",
-            404,
-            heading=page.strings["not_found"],
-            message=page.strings["not_found_body"],
-        )
+        return not_ready_page(page)
     except Conflict as exc:
         linked = await with_results_link(session, page)
         return closed_page(linked, exc.extra.get("next_opens_at"))
@@ -253,6 +257,71 @@ def not_found_page(accept_language: str | None) -> Response[str]:
     )
 
 
+def not_ready_page(page: SurveyPage) -> Response[str]:
+    """A survey that exists but has no published version: not open yet, in its language."""
+    return _html(
+        page,
+        "error.html",
+        404,
+        heading=page.strings["not_ready"],
+        message=page.strings["not_ready_body"],
+    )
+
+
+def _error_page(
+    request: Request[Any, Any, Any],
+    status: int,
+    key: str,
+    headers: dict[str, str] | None = None,
+    **values: object,
+) -> Response[str]:
+    # Before the survey is known there are no survey locales: the supporter's own language, as
+    # the page's `locale` or the browser asks, if the pages speak it. No database is read here:
+    # this answers floods (429) too.
+    wanted = request.query_params.get("locale")
+    locale = negotiate_locale(
+        wanted if wanted and len(wanted) <= 35 else None,
+        request.headers.get("accept-language"),
+        list(STRINGS),
+        FALLBACK,
+    )
+    strings = strings_for(locale)
+    return _html(
+        None,
+        "error.html",
+        status,
+        headers,
+        locale=locale,
+        heading=strings[key],
+        message=strings[f"{key}_body"].format(**values),
+    )
+
+
+def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
+    """The supporters' pages (`/f/`, `/r/`) answer every refusal with a page in the
+    supporter's language, never with problem+json: the one table of them."""
+    if isinstance(exc, RateLimited):
+        retry = {"Retry-After": str(exc.retry_after)}
+        return _error_page(request, 429, "too_many", retry, n=exc.retry_after)
+    status = exc.status_code if isinstance(exc, HTTPException) else None
+    if isinstance(exc, PayloadTooLarge) or status == 413:
+        return _error_page(request, 413, "too_large")
+    if isinstance(exc, NotFound) or status in (404, 405):
+        return _error_page(request, 404, "not_found")
+    if isinstance(exc, DomainError | ValidationException | RecursionError) or (
+        status is not None and status < 500
+    ):
+        code = 415 if isinstance(exc, UnsupportedMediaType) else status or 400
+        return _error_page(request, code if code < 500 else 400, "bad_request")
+    log_internal_error(request, exc)
+    return _error_page(request, 500, "server_error")
+
+
+# Every key of the API's table (problems.EXCEPTION_HANDLERS): Litestar picks the handler of
+# the most specific class across app and controller, so each must be overridden here.
+PAGE_ERRORS: dict[type[Exception] | int, Any] = dict.fromkeys(EXCEPTION_HANDLERS, page_error)
+
+
 def rate_limit(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """The public routes' limit per client address and survey, shared with the JSON API's
     buckets. (Not their CORS middleware: this page posts to its own origin, which is no
@@ -269,6 +338,7 @@ class HostedFormController(Controller):
     path = "/f/{org_slug:str}/{survey_slug:str}"
     tags = ["supporters"]
     opt = {"public": True}
+    exception_handlers = PAGE_ERRORS
     guards = [rate_limit]
 
     @get(operation_id="HostedForm", media_type=MediaType.HTML, summary="The hosted form page")
@@ -395,6 +465,8 @@ async def _stale_form_page(
             token=None,
             now=now,
         )
+    except NotFound:  # no published version yet
+        return not_ready_page(page)
     except Conflict as exc:
         return closed_page(page, exc.extra.get("next_opens_at"))
     return form_page(

@@ -145,17 +145,21 @@ def nesting_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[
     )
 
 
-def internal_error_handler(
-    request: Request[Any, Any, Any], exc: Exception
-) -> Response[dict[str, Any]]:
-    # Logged with its trace for operators (feedback.logs keeps parameters and tokens out of
-    # it); the client gets no internals.
+def log_internal_error(request: Request[Any, Any, Any], exc: Exception) -> None:
+    """Log an unhandled error with its trace for operators (feedback.logs keeps parameters and
+    tokens out of it); the client gets no internals."""
     target = redact_target(request.url.path, request.url.query)
     log.error(
         "unhandled error",
         exc_info=exc,
         extra={"http": {"method": request.method, "target": target}},
     )
+
+
+def internal_error_handler(
+    request: Request[Any, Any, Any], exc: Exception
+) -> Response[dict[str, Any]]:
+    log_internal_error(request, exc)
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR,
         "internal",

@@ -19,6 +19,7 @@ from feedback.api.deps import AppSettings, DbSession, Now
 from feedback.api.form_strings import STRINGS, date_text, preferred_locales
 from feedback.api.form_view import text_direction
 from feedback.api.forms import (
+    PAGE_ERRORS,
     TEMPLATES,
     SurveyPage,
     not_found_page,
@@ -99,6 +100,7 @@ class ResultsPageController(Controller):
     path = "/r/{org_slug:str}/{survey_slug:str}"
     tags = ["supporters"]
     opt = {"public": True}
+    exception_handlers = PAGE_ERRORS
     guards = [rate_limit]
 
     @get(

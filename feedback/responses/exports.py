@@ -72,9 +72,7 @@ async def export(
         return Export(f"{slug}-long.csv", "text/csv", _long(sessions, survey.id))
     if layout == "wide":
         keys = question_keys(await published_definitions(session, principal=principal, slug=slug))
-        return Export(
-            f"{slug}-wide.csv", "text/csv", _wide(sessions, survey.id, keys)
-        )
+        return Export(f"{slug}-wide.csv", "text/csv", _wide(sessions, survey.id, keys))
     return Export(f"{slug}.ndjson", "application/x-ndjson", _ndjson(sessions, survey.id))
 
 

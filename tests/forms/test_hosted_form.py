@@ -8,14 +8,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from feedback.clock import fixed_clock
 from tests.builders.orgs import Org, make_org
 from tests.builders.surveys import make_survey, pulse_definition
 from tests.forms.dom import Node, parse
 
 Client = AsyncTestClient[Litestar]
+NOW = datetime(2027, 10, 20, 9, 30, tzinfo=UTC)  # the next wave opens across a clock change
 FORM = "/f/acme/pulse"
 
 
@@ -265,13 +268,12 @@ async def test_post_must_be_a_form(client: Client) -> None:
     await _setup(client)
     got = await client.post(FORM, json={"trust": 4})
     assert got.status_code == 415
-    assert got.headers["content-type"].startswith("application/problem+json")
+    assert got.headers["content-type"].startswith("text/html")  # a page, like every answer here
 
 
+@pytest.mark.parametrize("clock", [fixed_clock(NOW)])
 async def test_closed_survey_says_when_it_next_opens(client: Client) -> None:
-    starts = (datetime.now(UTC) + timedelta(days=40)).replace(
-        hour=8, minute=0, second=0, microsecond=0
-    )
+    starts = (NOW + timedelta(days=40)).replace(hour=8, minute=0, second=0, microsecond=0)
     schedule = {
         "rrule": "FREQ=MONTHLY",
         "starts_at": starts.isoformat(),
