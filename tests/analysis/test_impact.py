@@ -321,3 +321,12 @@ def test_the_summary_speaks_in_the_metrics_unit(metric: str, words: str) -> None
     y = [1.0, 1.02, 1.0, 1.5, 1.52, 1.5]
     impact = interrupted_time_series(points(range(1, 7), 4), y, metric=metric)  # type: ignore[arg-type]
     assert impact.verdict == "level increased" and words in impact.summary
+
+
+@pytest.mark.parametrize("scale", [1e15, 1e-6])
+def test_numbers_at_the_domains_edges_fit_as_well(scale: float) -> None:
+    """Number questions take values up to 1e15 and down to 1e-6: the fit scales with them."""
+    y = (planted(np.random.default_rng(8), level=0.5) * scale).tolist()
+    impact = its(y)
+    assert impact.verdict == "level increased"
+    assert_matches_statsmodels(impact, WAVES, FIRST_POST, y)
