@@ -61,6 +61,7 @@ DECISION_ROW = 0.034  # one row of decision labels
 DECISION_BAND = 0.045  # the first row and the ▼ markers under it
 DECISION_ROWS = 3
 DECISION_PT = 8
+FIT_DASHES = (0, (5, 2.5))
 LEGEND_WIDTH = 0.2  # right column for the option legend of share charts
 
 
@@ -122,6 +123,16 @@ class ChartDecision:
 
 
 @dataclass(frozen=True, slots=True)
+class ChartFit:
+    """A fitted line of a decision's impact, from `start` to `end` (wave, value): the pre line
+    or the post line of the interrupted time series. `option` colours it on a share chart."""
+
+    start: tuple[float, float]
+    end: tuple[float, float]
+    option: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ChartSeries:
     """Everything one chart (or one panel of a segment chart) shows.
 
@@ -130,7 +141,9 @@ class ChartSeries:
     ends; NPS defaults to −100..100): the axis fits the data but never extends past them. For
     choice questions `option_labels` orders and names the options, and `multiple_choice` draws
     one line per option instead of stacked shares, which would not add up to 100 % when
-    respondents may pick several.
+    respondents may pick several. `fits` are a decision's fitted pre and post lines, dashed and
+    keyed as `fit_label`; a single-choice chart with fits draws its shares as lines too, since
+    a fitted share can only be read against the share's own line, not a stacked band.
     """
 
     title: str
@@ -145,6 +158,14 @@ class ChartSeries:
     y_bounds: tuple[float, float] | None = None
     option_labels: Mapping[str, str] | None = None
     multiple_choice: bool = False
+    fits: tuple[ChartFit, ...] = ()
+    fit_label: str | None = None
+    share_lines: bool = False
+
+    @property
+    def option_lines(self) -> bool:
+        """Shares drawn as one line per option (rather than stacked bars)."""
+        return self.multiple_choice or self.share_lines
 
     def __post_init__(self) -> None:
         points = tuple(sorted(self.points, key=lambda p: p.wave))
@@ -222,6 +243,7 @@ def trend_chart(series: ChartSeries) -> Figure:
     _x_axis(ax, series.points, series.min_n, show_n=True)
     _suppressed_gaps(ax, series.points, series.min_n, labelled=True)
     _estimate_line(ax, series)
+    _fits(ax, series, None)
     _y_axis(ax, [series])
     _breaks(ax, series.breaks, series.points)
     _decisions(figure, ax, placed)
@@ -244,6 +266,7 @@ def share_chart(series: ChartSeries) -> Figure:
     _suppressed_gaps(ax, series.points, series.min_n, labelled=True)
     colours = _option_colours([series])
     _shares(ax, series, colours)
+    _fits(ax, series, colours)
     handles = _shares_key(series, colours)
     _share_axis(ax, [series])
     _breaks(ax, series.breaks, series.points)
@@ -417,6 +440,18 @@ def _marks_key(*panels: ChartSeries, labelled_decisions: bool = True) -> list[Pa
     if any(_drawn_breaks(panel.breaks, panel.points) for panel in panels):
         handles.append(
             Line2D([], [], color=INK, linewidth=0.9, linestyle=(0, (4, 3)), label="series break")
+        )
+    fitted = next((panel for panel in panels if panel.fits), None)
+    if fitted is not None and fitted.fit_label:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=INK if fitted.metric == "share" else VERMILLION,
+                linewidth=1.6,
+                linestyle=FIT_DASHES,
+                label=_plain(_shorten(fitted.fit_label, 44)),
+            )
         )
     if any(panel.decisions for panel in panels):
         handles.append(
@@ -613,7 +648,7 @@ def _y_axis(ax: Axes, panels: Sequence[ChartSeries], *, small: bool = False) -> 
 
 
 def _share_axis(ax: Axes, panels: Sequence[ChartSeries]) -> None:
-    if panels[0].multiple_choice:
+    if panels[0].option_lines:
         top = max(
             (v for panel in panels for p in panel.points if p.shares for v in p.shares.values()),
             default=1.0,
@@ -696,6 +731,19 @@ def _estimate_line(ax: Axes, series: ChartSeries, *, small: bool = False) -> Non
             family=FONT,
             zorder=5,
         )
+
+
+def _fits(ax: Axes, series: ChartSeries, colours: Colours | None, *, small: bool = False) -> None:
+    """The fitted pre and post lines, dashed over a white casing so they stay legible over the
+    estimates: vermillion (the decision's colour) for a mean or NPS, the option's colour for a
+    share (grey for an option grouped as Other)."""
+    named = dict(colours[0]) if colours else {}
+    for fit in series.fits:
+        colour = VERMILLION if fit.option is None else named.get(fit.option, OTHER_COLOUR)
+        xs, ys = (fit.start[0], fit.end[0]), (fit.start[1], fit.end[1])
+        width = 1.3 if small else 1.8
+        ax.plot(xs, ys, color="white", linewidth=width + 2, solid_capstyle="round", zorder=5)
+        ax.plot(xs, ys, color=colour, linewidth=width, linestyle=FIT_DASHES, zorder=6)
 
 
 def _suppressed_gaps(ax: Axes, points: Sequence[ChartPoint], min_n: int, *, labelled: bool) -> None:
@@ -865,7 +913,7 @@ def _option_label(series: ChartSeries, key: str) -> str:
 def _shares_key(series: ChartSeries, colours: Colours) -> list[Patch | Line2D]:
     """Legend handles: top-down as the stack reads, or in option order for lines."""
     named, rest = colours
-    if series.multiple_choice:
+    if series.option_lines:
         lines: list[Patch | Line2D] = [
             Line2D(
                 [],
@@ -897,7 +945,7 @@ def _shares(ax: Axes, series: ChartSeries, colours: Colours, *, small: bool = Fa
     """Single choice: bars stacked to 100 % in the options' colours, the rest as one grey
     "Other" band. Multiple choice: a line per option, the rest as thin grey lines."""
     named, rest = colours
-    if series.multiple_choice:
+    if series.option_lines:
         styled = [(k, c, 1.4 if small else 2.0, True) for k, c in named]
         styled += [(k, OTHER_COLOUR, 1.0, False) for k in rest]
         for key, colour, width, marked in styled:
@@ -983,6 +1031,7 @@ def _segment_panel(
         _shares(ax, panel, colours, small=True)
     else:
         _estimate_line(ax, panel, small=True)
+    _fits(ax, panel, colours, small=True)
     _breaks(ax, panel.breaks, panel.points, small=True)
     low, high = ax.get_xlim()
     for decision in panel.decisions:

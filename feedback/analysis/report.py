@@ -21,13 +21,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.analysis.charts import ChartFormat
-from feedback.analysis.results import ChangeTest, NoTrend, TrendTest
+from feedback.analysis.impact import Coefficient, Impact, figure_text
+from feedback.analysis.results import ChangeTest, Metric, NoTrend, TrendTest
 from feedback.analysis.service import (
     QuestionTrends,
+    SurveyDecision,
     SurveyTrends,
     TrendsQuery,
     WaveFigures,
+    impact_of,
     survey_chart,
+    survey_decisions,
     survey_trends,
 )
 from feedback.errors import NotFound
@@ -156,23 +160,39 @@ class Section:
 
 
 @dataclass(frozen=True, slots=True)
+class DecisionSection:
+    """One decision in the report: its impact on each question it names (a row per option for
+    choice questions), each row's summary or the reason there is no impact."""
+
+    title: str
+    decided_at: datetime
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     survey: Survey
     min_n: int
     generated_at: datetime
     expires_at: datetime
     sections: tuple[Section, ...]
+    decisions: tuple[DecisionSection, ...] = ()
 
 
 async def report(session: AsyncSession, *, secret: str, token: str, now: datetime) -> Report:
+    """The report as of `now`: decisions' impacts count only the waves closed by then."""
     survey, grant = await granted_survey(session, secret=secret, token=token, now=now)
     trends = await survey_trends(session, survey, TrendsQuery(), now=now)
+    decisions = await survey_decisions(session, survey)
     return Report(
         survey=survey,
         min_n=trends.min_n,
         generated_at=now,
         expires_at=grant.expires_at,
         sections=tuple(_section(trends, q) for q in trends.questions),
+        decisions=tuple(_decision_section(trends, d, now) for d in decisions),
     )
 
 
@@ -305,3 +325,85 @@ def _trend_summary(question: QuestionTrends) -> str:
     if isinstance(trend, NoTrend):
         return f"No trend test: {trend.reason}."
     return ""
+
+
+# --- decisions -------------------------------------------------------------------------------
+
+IMPACT_COLUMNS = (
+    "Question",
+    "Waves before / after",
+    "Level change (95% CI)",
+    "Slope change per wave (95% CI)",
+    "Verdict",
+)
+
+
+def _decision_section(
+    trends: SurveyTrends, decision: SurveyDecision, now: datetime
+) -> DecisionSection:
+    questions = {q.meta.key: q for q in trends.questions}
+    rows: list[tuple[Cell, ...]] = []
+    notes: list[str] = []
+    if not decision.keys:
+        notes.append("This decision names no question, so no impact is measured.")
+    for key in decision.keys:
+        question = questions.get(key)
+        if question is None:
+            rows.append(_no_impact_row(key, "not asked in a published version"))
+            continue
+        metric = question.metric
+        if metric is None:
+            rows.append(_no_impact_row(question.label, "text answers have no metric to change"))
+            continue
+        impact = impact_of(trends, question, decision.mark, now=now).total
+        named: list[tuple[str, Impact]] = [(question.label, impact.impact)]
+        if impact.options is not None:
+            named = [
+                (f"{question.label} · {question.option_labels.get(option, option)}", one)
+                for option, one in impact.options.items()
+            ]
+        for label, one in named:
+            rows.append(_impact_row(label, one, metric))
+            notes.append(f"{label}: {one.summary}")
+    return DecisionSection(
+        title=decision.mark.title,
+        decided_at=decision.mark.decided_at,
+        columns=IMPACT_COLUMNS,
+        rows=tuple(rows),
+        notes=tuple(notes),
+    )
+
+
+def _no_impact_row(label: str, reason: str) -> tuple[Cell, ...]:
+    return (
+        Cell(label),
+        Cell("–", muted=True),
+        Cell("–", muted=True),
+        Cell("–", muted=True),
+        Cell(reason, muted=True),
+    )
+
+
+def _impact_row(label: str, impact: Impact, metric: Metric) -> tuple[Cell, ...]:
+    concluded = impact.concluded
+    return (
+        Cell(label),
+        Cell(f"{impact.pre_waves} / {impact.post_waves}"),
+        _impact_change(impact.level_change, metric),
+        _impact_change(impact.slope_change, metric),
+        Cell(
+            impact.verdict or "",
+            muted=not concluded,
+            strong=concluded and (impact.verdict != "no significant change"),
+        ),
+    )
+
+
+def _impact_change(change: Coefficient | None, metric: Metric) -> Cell:
+    if change is None:
+        return Cell("–", muted=True)
+    text = figure_text(change.estimate, metric, signed=True) + (" pts" if metric == "share" else "")
+    if change.ci_low is not None and change.ci_high is not None:
+        low = figure_text(change.ci_low, metric, signed=True)
+        text += f" ({low} to {figure_text(change.ci_high, metric, signed=True)})"
+    return Cell(text, strong=change.movement is not None)

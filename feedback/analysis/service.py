@@ -32,7 +32,7 @@ import uuid
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import partial
 from itertools import pairwise
@@ -53,6 +53,7 @@ from feedback.analysis.changes import (
 from feedback.analysis.charts import (
     ChartBreak,
     ChartDecision,
+    ChartFit,
     ChartFormat,
     ChartPoint,
     ChartSeries,
@@ -66,6 +67,14 @@ from feedback.analysis.estimates import (
     number_estimate,
     scale_estimate,
     text_estimate,
+)
+from feedback.analysis.impact import (
+    Impact,
+    WavePoint,
+    figure_text,
+    interrupted_time_series,
+    series_run,
+    unfitted,
 )
 from feedback.analysis.panel import mcnemar, paired_t, wilcoxon_signed_rank
 from feedback.analysis.queries import Cell, CellStats, Counting, QuestionQuery, SegmentValue, Stats
@@ -819,9 +828,21 @@ async def chart(
     query: TrendsQuery,
     fmt: ChartFormat,
     now: datetime,
+    impact: uuid.UUID | None = None,
 ) -> bytes:
+    """The question's trend chart; with `impact` (a decision of the survey) the decision's
+    fitted pre and post lines over the waves closed by `now`."""
     survey = await get_survey(session, org_id=org_id, slug=slug)
-    return await survey_chart(session, survey, key, query, fmt, now=now)
+    if impact is None:
+        return await survey_chart(session, survey, key, query, fmt, now=now)
+    decision = await survey_decision(session, survey, impact)
+    result = await _one_question(session, survey, key, query, now=now)
+    question = result.questions[0]
+    effect = None
+    if question.metric is not None:
+        effect = impact_of(result, question, decision.mark, now=now)
+    render = chart_renderer(result, question, effect)
+    return await anyio.to_thread.run_sync(partial(render, fmt))
 
 
 async def survey_chart(
@@ -858,10 +879,11 @@ async def _one_question(
 
 
 def chart_renderer(
-    result: SurveyTrends, question: QuestionTrends
+    result: SurveyTrends, question: QuestionTrends, impact: DecisionImpact | None = None
 ) -> Callable[[ChartFormat], bytes]:
     """A function rendering the question's chart in a format (the series are built here, on
-    the caller's thread; only drawing happens in the renderer)."""
+    the caller's thread; only drawing happens in the renderer), with a decision's fitted lines
+    when `impact` is given (per panel in a segment chart)."""
     if question.metric is None:
         raise Invalid(
             [
@@ -872,25 +894,47 @@ def chart_renderer(
             "Text questions have no chart.",
         )
     if question.segments is None:
-        series = chart_series(result, question, question.total, question.label)
+        series = chart_series(
+            result,
+            question,
+            question.total,
+            question.label,
+            impact=None if impact is None else (impact.decision, impact.total),
+        )
         return lambda fmt: render_chart(series, fmt)
     ordered = list(question.segments.items())
     shown = ordered[:MAX_SEGMENT_PANELS]
     panels = [
-        chart_series(result, question, figures, NO_VALUE if value is None else value)
+        chart_series(
+            result,
+            question,
+            figures,
+            NO_VALUE if value is None else value,
+            impact=None
+            if impact is None or impact.segments is None
+            else (impact.decision, impact.segments[value]),
+        )
         for value, figures in shown
     ]
     subtitle = f"By {result.segment}"
+    if impact is not None:
+        subtitle += f" · fitted before/after {_shorten_title(impact.decision.title)}"
     if len(ordered) > len(shown):
         subtitle += f": the {len(shown)} largest of {len(ordered)} groups"
     return lambda fmt: render_segments(question.label, panels, fmt, subtitle=subtitle)
 
 
 def chart_series(
-    result: SurveyTrends, question: QuestionTrends, figures: Figures, title: str
+    result: SurveyTrends,
+    question: QuestionTrends,
+    figures: Figures,
+    title: str,
+    *,
+    impact: tuple[DecisionMark, FiguresImpact] | None = None,
 ) -> ChartSeries:
     """A chart's series from figures: each wave once (the part with most answers when a break
-    splits it), breaks before each later series segment, the decisions, the latest trend."""
+    splits it), breaks before each later series segment, the decisions, the latest trend, and
+    with `impact` a decision's fitted lines, its verdict or why there is none in the subtitle."""
     metric = question.metric
     assert metric is not None
     drawn: dict[int, WaveFigures] = {}
@@ -915,7 +959,7 @@ def chart_series(
     )
     latest = figures.latest
     meta = question.meta
-    return ChartSeries(
+    out = ChartSeries(
         title=title,
         metric=metric,
         points=points,
@@ -928,6 +972,48 @@ def chart_series(
         option_labels=question.option_labels or None,
         multiple_choice=isinstance(meta.question, MultiChoiceQuestion),
     )
+    if impact is None:
+        return out
+    decision, effect = impact
+    fitted = [(None, effect.impact)] if effect.options is None else list(effect.options.items())
+    name = _shorten_title(decision.title)
+    return replace(
+        out,
+        fits=tuple(
+            ChartFit(line[0], line[1], option)
+            for option, one in fitted
+            for line in (one.pre_line(), one.post_line())
+            if line is not None
+        ),
+        fit_label=f"Before/after {name}",
+        share_lines=effect.options is not None,
+        subtitle=f"Impact of {name}: {_impact_note(effect, metric)}",
+    )
+
+
+def _shorten_title(title: str) -> str:
+    text = " ".join(title.split())
+    return f"“{text if len(text) <= 40 else text[:39].rstrip() + '…'}”"
+
+
+def _impact_note(impact: FiguresImpact, metric: Metric) -> str:
+    """The verdict with its figures, or why there is none (a share's summary names options)."""
+    overall = impact.impact
+    if overall.verdict == "insufficient data":
+        return f"no verdict, {overall.reason}"
+    if impact.options is not None:
+        return overall.summary
+    level, slope = overall.level_change, overall.slope_change
+    assert level is not None and slope is not None
+    return (
+        f"{overall.verdict} (level {figure_text(level.estimate, metric, signed=True)}, "
+        f"{_p_text(level.p)}; slope {figure_text(slope.estimate, metric, signed=True)}/wave, "
+        f"{_p_text(slope.p)})"
+    )
+
+
+def _p_text(p: float | None) -> str:
+    return "p n/a" if p is None else "p<0.001" if p < 0.001 else f"p={p:.3f}"
 
 
 def _y_label(question: Question) -> str | None:
@@ -1029,3 +1115,219 @@ def panel_test(stats: PairTable | Moments | OptionPairs, min_n: int) -> PanelRes
     if isinstance(stats, Moments):
         return paired_t(stats, min_n=min_n)
     return mcnemar(stats, min_n=min_n)
+
+
+# --- decision impact ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FiguresImpact:
+    """A decision's impact on one figure set (the total, or one segment value's): the impact on
+    the question's estimate, or for a share metric the waves it is measured on (`impact`, with
+    no verdict of its own) and one impact per option."""
+
+    impact: Impact
+    options: Mapping[str, Impact] | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            **self.impact.to_json(),
+            "options": None
+            if self.options is None
+            else {key: impact.to_json() for key, impact in self.options.items()},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionImpact:
+    """ANALYSIS.md "Decision impact" of one decision on one question: the total's and, with
+    `segment`, each segment value's."""
+
+    decision: DecisionMark
+    key: str
+    metric: Metric
+    min_n: int
+    segment: str | None
+    total: FiguresImpact
+    segments: Mapping[SegmentValue, FiguresImpact] | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "decision": self.decision.id,
+            "decision_title": self.decision.title,
+            "decided_at": self.decision.decided_at,
+            "question": self.key,
+            "metric": self.metric,
+            "min_n": self.min_n,
+            "segment": self.segment,
+            **self.total.to_json(),
+            "segments": None
+            if self.segments is None
+            else {
+                _segment_name(value): {"value": value, **figures.to_json()}
+                for value, figures in self.segments.items()
+            },
+        }
+
+
+async def decision_impact(
+    session: AsyncSession,
+    *,
+    org_id: uuid.UUID,
+    slug: str,
+    decision_id: uuid.UUID,
+    key: str | None,
+    segment: str | None,
+    now: datetime,
+) -> DecisionImpact:
+    """Did the question's metric change after the decision? `key` may be left out when the
+    decision names exactly one question. Only waves closed by `now` count: an open wave's
+    estimate is still moving."""
+    survey = await get_survey(session, org_id=org_id, slug=slug)
+    decision = await survey_decision(session, survey, decision_id)
+    if key is None:
+        if len(decision.keys) != 1:
+            raise Invalid(
+                [
+                    FieldError(
+                        "/question",
+                        f"is required: the decision names {len(decision.keys)} questions, not one",
+                        "query",
+                    )
+                ],
+                "Which question's impact?",
+            )
+        key = decision.keys[0]
+    try:
+        trends = await survey_trends(session, survey, TrendsQuery([key], segment=segment), now=now)
+    except Invalid as exc:
+        if any(e.pointer == "/questions" for e in exc.errors):
+            raise Invalid(
+                [FieldError("/question", f"'{key}' is not a question of this survey", "query")],
+                "Unknown question.",
+            ) from exc
+        raise
+    question = trends.questions[0]
+    if question.metric is None:
+        raise Invalid(
+            [FieldError("/question", "is a text question: it has no metric to change", "query")],
+            "Text questions have no impact.",
+        )
+    return impact_of(trends, question, decision.mark, now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyDecision:
+    """A decision of the survey as the analysis reads it: its mark and the keys it names."""
+
+    mark: DecisionMark
+    keys: tuple[str, ...]
+
+
+async def survey_decisions(session: AsyncSession, survey: Survey) -> list[SurveyDecision]:
+    """The survey's decisions, oldest first, titles in the survey's default locale."""
+    return [
+        SurveyDecision(
+            DecisionMark(
+                d.id, label_text(d.title, None, survey.default_locale), d.decided_at, None
+            ),
+            tuple(d.question_keys),
+        )
+        for d in await decisions_for_survey(session, survey.id)
+    ]
+
+
+async def survey_decision(
+    session: AsyncSession, survey: Survey, decision_id: uuid.UUID
+) -> SurveyDecision:
+    """One decision of the survey (so of its organisation); NotFound for any other."""
+    for decision in await survey_decisions(session, survey):
+        if decision.mark.id == decision_id:
+            return decision
+    raise NotFound("Decision not found.")
+
+
+def impact_of(
+    trends: SurveyTrends, question: QuestionTrends, decision: DecisionMark, *, now: datetime
+) -> DecisionImpact:
+    """The decision's impact on a question of computed trends (its total, and each segment
+    value when the trends are split)."""
+    metric = question.metric
+    if metric is None:
+        raise ValueError("text questions have no impact")
+    figures_impact = partial(_figures_impact, question, decided_at=decision.decided_at, now=now)
+    return DecisionImpact(
+        decision=decision,
+        key=question.meta.key,
+        metric=metric,
+        min_n=trends.min_n,
+        segment=trends.segment,
+        total=figures_impact(question.total),
+        segments=None
+        if question.segments is None
+        else {value: figures_impact(figures) for value, figures in question.segments.items()},
+    )
+
+
+def _figures_impact(
+    question: QuestionTrends, figures: Figures, *, decided_at: datetime, now: datetime
+) -> FiguresImpact:
+    """The interrupted time series over the figure set's shown waves that closed by `now`."""
+    metric = question.metric
+    assert metric is not None
+    shown = sorted(
+        (
+            entry
+            for entry in figures.waves
+            if entry.shown
+            and entry.series is not None
+            and entry.wave.closes_at is not None
+            and entry.wave.closes_at <= now
+        ),
+        key=lambda entry: (entry.wave.number, entry.series or 0),
+    )
+    points = [WavePoint(e.wave.number, e.series or 0, e.wave.opens_at >= decided_at) for e in shown]
+    versions = dict(enumerate(question.meta.first_versions))
+    if metric != "share":
+        values = [e.estimate.estimate for e in shown]
+        kept = [(p, v) for p, v in zip(points, values, strict=True) if v is not None]
+        impact = interrupted_time_series(
+            [p for p, _ in kept], [v for _, v in kept], metric=metric, series_versions=versions
+        )
+        return FiguresImpact(impact)
+    options: dict[str, Impact] = {}
+    for option in _option_keys(question, shown):
+        kept = [
+            (point, share.estimate)
+            for point, entry in zip(points, shown, strict=True)
+            if (share := (entry.estimate.options or {}).get(option)) is not None
+            and share.estimate is not None
+        ]
+        options[option] = interrupted_time_series(
+            [p for p, _ in kept], [v for _, v in kept], metric="share", series_versions=versions
+        )
+    run = series_run(points, series_versions=versions)
+    summary = None if run.reason else _options_summary(options, question.option_labels)
+    return FiguresImpact(unfitted(run, summary=summary), options)
+
+
+def _option_keys(question: QuestionTrends, shown: Sequence[WaveFigures]) -> list[str]:
+    """The question's options in their listed order, then any others its waves hold."""
+    keys = dict.fromkeys(question.option_labels)
+    for entry in shown:
+        keys.update(dict.fromkeys(entry.estimate.options or {}))
+    return list(keys)
+
+
+def _options_summary(options: Mapping[str, Impact], labels: Mapping[str, str]) -> str:
+    moved = [
+        f"{labels.get(key, key)}: {impact.verdict}"
+        for key, impact in options.items()
+        if impact.concluded and impact.verdict != "no significant change"
+    ]
+    refused = [labels.get(key, key) for key, impact in options.items() if not impact.concluded]
+    parts = ["; ".join(moved) if moved else "no option changed significantly"]
+    if refused:
+        parts.append(f"no verdict for {', '.join(refused)}")
+    text = ". ".join(parts)
+    return text[0].upper() + text[1:] + "."

@@ -7,6 +7,7 @@ or shared without ever putting a key in a URL.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -56,6 +57,13 @@ ToDate = Annotated[
     str | None,
     QueryParameter(
         name="to", description="Last opening date of the waves, YYYY-MM-DD (inclusive)."
+    ),
+]
+Impact = Annotated[
+    uuid.UUID | None,
+    QueryParameter(
+        description="A decision of the survey: draw its fitted pre and post lines (ANALYSIS.md "
+        '"Decision impact"), or say in the subtitle why there are none.'
     ),
 ]
 OptionalWave = Annotated[int | None, QueryParameter(ge=1, le=INT_MAX, description="A wave number.")]
@@ -146,11 +154,20 @@ async def _trend_chart(
     question: str,
     query: TrendsQuery,
     fmt: ChartFormat,
+    *,
     now: datetime,
+    impact: uuid.UUID | None,
 ) -> Response[bytes]:
     """The PNG and SVG routes differ only in their format; one body serves both."""
     content = await service.chart(
-        session, org_id=principal.org_id, slug=slug, key=question, query=query, fmt=fmt, now=now
+        session,
+        org_id=principal.org_id,
+        slug=slug,
+        key=question,
+        query=query,
+        fmt=fmt,
+        now=now,
+        impact=impact,
     )
     return _chart(content, fmt)
 
@@ -191,9 +208,12 @@ class AnalysisController(Controller):
         end: ToDate = None,
         segment: Segment = None,
         min_n: MinN = None,
+        impact: Impact = None,
     ) -> Response[bytes]:
         query = trends_query(None, start, end, segment, min_n)
-        return await _trend_chart(db_session, principal, slug, question, query, "png", now)
+        return await _trend_chart(
+            db_session, principal, slug, question, query, "png", now=now, impact=impact
+        )
 
     @get("/trends/{question:str}/chart.svg", operation_id="GetTrendChartSvg")
     async def get_chart_svg(
@@ -207,9 +227,12 @@ class AnalysisController(Controller):
         end: ToDate = None,
         segment: Segment = None,
         min_n: MinN = None,
+        impact: Impact = None,
     ) -> Response[bytes]:
         query = trends_query(None, start, end, segment, min_n)
-        return await _trend_chart(db_session, principal, slug, question, query, "svg", now)
+        return await _trend_chart(
+            db_session, principal, slug, question, query, "svg", now=now, impact=impact
+        )
 
     @get("/panel/{question:str}", operation_id="GetPanel")
     async def get_panel(

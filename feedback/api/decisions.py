@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from litestar import Controller, get, patch, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 
-from feedback.api.deps import Caller, Cursor, DbSession, Limit
+from feedback.analysis import service as analysis
+from feedback.analysis.schemas import DecisionImpactRead
+from feedback.api.deps import Caller, Cursor, DbSession, Limit, Now
 from feedback.api.pagination import PageOut, page_out
 from feedback.loop import service
 from feedback.loop.models import Decision
 from feedback.loop.schemas import DecisionCreate, DecisionRead, DecisionUpdate
 from feedback.pagination import DEFAULT_LIMIT
+
+ImpactQuestion = Annotated[
+    str | None,
+    QueryParameter(
+        description="The question key (may be left out when the decision names exactly one)."
+    ),
+]
+ImpactSegment = Annotated[
+    str | None,
+    QueryParameter(description="A respondent attribute: the impact per its value as well."),
+]
 
 
 def decision_read(decision: Decision) -> DecisionRead:
@@ -76,3 +90,31 @@ class DecisionController(Controller):
             db_session, principal=principal, slug=slug, decision_id=decision_id, data=data
         )
         return decision_read(decision)
+
+    @get(
+        "/{decision_id:uuid}/impact",
+        opt={"role": "analyst"},
+        operation_id="GetDecisionImpact",
+    )
+    async def get_decision_impact(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        now: Now,
+        slug: FromPath[str],
+        decision_id: FromPath[uuid.UUID],
+        question: ImpactQuestion = None,
+        segment: ImpactSegment = None,
+    ) -> DecisionImpactRead:
+        """Did the question's metric change after the decision: an interrupted time series over
+        the closed waves (ANALYSIS.md "Decision impact")."""
+        impact = await analysis.decision_impact(
+            db_session,
+            org_id=principal.org_id,
+            slug=slug,
+            decision_id=decision_id,
+            key=question,
+            segment=segment,
+            now=now,
+        )
+        return DecisionImpactRead.model_validate(impact.to_json())

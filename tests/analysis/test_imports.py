@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ANALYSIS = Path(__file__).resolve().parents[2] / "feedback" / "analysis"
-PURE = ("sufficient", "results", "estimates", "changes", "trend", "series", "panel")
+PURE = ("sufficient", "results", "estimates", "changes", "trend", "series", "panel", "impact")
 PLUMBING = {"__future__", "collections.abc", "typing", "itertools", "math", "dataclasses"}
 ALLOWED = {
     "pure": PLUMBING

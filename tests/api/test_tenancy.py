@@ -31,7 +31,10 @@ SAMPLE_BODIES: dict[str, Any] = {
 }
 
 # Required query parameters, valid in themselves.
-SAMPLE_QUERIES: dict[str, str] = {"GetPanel": "?from_wave=1&to_wave=2"}
+SAMPLE_QUERIES: dict[str, str] = {
+    "GetPanel": "?from_wave=1&to_wave=2",
+    "GetDecisionImpact": "?question=trust",
+}
 
 # Routes that take no object of an organisation (creating, listing, the caller's own org).
 NOT_OBJECT_ROUTES = {
