@@ -350,6 +350,7 @@ async def _create_story(
             question_keys=["trust"],
             public=True,
         ),
+        now=timeline.decided_at,
     )
     for index in range(size.respondents):
         ref, attributes = _respondent(index)

@@ -13,8 +13,8 @@ from feedback.analysis.schemas import DecisionImpactRead
 from feedback.api.deps import Caller, Cursor, DbSession, Limit, Now
 from feedback.api.pagination import PageOut, page_out
 from feedback.loop import service
-from feedback.loop.models import Decision
 from feedback.loop.schemas import DecisionCreate, DecisionRead, DecisionUpdate
+from feedback.loop.service import decision_read
 from feedback.pagination import DEFAULT_LIMIT
 
 ImpactQuestion = Annotated[
@@ -29,10 +29,6 @@ ImpactSegment = Annotated[
 ]
 
 
-def decision_read(decision: Decision) -> DecisionRead:
-    return DecisionRead.model_validate(decision, from_attributes=True)
-
-
 class DecisionController(Controller):
     path = "/surveys/{slug:str}/decisions"
     tags = ["decisions"]
@@ -44,11 +40,12 @@ class DecisionController(Controller):
         principal: Caller,
         slug: FromPath[str],
         data: JSONBody[DecisionCreate],
+        now: Now,
     ) -> DecisionRead:
-        decision = await service.create_decision(
-            db_session, principal=principal, slug=slug, data=data
+        record = await service.create_decision(
+            db_session, principal=principal, slug=slug, data=data, now=now
         )
-        return decision_read(decision)
+        return decision_read(record)
 
     @get(opt={"role": "analyst"}, operation_id="ListDecisions")
     async def list_decisions(
@@ -72,10 +69,10 @@ class DecisionController(Controller):
         slug: FromPath[str],
         decision_id: FromPath[uuid.UUID],
     ) -> DecisionRead:
-        decision = await service.get_decision(
+        record = await service.get_decision_record(
             db_session, principal=principal, slug=slug, decision_id=decision_id
         )
-        return decision_read(decision)
+        return decision_read(record)
 
     @patch("/{decision_id:uuid}", opt={"role": "campaigner"}, operation_id="UpdateDecision")
     async def update_decision(
@@ -85,11 +82,17 @@ class DecisionController(Controller):
         slug: FromPath[str],
         decision_id: FromPath[uuid.UUID],
         data: JSONBody[DecisionUpdate],
+        now: Now,
     ) -> DecisionRead:
-        decision = await service.update_decision(
-            db_session, principal=principal, slug=slug, decision_id=decision_id, data=data
+        record = await service.update_decision(
+            db_session,
+            principal=principal,
+            slug=slug,
+            decision_id=decision_id,
+            data=data,
+            now=now,
         )
-        return decision_read(decision)
+        return decision_read(record)
 
     @get(
         "/{decision_id:uuid}/impact",

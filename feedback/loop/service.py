@@ -1,23 +1,26 @@
-"""Use cases of decisions. Services flush; the request commits."""
+"""Use cases of decisions and findings. Services flush; the request commits."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Select, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.db import utcnow
-from feedback.errors import FieldError, Invalid, NotFound
-from feedback.loop.models import Decision
-from feedback.loop.schemas import DecisionCreate, DecisionUpdate
+from feedback.errors import Conflict, FieldError, Invalid, NotFound
+from feedback.loop.models import Decision, DecisionFinding, Finding
+from feedback.loop.outbox import emit
+from feedback.loop.schemas import DecisionCreate, DecisionRead, DecisionUpdate, FindingUpdate
 from feedback.orgs import audit
 from feedback.orgs.principal import Principal
 from feedback.pagination import Page, check_limit, decode_cursor, page_from_rows
 from feedback.surveys.definition import Definition
-from feedback.surveys.models import Survey, SurveyVersion
-from feedback.surveys.service import get_survey
+from feedback.surveys.models import Survey, SurveyVersion, Wave
+from feedback.surveys.schedule import wave_by_number
+from feedback.surveys.service import get_survey, survey_schedule
 
 
 async def _known_keys(session: AsyncSession, survey: Survey) -> set[str]:
@@ -42,30 +45,108 @@ async def _check_keys(session: AsyncSession, survey: Survey, keys: list[str]) ->
     return list(dict.fromkeys(keys))
 
 
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """A decision with the findings it answers."""
+
+    decision: Decision
+    finding_ids: list[uuid.UUID]
+
+
+async def first_wave_opened(session: AsyncSession, survey: Survey) -> datetime:
+    """When the survey's first wave opened: the earliest stored wave, or the first wave of its
+    schedule (its creation, for a survey that is always open)."""
+    stored = await session.scalar(
+        select(func.min(Wave.opens_at)).where(Wave.survey_id == survey.id)
+    )
+    schedule = survey_schedule(survey)
+    planned: datetime | None = survey.created_at
+    if schedule is not None:
+        first = wave_by_number(schedule, 1)
+        planned = None if first is None else first.opens_at
+    known = [t for t in (stored, planned) if t is not None]
+    return min(known) if known else survey.created_at
+
+
+async def _check_decided_at(session: AsyncSession, survey: Survey, decided_at: datetime) -> None:
+    first = await first_wave_opened(session, survey)
+    if decided_at < first:
+        raise Invalid.at(
+            "/decided_at",
+            f"must not be before the survey's first wave opened ({first.isoformat()})",
+        )
+
+
+async def _check_findings(
+    session: AsyncSession, survey: Survey, finding_ids: list[uuid.UUID]
+) -> list[uuid.UUID]:
+    wanted = list(dict.fromkeys(finding_ids))
+    known = (
+        set(
+            (
+                await session.scalars(
+                    select(Finding.id).where(
+                        Finding.org_id == survey.org_id,
+                        Finding.survey_id == survey.id,
+                        Finding.id.in_(wanted),
+                    )
+                )
+            ).all()
+        )
+        if wanted
+        else set()
+    )
+    errors = [
+        FieldError(f"/finding_ids/{i}", f"is not a finding of survey '{survey.slug}'")
+        for i, finding_id in enumerate(finding_ids)
+        if finding_id not in known
+    ]
+    if errors:
+        raise Invalid(errors, "Unknown findings.")
+    return wanted
+
+
 async def create_decision(
-    session: AsyncSession, *, principal: Principal, slug: str, data: DecisionCreate
-) -> Decision:
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    slug: str,
+    data: DecisionCreate,
+    now: datetime,
+) -> DecisionRecord:
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)
+    keys = await _check_keys(session, survey, data.question_keys)
+    await _check_decided_at(session, survey, data.decided_at)
+    finding_ids = await _check_findings(session, survey, data.finding_ids)
     decision = Decision(
         org_id=principal.org_id,
         survey_id=survey.id,
         title=data.title,
         description=data.description,
         decided_at=data.decided_at,
-        question_keys=await _check_keys(session, survey, data.question_keys),
+        question_keys=keys,
         public=data.public,
+        status=data.status,
+        published_at=now if data.public else None,
+        created_at=now,
+        updated_at=now,
     )
     session.add(decision)
     await session.flush()
+    await _link_findings(session, decision, finding_ids, now=now)
     audit.record(
         session,
         principal,
         action="decision.created",
         object_type="decision",
         object_id=decision.id,
-        details={"survey": slug, "title": data.title},
+        details={"survey": slug, "title": data.title, "finding_ids": [str(f) for f in finding_ids]},
     )
-    return decision
+    record = DecisionRecord(decision, finding_ids)
+    if decision.public:
+        await _announce(session, survey, record, now=now)
+    await session.flush()
+    return record
 
 
 def _scoped(principal: Principal, survey: Survey) -> Select[Decision]:
@@ -84,9 +165,16 @@ async def get_decision(
     return decision
 
 
+async def get_decision_record(
+    session: AsyncSession, *, principal: Principal, slug: str, decision_id: uuid.UUID
+) -> DecisionRecord:
+    decision = await get_decision(session, principal=principal, slug=slug, decision_id=decision_id)
+    return DecisionRecord(decision, (await _findings_of(session, [decision]))[decision.id])
+
+
 async def list_decisions(
     session: AsyncSession, *, principal: Principal, slug: str, limit: int, cursor: str | None
-) -> Page[Decision]:
+) -> Page[DecisionRecord]:
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)
     stmt = _scoped(principal, survey)
     after = decode_cursor(cursor, datetime.fromisoformat, uuid.UUID)
@@ -97,7 +185,9 @@ async def list_decisions(
             stmt.order_by(Decision.decided_at, Decision.id).limit(check_limit(limit) + 1)
         )
     ).all()
-    return page_from_rows(rows, limit, lambda d: (d.decided_at.isoformat(), str(d.id)))
+    page = page_from_rows(rows, limit, lambda d: (d.decided_at.isoformat(), str(d.id)))
+    linked = await _findings_of(session, page.items)
+    return Page([DecisionRecord(d, linked[d.id]) for d in page.items], page.next_cursor)
 
 
 async def update_decision(
@@ -107,20 +197,41 @@ async def update_decision(
     slug: str,
     decision_id: uuid.UUID,
     data: DecisionUpdate,
-) -> Decision:
+    now: datetime,
+) -> DecisionRecord:
     decision = await get_decision(session, principal=principal, slug=slug, decision_id=decision_id)
+    survey = await session.get(Survey, decision.survey_id)
+    assert survey is not None
     changed = sorted(data.model_fields_set)
     for name in changed:
-        value = getattr(data, name)
-        if value is None:
+        if getattr(data, name) is None:
             raise Invalid.at(f"/{name}", "must not be null")
-        if name == "question_keys":
-            survey = await session.get(Survey, decision.survey_id)
-            assert survey is not None
-            value = await _check_keys(session, survey, value)
-        setattr(decision, name, value)
+    if data.question_keys is not None:
+        decision.question_keys = await _check_keys(session, survey, data.question_keys)
+    if data.decided_at is not None:
+        await _check_decided_at(session, survey, data.decided_at)
+        decision.decided_at = data.decided_at
+    finding_ids = (await _findings_of(session, [decision]))[decision.id]
+    if data.finding_ids is not None:
+        wanted = await _check_findings(session, survey, data.finding_ids)
+        await _unlink_findings(session, decision, set(finding_ids) - set(wanted), now=now)
+        await _link_findings(
+            session, decision, [f for f in wanted if f not in finding_ids], now=now
+        )
+        finding_ids = wanted
+    for name in ("title", "description", "status"):
+        if name in changed:
+            setattr(decision, name, getattr(data, name))
+    becomes_public = data.public is True and not decision.public
+    if data.public is not None:
+        if becomes_public:
+            decision.published_at = now
+        elif not data.public:
+            decision.published_at = None
+        decision.public = data.public
+    record = DecisionRecord(decision, finding_ids)
     if changed:
-        decision.updated_at = utcnow()
+        decision.updated_at = now
         audit.record(
             session,
             principal,
@@ -129,8 +240,138 @@ async def update_decision(
             object_id=decision.id,
             details={"fields": changed},
         )
-        await session.flush()
-    return decision
+    await session.flush()
+    if becomes_public:
+        await _announce(session, survey, record, now=now)
+    return record
+
+
+async def _findings_of(
+    session: AsyncSession, decisions: Sequence[Decision]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The findings each decision answers, in the order of their opening."""
+    out: dict[uuid.UUID, list[uuid.UUID]] = {d.id: [] for d in decisions}
+    if not decisions:
+        return out
+    rows = await session.execute(
+        select(DecisionFinding.decision_id, DecisionFinding.finding_id)
+        .join(Finding, Finding.id == DecisionFinding.finding_id)
+        .where(DecisionFinding.decision_id.in_(list(out)))
+        .order_by(Finding.opened_at, Finding.id)
+    )
+    for decision_id, finding_id in rows:
+        out[decision_id].append(finding_id)
+    return out
+
+
+async def _link_findings(
+    session: AsyncSession, decision: Decision, finding_ids: Sequence[uuid.UUID], *, now: datetime
+) -> None:
+    """The decision answers these findings: each becomes `answered` (a dismissed one too)."""
+    if not finding_ids:
+        return
+    session.add_all(
+        DecisionFinding(decision_id=decision.id, finding_id=f, org_id=decision.org_id)
+        for f in finding_ids
+    )
+    await session.flush()
+    await session.execute(
+        update(Finding)
+        .where(
+            Finding.org_id == decision.org_id,
+            Finding.id.in_(list(finding_ids)),
+            Finding.state != "answered",
+        )
+        .values(state="answered", state_reason=None, state_changed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _unlink_findings(
+    session: AsyncSession, decision: Decision, finding_ids: set[uuid.UUID], *, now: datetime
+) -> None:
+    """The decision no longer answers these findings: each that no other decision answers
+    returns to `open`."""
+    if not finding_ids:
+        return
+    await session.execute(
+        delete(DecisionFinding)
+        .where(
+            DecisionFinding.decision_id == decision.id,
+            DecisionFinding.finding_id.in_(list(finding_ids)),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    still_answered = select(DecisionFinding.finding_id).where(
+        DecisionFinding.finding_id.in_(list(finding_ids))
+    )
+    await session.execute(
+        update(Finding)
+        .where(
+            Finding.org_id == decision.org_id,
+            Finding.id.in_(list(finding_ids)),
+            Finding.state == "answered",
+            Finding.id.not_in(still_answered),
+        )
+        .values(state="open", state_reason=None, state_changed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def decision_read(record: DecisionRecord) -> DecisionRead:
+    d = record.decision
+    return DecisionRead(
+        id=d.id,
+        title=d.title,
+        description=d.description,
+        decided_at=d.decided_at,
+        question_keys=d.question_keys,
+        public=d.public,
+        status=d.status,
+        published_at=d.published_at,
+        finding_ids=record.finding_ids,
+        created_at=d.created_at,
+        updated_at=d.updated_at,
+    )
+
+
+async def _announce(
+    session: AsyncSession, survey: Survey, record: DecisionRecord, *, now: datetime
+) -> None:
+    """`decision.published`: the decision, and the findings it answers with their sentences."""
+    findings = (
+        (
+            await session.scalars(
+                select(Finding)
+                .where(Finding.org_id == survey.org_id, Finding.id.in_(record.finding_ids))
+                .order_by(Finding.opened_at, Finding.id)
+            )
+        ).all()
+        if record.finding_ids
+        else []
+    )
+    await emit(
+        session,
+        org_id=survey.org_id,
+        event_type="decision.published",
+        data={
+            "survey": survey.slug,
+            "decision": decision_read(record).model_dump(mode="json"),
+            "findings": [
+                {
+                    "id": str(f.id),
+                    "question": f.question_key,
+                    "option": f.option_key or None,
+                    "kind": f.kind,
+                    "wave": f.wave_number,
+                    "direction": f.direction,
+                    "sentences": f.sentences,
+                }
+                for f in findings
+            ],
+        },
+        now=now,
+    )
 
 
 async def decisions_for_survey(session: AsyncSession, survey_id: uuid.UUID) -> list[Decision]:
@@ -144,3 +385,119 @@ async def decisions_for_survey(session: AsyncSession, survey_id: uuid.UUID) -> l
             )
         ).all()
     )
+
+
+# --- findings ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRecord:
+    """A finding with the decisions that answer it."""
+
+    finding: Finding
+    decision_ids: list[uuid.UUID]
+
+
+def _findings_in(survey: Survey) -> Select[Finding]:
+    return select(Finding).where(Finding.org_id == survey.org_id, Finding.survey_id == survey.id)
+
+
+async def _decisions_of(
+    session: AsyncSession, findings: Sequence[Finding]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    out: dict[uuid.UUID, list[uuid.UUID]] = {f.id: [] for f in findings}
+    if not findings:
+        return out
+    rows = await session.execute(
+        select(DecisionFinding.finding_id, DecisionFinding.decision_id)
+        .join(Decision, Decision.id == DecisionFinding.decision_id)
+        .where(DecisionFinding.finding_id.in_(list(out)))
+        .order_by(Decision.decided_at, Decision.id)
+    )
+    for finding_id, decision_id in rows:
+        out[finding_id].append(decision_id)
+    return out
+
+
+async def list_findings(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    slug: str,
+    state: str | None,
+    question: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[Survey, Page[FindingRecord]]:
+    """The survey's findings, newest first (by opening, then wave), optionally in one state or
+    about one question."""
+    survey = await get_survey(session, org_id=principal.org_id, slug=slug)
+    stmt = _findings_in(survey)
+    if state is not None:
+        stmt = stmt.where(Finding.state == state)
+    if question is not None:
+        if question not in await _known_keys(session, survey):
+            raise Invalid(
+                [FieldError("/question", f"is not a question of survey '{slug}'", "query")],
+                "Unknown question key.",
+            )
+        stmt = stmt.where(Finding.question_key == question)
+    after = decode_cursor(cursor, datetime.fromisoformat, int, uuid.UUID)
+    if after:
+        stmt = stmt.where(tuple_(Finding.opened_at, Finding.wave_number, Finding.id) < tuple(after))
+    rows = (
+        await session.scalars(
+            stmt.order_by(
+                Finding.opened_at.desc(), Finding.wave_number.desc(), Finding.id.desc()
+            ).limit(check_limit(limit) + 1)
+        )
+    ).all()
+    page = page_from_rows(
+        rows, limit, lambda f: (f.opened_at.isoformat(), f.wave_number, str(f.id))
+    )
+    answering = await _decisions_of(session, page.items)
+    return survey, Page([FindingRecord(f, answering[f.id]) for f in page.items], page.next_cursor)
+
+
+async def update_finding(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    slug: str,
+    finding_id: uuid.UUID,
+    data: FindingUpdate,
+    now: datetime,
+) -> tuple[Survey, FindingRecord]:
+    """Dismiss a finding with a reason, or reopen a dismissed one. A finding that a decision
+    answers changes only through its decisions."""
+    survey = await get_survey(session, org_id=principal.org_id, slug=slug)
+    finding = await session.scalar(_findings_in(survey).where(Finding.id == finding_id))
+    if finding is None:
+        raise NotFound("Finding not found.")
+    decision_ids = (await _decisions_of(session, [finding]))[finding.id]
+    if decision_ids:
+        raise Conflict(
+            f"Finding {finding.id} is answered by decision {decision_ids[0]}; "
+            "unlink it from the decision first.",
+            decision_ids=[str(d) for d in decision_ids],
+        )
+    reason = (data.reason or "").strip() or None
+    if data.state == "dismissed" and reason is None:
+        raise Invalid.at("/reason", "is required to dismiss a finding")
+    if data.state == "open" and "reason" in data.model_fields_set and data.reason is not None:
+        raise Invalid.at("/reason", "must be null or absent when reopening a finding")
+    if (finding.state, finding.state_reason) != (data.state, reason):
+        action = "finding.dismissed" if data.state == "dismissed" else "finding.reopened"
+        finding.state = data.state
+        finding.state_reason = reason
+        finding.state_changed_at = now
+        audit.record(
+            session,
+            principal,
+            action=action,
+            object_type="finding",
+            object_id=finding.id,
+            details={"survey": slug, "reason": reason},
+        )
+        await session.flush()
+    return survey, FindingRecord(finding, decision_ids)

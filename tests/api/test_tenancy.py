@@ -7,15 +7,18 @@ route whose path parameter or body this test does not know how to fill fails lou
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.testing import AsyncTestClient
 
+from feedback.loop.models import Finding
+from tests.builders.analysis import session_on, survey_row
 from tests.builders.orgs import Org, make_org
 from tests.builders.responses import make_respondent, submitted
-from tests.builders.surveys import make_survey, pulse_definition
+from tests.builders.surveys import MONTHLY, make_survey, pulse_definition
 
 Client = AsyncTestClient[Litestar]
 
@@ -26,6 +29,7 @@ SAMPLE_BODIES: dict[str, Any] = {
     "Publish": {},
     "CreateDecision": {"title": "t", "decided_at": "2025-03-01T00:00:00Z"},
     "UpdateDecision": {"title": "t2"},
+    "UpdateFinding": {"state": "dismissed", "reason": "seasonal"},
     "UpdateRespondent": {"attributes": {}},
     "CreateReportLink": {"expires_in": 3600},
 }
@@ -50,10 +54,32 @@ NOT_OBJECT_ROUTES = {
 }
 
 
+async def _finding(client: Client, slug: str) -> str:
+    """A finding of the survey, stored as a findings check would store it."""
+    settings = client.app.state.settings
+    async with session_on(settings) as session:
+        survey = await survey_row(session, slug)
+        finding = Finding(
+            org_id=survey.org_id,
+            survey_id=survey.id,
+            question_key="trust",
+            kind="change",
+            wave_number=2,
+            direction="increasing",
+            figures={},
+            sentences={"en": "Trust rose."},
+            opened_at=datetime(2025, 3, 1, tzinfo=UTC),
+        )
+        session.add(finding)
+        await session.commit()
+        return str(finding.id)
+
+
 async def _world(client: Client) -> tuple[Org, Org, dict[str, str]]:
     a = await make_org(client, "org-a")
     b = await make_org(client, "org-b")
-    await make_survey(client, a, slug="a-pulse")
+    # Monthly from January 2025, so that decisions dated in 2025 are after its first wave.
+    await make_survey(client, a, slug="a-pulse", schedule=MONTHLY)
     keys = (await client.get("/api/v1/keys", headers=a.auth())).json()["items"]
     decision = await client.post(
         "/api/v1/surveys/a-pulse/decisions",
@@ -70,6 +96,7 @@ async def _world(client: Client) -> tuple[Org, Org, dict[str, str]]:
         "number": "1",
         "decision_id": decision.json()["id"],
         "question": "trust",
+        "finding_id": await _finding(client, "a-pulse"),
     }
     return a, b, params
 

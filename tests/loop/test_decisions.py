@@ -6,14 +6,14 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.builders.orgs import make_org
-from tests.builders.surveys import make_survey
+from tests.builders.surveys import MONTHLY, make_survey
 
 Client = AsyncTestClient[Litestar]
 
 
 async def test_create_list_get_patch(client: Client) -> None:
     org = await make_org(client)
-    await make_survey(client, org)
+    await make_survey(client, org, schedule=MONTHLY)
     made = await client.post(
         "/api/v1/surveys/pulse/decisions",
         json={
@@ -43,7 +43,7 @@ async def test_create_list_get_patch(client: Client) -> None:
 
 async def test_validation_and_roles(client: Client) -> None:
     org = await make_org(client)
-    await make_survey(client, org)
+    await make_survey(client, org, schedule=MONTHLY)
     bad = await client.post(
         "/api/v1/surveys/pulse/decisions",
         json={"title": "", "decided_at": "2025-03-15T10:00:00", "question_keys": ["nope"]},
