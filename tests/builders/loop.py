@@ -3,6 +3,7 @@ run at pinned instants, webhooks subscribed by rows."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -131,3 +132,20 @@ async def deliveries(settings: Settings) -> list[WebhookDelivery]:
             sa.select(WebhookDelivery).order_by(WebhookDelivery.created_at)
         )
         return list(rows.all())
+
+
+async def jumps(client: Client, org: Org, settings: Settings, slug: str = "pulse") -> list[str]:
+    """Plant two changes into wave 2 (trust up, the share signing a petition up), check once
+    wave 2 has closed; returns the two findings' ids (trust first)."""
+    lines = [line(1, {"trust": 3, "actions": ["march"]}) for _ in range(30)]
+    lines += [line(2, {"trust": 5, "actions": ["petition"]}) for _ in range(30)]
+    body = "\n".join(json.dumps(x) for x in lines) + "\n"
+    got = await client.post(
+        f"/api/v1/surveys/{slug}/responses/import",
+        content=body.encode(),
+        headers={**org.auth("campaigner"), "Content-Type": "application/x-ndjson"},
+    )
+    assert got.status_code == 200 and got.json()["imported"] == len(lines), got.text
+    opened = await check(settings, closed_after(2))
+    keyed = {(f.question_key, f.option_key): str(f.id) for f in opened}
+    return [keyed[("trust", "")], keyed[("actions", "petition")]]

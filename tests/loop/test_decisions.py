@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.builders.orgs import make_org
+from feedback.api.app import create_app
+from feedback.clock import fixed_clock
+from feedback.config import Settings
+from tests.builders.loop import deliveries, jumps, pulse, subscribe
+from tests.builders.orgs import Org, make_org
 from tests.builders.surveys import MONTHLY, make_survey
 
 Client = AsyncTestClient[Litestar]
@@ -80,3 +89,206 @@ async def test_validation_and_roles(client: Client) -> None:
     )
     assert patched.status_code == 422
     assert patched.json()["errors"][0]["pointer"] == "/title"
+
+
+NOW = datetime(2025, 3, 10, 9, 30, tzinfo=UTC)
+DECISIONS = "/api/v1/surveys/pulse/decisions"
+FINDINGS = "/api/v1/surveys/pulse/findings"
+
+
+@pytest.fixture
+async def pinned(settings: Settings) -> AsyncIterator[Client]:
+    """A client of an app whose clock reads NOW."""
+    app = create_app(settings, clock=fixed_clock(NOW))
+    async with AsyncTestClient(app=app, raise_server_exceptions=False) as client:
+        yield client
+
+
+async def _finding(client: Client, org: Org, finding_id: str) -> dict[str, Any]:
+    listed = await client.get(FINDINGS, headers=org.auth("analyst"))
+    found: dict[str, Any] = next(i for i in listed.json()["items"] if i["id"] == finding_id)
+    return found
+
+
+async def test_localised_texts_and_status(pinned: Client) -> None:
+    org = await make_org(pinned)
+    await make_survey(pinned, org, schedule=MONTHLY)
+    made = await pinned.post(
+        DECISIONS,
+        json={
+            "title": {"en": "Monthly assemblies", "nl": "Maandelijkse bijeenkomsten"},
+            "description": {"en": "Each region meets.", "pt-BR": "Cada região se reúne."},
+            "decided_at": "2025-02-01T00:00:00Z",
+            "status": "in_progress",
+        },
+        headers=org.auth("campaigner"),
+    )
+    assert made.status_code == 201, made.text
+    decision = made.json()
+    assert decision["title"]["nl"] == "Maandelijkse bijeenkomsten"
+    assert (decision["status"], decision["public"], decision["published_at"]) == (
+        "in_progress",
+        False,
+        None,
+    )
+    assert decision["finding_ids"] == []
+    assert decision["created_at"] == "2025-03-10T09:30:00Z"
+    for body, pointer in (
+        ({"title": {"en": ""}}, "/title"),
+        ({"title": {}}, "/title"),
+        ({"title": {"not a locale": "x"}}, "/title"),
+        ({"title": "x" * 201}, "/title"),
+        ({"title": {"en": "x" * 201}}, "/title"),
+        ({"title": "ok", "description": {"en": " "}}, "/description"),
+        ({"title": "ok", "status": "abandoned"}, "/status"),
+        ({"title": "ok", "finding_ids": ["not-a-uuid"]}, "/finding_ids/0"),
+    ):
+        bad = await pinned.post(
+            DECISIONS,
+            json={"decided_at": "2025-02-01T00:00:00Z", **body},
+            headers=org.auth("campaigner"),
+        )
+        assert bad.status_code == 422, (body, bad.text)
+        assert pointer in [e["pointer"] for e in bad.json()["errors"]], (body, bad.text)
+    patched = await pinned.patch(
+        f"{DECISIONS}/{decision['id']}", json={"status": "done"}, headers=org.auth("campaigner")
+    )
+    assert patched.json()["status"] == "done"
+
+
+async def test_decided_at_not_before_the_first_wave(client: Client) -> None:
+    org = await make_org(client)
+    await make_survey(client, org, schedule=MONTHLY)  # wave 1 opens at 2025-01-01T00:00Z
+    early = await client.post(
+        DECISIONS,
+        json={"title": "Too early", "decided_at": "2024-12-31T23:59:59Z"},
+        headers=org.auth("campaigner"),
+    )
+    assert early.status_code == 422
+    assert [e["pointer"] for e in early.json()["errors"]] == ["/decided_at"]
+    first = await client.post(
+        DECISIONS,
+        json={"title": "At the opening", "decided_at": "2025-01-01T00:00:00Z"},
+        headers=org.auth("campaigner"),
+    )
+    assert first.status_code == 201, first.text
+    moved = await client.patch(
+        f"{DECISIONS}/{first.json()['id']}",
+        json={"decided_at": "2024-06-01T00:00:00Z"},
+        headers=org.auth("campaigner"),
+    )
+    assert moved.status_code == 422
+    assert [e["pointer"] for e in moved.json()["errors"]] == ["/decided_at"]
+
+
+async def test_linking_and_unlinking_findings(pinned: Client, settings: Settings) -> None:
+    org = await make_org(pinned)
+    await pulse(pinned, org)
+    await subscribe(settings, org.slug, ["decision.published", "finding.opened"])
+    trust_id, petition_id = await jumps(pinned, org, settings)
+    opened_events = len(await deliveries(settings))
+    campaigner = org.auth("campaigner")
+
+    # A rejected request changes nothing: no decision, no state, no event.
+    other = await make_survey(pinned, org, slug="other", schedule=MONTHLY)
+    assert other["slug"] == "other"
+    rejected = await pinned.post(
+        DECISIONS,
+        json={
+            "title": "Reply within a week",
+            "decided_at": "2025-03-05T00:00:00Z",
+            "public": True,
+            "finding_ids": [trust_id, "00000000-0000-4000-8000-000000000000"],
+        },
+        headers=campaigner,
+    )
+    assert rejected.status_code == 422
+    assert [e["pointer"] for e in rejected.json()["errors"]] == ["/finding_ids/1"]
+    elsewhere = await pinned.post(
+        "/api/v1/surveys/other/decisions",
+        json={"title": "x", "decided_at": "2025-03-05T00:00:00Z", "finding_ids": [trust_id]},
+        headers=campaigner,
+    )
+    assert elsewhere.status_code == 422
+    assert [e["pointer"] for e in elsewhere.json()["errors"]] == ["/finding_ids/0"]
+    assert (await _finding(pinned, org, trust_id))["state"] == "open"
+    assert len(await deliveries(settings)) == opened_events
+    assert (await pinned.get(DECISIONS, headers=org.auth("analyst"))).json()["items"] == []
+
+    # Public on creation: published now, answered findings, one decision.published event.
+    first = await pinned.post(
+        DECISIONS,
+        json={
+            "title": "Reply within a week",
+            "decided_at": "2025-03-05T00:00:00Z",
+            "public": True,
+            "finding_ids": [trust_id, trust_id],
+        },
+        headers=campaigner,
+    )
+    assert first.status_code == 201, first.text
+    first_id = first.json()["id"]
+    assert first.json()["finding_ids"] == [trust_id]
+    assert first.json()["published_at"] == "2025-03-10T09:30:00Z"
+    trust = await _finding(pinned, org, trust_id)
+    assert (trust["state"], trust["decision_ids"]) == ("answered", [first_id])
+    events = (await deliveries(settings))[opened_events:]
+    assert [e.event_type for e in events] == ["decision.published"]
+    data = events[0].payload["data"]
+    assert data["decision"]["id"] == first_id and data["survey"] == "pulse"
+    assert [f["id"] for f in data["findings"]] == [trust_id]
+    assert data["findings"][0]["sentences"]["en"] == trust["sentences"]["en"]
+
+    # An answered finding changes only through its decisions.
+    refused = await pinned.patch(
+        f"{FINDINGS}/{trust_id}", json={"state": "dismissed", "reason": "x"}, headers=campaigner
+    )
+    assert refused.status_code == 409
+    assert first_id in refused.json()["detail"]
+
+    # A dismissed finding that a decision answers becomes answered.
+    dismissed = await pinned.patch(
+        f"{FINDINGS}/{petition_id}",
+        json={"state": "dismissed", "reason": "Petition season"},
+        headers=campaigner,
+    )
+    assert dismissed.status_code == 200
+    second = await pinned.post(
+        DECISIONS,
+        json={
+            "title": "Fewer petitions",
+            "decided_at": "2025-03-06T00:00:00Z",
+            "finding_ids": [petition_id, trust_id],
+        },
+        headers=campaigner,
+    )
+    assert second.status_code == 201, second.text
+    second_id = second.json()["id"]
+    petition = await _finding(pinned, org, petition_id)
+    assert (petition["state"], petition["reason"]) == ("answered", None)
+    assert (await _finding(pinned, org, trust_id))["decision_ids"] == [first_id, second_id]
+
+    # Unlinking: a finding another decision still answers stays answered; else it reopens.
+    unlinked = await pinned.patch(
+        f"{DECISIONS}/{first_id}", json={"finding_ids": []}, headers=campaigner
+    )
+    assert unlinked.status_code == 200 and unlinked.json()["finding_ids"] == []
+    assert (await _finding(pinned, org, trust_id))["state"] == "answered"
+    replaced = await pinned.patch(
+        f"{DECISIONS}/{second_id}", json={"finding_ids": [petition_id]}, headers=campaigner
+    )
+    assert replaced.json()["finding_ids"] == [petition_id]
+    trust = await _finding(pinned, org, trust_id)
+    assert (trust["state"], trust["decision_ids"]) == ("open", [])
+
+    # Becoming public again announces again; staying public does not.
+    events_before = len(await deliveries(settings))
+    for public in (False, True, True):
+        got = await pinned.patch(
+            f"{DECISIONS}/{second_id}", json={"public": public}, headers=campaigner
+        )
+        assert got.status_code == 200
+        assert (got.json()["published_at"] is not None) is public
+    events = (await deliveries(settings))[events_before:]
+    assert [e.event_type for e in events] == ["decision.published"]
+    assert [f["id"] for f in events[0].payload["data"]["findings"]] == [petition_id]
