@@ -246,7 +246,10 @@ def _values(metric: Metric, first: float, second: float, locale: Locale) -> tupl
 def _number(metric: Metric, value: float, extra_digits: int, locale: Locale) -> str:
     fraction = "." + "0" * extra_digits if extra_digits else ""
     if metric == "share":
-        return format_percent(value, f"#,##0{fraction}%", locale=locale)
+        # The locale's own pattern (`25 %` in French), with the digits asked for.
+        pattern = locale.percent_formats[None].pattern.split(";")[0]
+        last = pattern.rfind("0") + 1
+        return format_percent(value, pattern[:last] + fraction + pattern[last:], locale=locale)
     if metric == "nps":
         if round(value, extra_digits) == 0:
             return format_decimal(0, f"#,##0{fraction}", locale=locale)
