@@ -153,7 +153,8 @@ def _changes(
                         options=_option_shares(before.estimate, entry.estimate),
                     )
                 )
-        elif before.estimate.estimate is not None and entry.estimate.estimate is not None:
+        elif _moved(before.estimate.estimate, entry.estimate.estimate):
+            assert before.estimate.estimate is not None and entry.estimate.estimate is not None
             out.append(
                 _change(
                     question,
@@ -172,8 +173,9 @@ def _changes(
             continue
         before = _entry(entries, test.from_wave, series)
         shares = _share(before.estimate, option), _share(entry.estimate, option)
-        if shares[0] is None or shares[1] is None:
+        if not _moved(*shares):
             continue
+        assert shares[0] is not None and shares[1] is not None
         out.append(
             _change(
                 question,
@@ -187,6 +189,13 @@ def _changes(
             )
         )
     return out
+
+
+def _moved(before: float | None, after: float | None) -> bool:
+    """Whether an estimate has a direction to report: a test may be significant while the
+    estimate stays put (the same mean over a differently shaped distribution), and a finding
+    says which way something went."""
+    return before is not None and after is not None and before != after
 
 
 def _entry(entries: Sequence[WaveFigures], wave: int, series: int) -> WaveFigures:

@@ -28,7 +28,7 @@ from tests.builders.loop import (
     subscribe,
 )
 from tests.builders.orgs import make_org
-from tests.builders.surveys import publish_version
+from tests.builders.surveys import MONTHLY, make_survey, publish_version
 
 Client = AsyncTestClient[Litestar]
 
@@ -230,3 +230,17 @@ async def test_waves_checked_later_use_only_what_was_known_then(
     q_then = first[0].figures["q"]
     # Over all eight waves' tests the same jump has a larger q (seven tests, one small p).
     assert q_then == pytest.approx(first[0].figures["p"])
+
+
+async def test_closed_through_between_and_during_waves(client: Client, settings: Settings) -> None:
+    org = await make_org(client)
+    weekly = {**MONTHLY, "wave_duration": "P7D"}  # a week open, then closed until next month
+    await make_survey(client, org, slug="weekly", schedule=weekly)
+    await make_survey(client, org, slug="always")
+    async with sessions_on(settings) as sessions, sessions() as session:
+        survey = await survey_row(session, "weekly")
+        assert closed_through(survey, datetime(2025, 2, 3, tzinfo=UTC)) == 1  # wave 2 open
+        assert closed_through(survey, datetime(2025, 2, 20, tzinfo=UTC)) == 2  # between waves
+        assert closed_through(survey, datetime(2024, 12, 1, tzinfo=UTC)) == 0  # before any
+        always = await survey_row(session, "always")
+        assert closed_through(always, datetime(2030, 1, 1, tzinfo=UTC)) == 0  # never closes
