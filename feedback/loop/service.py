@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import Select, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,8 @@ from feedback.surveys.definition import Definition
 from feedback.surveys.models import Survey, SurveyVersion, Wave
 from feedback.surveys.schedule import wave_by_number
 from feedback.surveys.service import get_survey, survey_schedule
+
+T = TypeVar("T")
 
 
 async def _known_keys(session: AsyncSession, survey: Survey) -> set[str]:
@@ -106,6 +109,16 @@ async def _check_findings(
     return wanted
 
 
+async def _valid(errors: list[FieldError], check: Awaitable[T]) -> T | None:
+    """The checked value, or None with the check's problems added to `errors`, so that one
+    answer reports every problem of the request."""
+    try:
+        return await check
+    except Invalid as exc:
+        errors.extend(exc.errors)
+        return None
+
+
 async def create_decision(
     session: AsyncSession,
     *,
@@ -115,9 +128,12 @@ async def create_decision(
     now: datetime,
 ) -> DecisionRecord:
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)
-    keys = await _check_keys(session, survey, data.question_keys)
-    await _check_decided_at(session, survey, data.decided_at)
-    finding_ids = await _check_findings(session, survey, data.finding_ids)
+    errors: list[FieldError] = []
+    keys = await _valid(errors, _check_keys(session, survey, data.question_keys))
+    await _valid(errors, _check_decided_at(session, survey, data.decided_at))
+    finding_ids = await _valid(errors, _check_findings(session, survey, data.finding_ids))
+    if errors or keys is None or finding_ids is None:
+        raise Invalid(errors, "The decision is invalid.")
     decision = Decision(
         org_id=principal.org_id,
         survey_id=survey.id,
@@ -203,17 +219,26 @@ async def update_decision(
     survey = await session.get(Survey, decision.survey_id)
     assert survey is not None
     changed = sorted(data.model_fields_set)
-    for name in changed:
-        if getattr(data, name) is None:
-            raise Invalid.at(f"/{name}", "must not be null")
+    errors = [
+        FieldError(f"/{name}", "must not be null")
+        for name in changed
+        if getattr(data, name) is None
+    ]
+    keys = wanted = None
     if data.question_keys is not None:
-        decision.question_keys = await _check_keys(session, survey, data.question_keys)
+        keys = await _valid(errors, _check_keys(session, survey, data.question_keys))
     if data.decided_at is not None:
-        await _check_decided_at(session, survey, data.decided_at)
+        await _valid(errors, _check_decided_at(session, survey, data.decided_at))
+    if data.finding_ids is not None:
+        wanted = await _valid(errors, _check_findings(session, survey, data.finding_ids))
+    if errors:
+        raise Invalid(errors, errors[0].message if len(errors) == 1 else "The change is invalid.")
+    if keys is not None:
+        decision.question_keys = keys
+    if data.decided_at is not None:
         decision.decided_at = data.decided_at
     finding_ids = (await _findings_of(session, [decision]))[decision.id]
-    if data.finding_ids is not None:
-        wanted = await _check_findings(session, survey, data.finding_ids)
+    if wanted is not None:
         await _unlink_findings(session, decision, set(finding_ids) - set(wanted), now=now)
         await _link_findings(
             session, decision, [f for f in wanted if f not in finding_ids], now=now

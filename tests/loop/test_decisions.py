@@ -166,6 +166,22 @@ async def test_decided_at_not_before_the_first_wave(client: Client) -> None:
     )
     assert early.status_code == 422
     assert [e["pointer"] for e in early.json()["errors"]] == ["/decided_at"]
+    every = await client.post(
+        DECISIONS,
+        json={
+            "title": "Everything wrong",
+            "decided_at": "2024-06-01T00:00:00Z",
+            "question_keys": ["nope"],
+            "finding_ids": ["00000000-0000-4000-8000-000000000000"],
+        },
+        headers=org.auth("campaigner"),
+    )
+    assert every.status_code == 422
+    assert sorted(e["pointer"] for e in every.json()["errors"]) == [
+        "/decided_at",
+        "/finding_ids/0",
+        "/question_keys/0",
+    ]
     first = await client.post(
         DECISIONS,
         json={"title": "At the opening", "decided_at": "2025-01-01T00:00:00Z"},
