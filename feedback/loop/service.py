@@ -158,7 +158,7 @@ async def create_decision(
         object_id=decision.id,
         details={"survey": slug, "title": data.title, "finding_ids": [str(f) for f in finding_ids]},
     )
-    record = DecisionRecord(decision, finding_ids)
+    record = DecisionRecord(decision, (await _findings_of(session, [decision]))[decision.id])
     if decision.public:
         await _announce(session, survey, record, now=now)
     await session.flush()
@@ -243,7 +243,8 @@ async def update_decision(
         await _link_findings(
             session, decision, [f for f in wanted if f not in finding_ids], now=now
         )
-        finding_ids = wanted
+        # As every read lists them: in the order the findings opened.
+        finding_ids = (await _findings_of(session, [decision]))[decision.id]
     for name in ("title", "description", "status"):
         if name in changed:
             setattr(decision, name, getattr(data, name))
