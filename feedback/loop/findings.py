@@ -393,7 +393,7 @@ async def check_findings(session: AsyncSession, survey: Survey, *, now: datetime
     announce what is found. Returns the findings opened by this call (in the caller's
     transaction, which should be a writer's: the check row is locked)."""
     check = await _locked_check(session, survey, now)
-    result = await survey_trends(session, survey, TrendsQuery())
+    result = await survey_trends(session, survey, TrendsQuery(), now=now)
     due = [
         w
         for w in result.waves
