@@ -32,7 +32,7 @@ from tests.builders.public_results import (
     make_results_world,
 )
 from tests.builders.responses import database
-from tests.builders.surveys import make_survey
+from tests.builders.surveys import MONTHLY, make_survey
 from tests.forms.dom import Node, parse
 
 Client = AsyncTestClient[Litestar]
@@ -246,7 +246,12 @@ async def test_localised_by_query_then_accept_language(client: Client, world: Wo
 
 async def test_unknown_survey_or_no_public_results_is_404(client: Client, world: World) -> None:
     await make_survey(
-        client, world.org, slug="quiet", definition=DEFINITION, settings={"locales": ["nl"]}
+        client,
+        world.org,
+        slug="quiet",
+        definition=DEFINITION,
+        schedule=MONTHLY,  # from January 2025: a decision may not predate its first wave
+        settings={"locales": ["nl"]},
     )
     for url in (
         "/api/v1/public/acme/quiet/results",

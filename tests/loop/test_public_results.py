@@ -227,7 +227,8 @@ async def test_an_always_open_survey_shows_its_wave_once_archived(
 
 async def test_has_public_results(client: Client, settings: Settings) -> None:
     org = await make_org(client)
-    await make_survey(client, org, slug="none")
+    # Monthly from January 2025: a decision may not predate a survey's first wave.
+    await make_survey(client, org, slug="none", schedule=MONTHLY)
     await make_survey(client, org, slug="some", settings={"public_questions": ["nps"]})
     await make_survey(
         client, org, slug="unpublished", settings={"public_questions": ["nps"]}, publish=False
