@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from feedback.config import Settings
 from feedback.db import make_engine, make_sessionmaker, transaction
+from feedback.loop.findings import check_all_surveys
 from feedback.loop.schemas import DecisionCreate
 from feedback.loop.service import create_decision
 from feedback.orgs import audit
@@ -277,6 +278,8 @@ async def load_demo(settings: Settings, *, now: datetime, size: DemoSize = DemoS
                     return _summary(settings, key, loaded=False)
                 timeline = await _stored_timeline(session, admin)
         summary = await _import_answers(sessions, engine, settings, admin, timeline, size, now)
+        # What the year's waves showed, as the delivery worker would have found it wave by wave.
+        await check_all_surveys(sessions, now=now)
         async with transaction(sessions) as session:
             audit.record(
                 session,

@@ -81,6 +81,13 @@ async def test_demo_loads_once_and_hands_out_working_keys(settings: Settings) ->
     assert [w["number"] for w in answered] == list(range(1, MONTHS + 1))
     assert all(150 <= int(str(w["responses"])) <= 260 for w in answered)
     async with AsyncTestClient(app=app) as client:
+        findings = await client.get(
+            "/api/v1/surveys/pulse/findings?question=trust", headers=auth(key_of(first))
+        )
+        assert findings.status_code == 200, findings.text
+        # The assemblies decision lifted trust: the loop found it, in the wave after.
+        assert any(f["wave"] == DECISION_WAVE for f in findings.json()["items"])
+    async with AsyncTestClient(app=app) as client:
         # "You said, we did": the public questions' latest closed waves, the public decision.
         results = (await client.get("/api/v1/public/demo/pulse/results")).json()
         assert [q["key"] for q in results["questions"]] == ["trust", "nps", "priority"]

