@@ -57,16 +57,21 @@ def unsafe_text(document: Any, at: str = "") -> list[FieldError]:
     return sorted(errors, key=lambda e: e.pointer)
 
 
-def _in_range(value: datetime) -> datetime:
-    # Compared on the wall clock first: in UTC, year 1 minus an offset is no datetime.
+def in_range(value: datetime) -> datetime:
+    """A pydantic after-validator: `value` itself, if it lies in the range above."""
+    # Compared on the wall clock: in UTC, year 1 minus an offset is no datetime at all.
     naive = value.replace(tzinfo=None)
     if not EARLIEST.replace(tzinfo=None) < naive < LATEST.replace(tzinfo=None):
         raise PydanticCustomError("instant_range", RANGE_TEXT)
-    return value.astimezone(UTC)
+    return value
+
+
+def _in_range_utc(value: datetime) -> datetime:
+    return in_range(value).astimezone(UTC)
 
 
 # An RFC 3339 instant with an offset, within the range above, handed on in UTC.
-Instant = Annotated[AwareDatetime, AfterValidator(_in_range)]
+Instant = Annotated[AwareDatetime, AfterValidator(_in_range_utc)]
 
 
 def date_in_range(value: date) -> bool:

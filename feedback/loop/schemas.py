@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from feedback.surveys.settings import LOCALE_PATTERN
+from feedback.validation import Instant
 
 # Stored and answered in UTC, whatever offset the campaigner wrote.
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda v: v.astimezone(UTC))]
 
 DecisionStatus = Literal["planned", "in_progress", "done", "dropped"]
 FindingState = Literal["open", "answered", "dismissed"]
@@ -63,7 +63,7 @@ class DecisionCreate(BaseModel):
 
     title: Title
     description: Description = ""
-    decided_at: UtcDatetime
+    decided_at: Instant
     question_keys: list[str] = Field(default_factory=list, max_length=500)
     public: bool = False
     status: DecisionStatus = "planned"
@@ -77,7 +77,7 @@ class DecisionUpdate(BaseModel):
 
     title: Title | None = None
     description: Description | None = None
-    decided_at: UtcDatetime | None = None
+    decided_at: Instant | None = None
     question_keys: list[str] | None = Field(default=None, max_length=500)
     public: bool | None = None
     status: DecisionStatus | None = None

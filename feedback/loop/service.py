@@ -17,7 +17,7 @@ from feedback.loop.outbox import emit
 from feedback.loop.schemas import DecisionCreate, DecisionRead, DecisionUpdate, FindingUpdate
 from feedback.orgs import audit
 from feedback.orgs.principal import Principal
-from feedback.pagination import Page, check_limit, decode_cursor, page_from_rows
+from feedback.pagination import Page, check_limit, decode_cursor, instant, page_from_rows
 from feedback.surveys.definition import Definition
 from feedback.surveys.models import Survey, SurveyVersion, Wave
 from feedback.surveys.schedule import wave_by_number
@@ -193,7 +193,7 @@ async def list_decisions(
 ) -> Page[DecisionRecord]:
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)
     stmt = _scoped(principal, survey)
-    after = decode_cursor(cursor, datetime.fromisoformat, uuid.UUID)
+    after = decode_cursor(cursor, instant, uuid.UUID)
     if after:
         stmt = stmt.where(tuple_(Decision.decided_at, Decision.id) > tuple(after))
     rows = (
@@ -468,7 +468,7 @@ async def list_findings(
                 "Unknown question key.",
             )
         stmt = stmt.where(Finding.question_key == question)
-    after = decode_cursor(cursor, datetime.fromisoformat, int, uuid.UUID)
+    after = decode_cursor(cursor, instant, int, uuid.UUID)
     if after:
         stmt = stmt.where(tuple_(Finding.opened_at, Finding.wave_number, Finding.id) < tuple(after))
     rows = (

@@ -31,6 +31,7 @@ from feedback.surveys.definition import (
     TextQuestion,
     pydantic_field_errors,
 )
+from feedback.validation import in_range
 
 LOCALE_PATTERN = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8}){0,4}")
 DEFAULT_MIN_N = 5
@@ -293,6 +294,7 @@ def _whole_seconds(value: datetime) -> datetime:
 Instant = Annotated[
     _AwareDatetime,
     BeforeValidator(_check_instant),
+    AfterValidator(in_range),
     AfterValidator(_whole_seconds),
     Field(strict=False),
 ]

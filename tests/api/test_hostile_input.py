@@ -167,6 +167,22 @@ def cases(org: Org) -> list[tuple[str, str, str, dict[str, Any], int, str | None
             422,
             "/segment",
         ),
+        (
+            "decision after 9999 in UTC",
+            "POST",
+            "/api/v1/surveys/pulse/decisions",
+            {"json": {"title": MARK, "decided_at": "9999-12-31T23:59:59-05:00"}, "headers": admin},
+            422,
+            "/decided_at",
+        ),
+        (
+            "decision in year 1",
+            "POST",
+            "/api/v1/surveys/pulse/decisions",
+            {"json": {"title": MARK, "decided_at": "0001-01-01T00:00:00+01:00"}, "headers": admin},
+            422,
+            "/decided_at",
+        ),
         ("NUL in a path", "GET", "/api/v1/surveys/pu%00lse", {"headers": admin}, 404, None),
         (
             "NUL in a public path",
