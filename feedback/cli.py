@@ -18,6 +18,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     from feedback.api.read_timeouts import TimedHttpToolsProtocol
 
+    if args.access_log:  # before the settings are read, here and in every worker
+        os.environ["FEEDBACK_ACCESS_LOG"] = "true"
     settings = get_settings()
     settings.resolved_secret_key()  # refuse a bad key first; make the file before workers race
     if not args.no_migrate:
@@ -28,8 +30,6 @@ def _serve(args: argparse.Namespace) -> int:
         from feedback.demo import load_demo
 
         print(asyncio.run(load_demo(settings, now=system_clock())))
-    if args.access_log:
-        os.environ["FEEDBACK_ACCESS_LOG"] = "true"  # the workers read their settings anew
     uvicorn.run(
         "feedback.api.app:create_served_app",
         factory=True,

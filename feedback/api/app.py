@@ -147,6 +147,9 @@ def create_app(
             security=[{"bearer": []}],
         ),
         debug=False,
+        # Logging is the process's (feedback.logs, set up by `feedback serve`): Litestar must not
+        # put its own handler and format on the root logger.
+        logging_config=None,
     )
     app.state.settings = settings
     app.state.clock = clock
