@@ -8,7 +8,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _migrations() -> Path:
+    """The Alembic scripts: `alembic/` at the top of the checkout, or inside an installed wheel
+    (where pyproject.toml maps them to the package `feedback._alembic`)."""
+    packaged = Path(__file__).parent / "_alembic"
+    return packaged if packaged.is_dir() else Path(__file__).parents[1] / "alembic"
+
+
+MIGRATIONS = _migrations()
 
 
 def alembic_config(database_url: str) -> Config:

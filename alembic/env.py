@@ -1,4 +1,9 @@
-"""Alembic environment: runs the migrations over the async engine of `feedback.db`."""
+"""Alembic environment: runs the migrations over the async engine of `feedback.db`.
+
+The database is the one `feedback` itself uses: the URL `feedback.migrate` passes, else
+FEEDBACK_DATABASE_URL (what `alembic upgrade head` in the checkout reads, with alembic.ini at the
+root), else the default ./feedback.db.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,15 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import feedback.models  # noqa: F401  (registers every table on Base.metadata)
+from feedback.config import get_settings
 from feedback.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def _url() -> str:
+    return config.get_main_option("sqlalchemy.url") or get_settings().database_url
 
 
 def _run(connection: Connection) -> None:
@@ -37,7 +47,7 @@ async def _run_async(url: str) -> None:
 
 def run_migrations_offline() -> None:
     context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
+        url=_url(),
         target_metadata=target_metadata,
         literal_binds=True,
     )
@@ -52,4 +62,4 @@ else:
     if connection is not None:
         _run(connection)
     else:
-        asyncio.run(_run_async(config.get_main_option("sqlalchemy.url") or ""))
+        asyncio.run(_run_async(_url()))

@@ -1,1 +1,0 @@
-"""Alembic owns the schema. `feedback db upgrade` and `feedback serve` run these migrations."""
