@@ -9,7 +9,6 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 
-
 def _migrations() -> Path:
     """The Alembic scripts: `alembic/` at the top of the checkout, or inside an installed wheel
     (where pyproject.toml maps them to the package `feedback._alembic`)."""
