@@ -32,6 +32,7 @@ from feedback.api import (
 )
 from feedback.api.access_log import AccessLog
 from feedback.api.auth import api_guard, route_access_declared
+from feedback.api.client_address import ClientAddress
 from feedback.api.deps import (
     provide_db_session,
     provide_now,
@@ -41,6 +42,7 @@ from feedback.api.deps import (
 )
 from feedback.api.hygiene import check_request
 from feedback.api.problems import EXCEPTION_HANDLERS
+from feedback.api.rate_limit import public_rate_limit
 from feedback.clock import Clock, system_clock
 from feedback.config import Settings, get_settings
 from feedback.db import make_engine, make_sessionmaker
@@ -91,6 +93,7 @@ def create_app(
             store_for(settings.database_url, engine, concurrency=settings.write_concurrency),
             secret=settings.resolved_secret_key(),
         )
+        app.state.public_rate_limit = public_rate_limit(settings)
         if own_process:
             # Everything loaded so far (modules, routes, schemas) lives as long as the process:
             # kept out of the collector's sight, a full collection no longer walks it, which
@@ -101,6 +104,7 @@ def create_app(
             yield
         finally:
             await app.state.submissions.close()
+            await app.state.public_rate_limit.close()
             await engine.dispose()
 
     api = Router(path="/api/v1", route_handlers=list(API_V1), guards=[api_guard])
@@ -153,6 +157,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
+    app.state.client_address = ClientAddress(settings.trusted_proxies)
     _check_access_declared(app)
     return app
 
