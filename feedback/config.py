@@ -116,6 +116,20 @@ class Settings(BaseSettings):
                 raise ValueError(f"{entry!r} is not an IP address or network (CIDR)") from exc
         return value
 
+    @field_validator("cors_allow_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        origins = []
+        for entry in value:
+            origin = entry.strip().rstrip("/")
+            scheme, _, host = origin.partition("://")
+            if scheme not in ("http", "https") or not host or "/" in host or "*" in host:
+                raise ValueError(
+                    f"{entry!r} is not an origin like https://app.example.org (no path, no *)"
+                )
+            origins.append(origin)
+        return origins
+
     @property
     def resolved_ratelimit_file(self) -> Path:
         return self.ratelimit_file or self.secret_key_file.with_name(".feedback-ratelimit.sqlite3")

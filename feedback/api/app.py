@@ -33,6 +33,7 @@ from feedback.api import (
 from feedback.api.access_log import AccessLog
 from feedback.api.auth import api_guard, route_access_declared
 from feedback.api.client_address import ClientAddress
+from feedback.api.cors import KeyedApiCors
 from feedback.api.deps import (
     provide_db_session,
     provide_now,
@@ -107,7 +108,14 @@ def create_app(
             await app.state.public_rate_limit.close()
             await engine.dispose()
 
-    api = Router(path="/api/v1", route_handlers=list(API_V1), guards=[api_guard])
+    api = Router(
+        path="/api/v1",
+        route_handlers=list(API_V1),
+        guards=[api_guard],
+        middleware=[KeyedApiCors(settings.cors_allow_origins)]
+        if settings.cors_allow_origins
+        else [],
+    )
     api_public = Router(path="/api/v1", route_handlers=list(API_V1_PUBLIC))
     app = Litestar(
         route_handlers=[
