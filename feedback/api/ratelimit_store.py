@@ -7,8 +7,11 @@ hit is taken inside `BEGIN IMMEDIATE`, which holds SQLite's write lock from the 
 insert, so two processes can never both take the last slot.
 
 The rows are worth nothing after a minute: no fsync (`synchronous=OFF`), and a crash that
-loses them only forgets recent hits. Every call runs on one thread of its own per process,
-so the event loop never waits on the file lock.
+loses them only forgets recent hits. A hit is ~40 µs of work in the page cache, done on the
+event loop: a hop to a thread costs as much when idle and milliseconds on a busy machine
+(BENCHMARKS.md, "Rate limits"). What could block is the file lock another process holds; that
+is never waited for in SQLite (busy timeout 0): a busy store is retried after an `asyncio`
+sleep, up to BUSY_WAIT seconds, and then the hit fails (and the limit fails open).
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
@@ -27,8 +29,9 @@ T = TypeVar("T")
 
 # Rows of keys nobody hits any more are swept this often (in hits of this process).
 SWEEP_EVERY = 1000
-# How long a process waits for another's write lock before the hit fails (and fails open).
-BUSY_TIMEOUT_MS = 2000
+# How long a hit waits for another process's write lock before it fails (and fails open).
+BUSY_WAIT = 2.0
+_BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS hit (key TEXT NOT NULL, at REAL NOT NULL);
@@ -49,7 +52,6 @@ class SQLiteStorage(Storage, MovingWindowSupport):
         super().__init__(wrap_exceptions=wrap_exceptions)
         self.path = path
         self._clock = clock
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ratelimit")
         self._db: sqlite3.Connection | None = None
         self._hits = 0
         self._longest_expiry = 0
@@ -59,13 +61,25 @@ class SQLiteStorage(Storage, MovingWindowSupport):
         return (sqlite3.Error, OSError)
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, lambda: work(self._connection()))
+        pause, deadline = 0.0005, time.monotonic() + BUSY_WAIT
+        while True:
+            try:
+                return work(self._connection())
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode not in _BUSY or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.02)
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            # timeout=0: a lock held by another process answers SQLITE_BUSY at once (_run).
+            # Not bound to a thread: only ever used by one event loop at a time, one call at a time
+            # (a test client runs the app's loop on a thread of its own).
+            db = sqlite3.connect(
+                self.path, isolation_level=None, timeout=0, check_same_thread=False
+            )
             try:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=OFF")
@@ -83,7 +97,7 @@ class SQLiteStorage(Storage, MovingWindowSupport):
 
         def acquire(db: sqlite3.Connection) -> bool:
             now = self._clock()
-            db.execute("BEGIN IMMEDIATE")  # waits up to BUSY_TIMEOUT_MS for other processes
+            db.execute("BEGIN IMMEDIATE")  # the write lock, or SQLITE_BUSY
             try:
                 # This key's expired rows go first, so a busy key stays at `limit` rows.
                 db.execute("DELETE FROM hit WHERE key = ? AND at <= ?", (key, now - expiry))
@@ -132,10 +146,6 @@ class SQLiteStorage(Storage, MovingWindowSupport):
         raise NotImplementedError("SQLiteStorage serves the moving-window strategy only")
 
     async def close(self) -> None:
-        def close(_: sqlite3.Connection | None = None) -> None:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-
-        await asyncio.get_running_loop().run_in_executor(self._thread, close)
-        self._thread.shutdown(wait=False)
+        if self._db is not None:
+            self._db.close()
+            self._db = None
