@@ -66,7 +66,8 @@ class SQLiteStorage(Storage, MovingWindowSupport):
             try:
                 return work(self._connection())
             except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode not in _BUSY or time.monotonic() > deadline:
+                # The primary code: SQLITE_BUSY_RECOVERY, _SNAPSHOT… are busy too.
+                if exc.sqlite_errorcode & 0xFF not in _BUSY or time.monotonic() > deadline:
                     raise
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.02)
