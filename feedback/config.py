@@ -116,6 +116,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"{entry!r} is not an IP address or network (CIDR)") from exc
         return value
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str | None) -> str | None:
+        if value is not None and value.partition("://")[0] not in ("redis", "rediss", "unix"):
+            raise ValueError(f"{value!r} is not a redis://, rediss:// or unix:// URL")
+        return value
+
     @field_validator("cors_allow_origins")
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:

@@ -54,3 +54,10 @@ async def test_an_unusable_host_file_lets_requests_pass(
         got = await _form_statuses(settings.model_copy(update={"ratelimit_file": tmp_path}), 4)
     assert got == [200] * 4
     assert any(r.name == "feedback.ratelimit" for r in caplog.records)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:6379", "127.0.0.1:6379", ""])
+def test_the_redis_url_is_checked_at_start(url: str) -> None:
+    with pytest.raises(ValueError, match="is not a redis://"):
+        Settings(redis_url=url)
+    assert Settings(redis_url="rediss://cache.internal:6380/1").redis_url
