@@ -41,7 +41,9 @@ def _serve(args: argparse.Namespace) -> int:
         http=TimedHttpToolsProtocol,
         access_log=False,  # ours (feedback.api.access_log) redacts tokens; uvicorn's does not
         log_config=log_config("info"),
-        proxy_headers=True,
+        # The app decides whom to believe (FEEDBACK_TRUSTED_PROXIES, feedback.api.client_address);
+        # uvicorn's own default trusts X-Forwarded-For from 127.0.0.1, forgeable by anyone local.
+        proxy_headers=False,
     )
     return 0
 

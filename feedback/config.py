@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
@@ -87,6 +88,58 @@ class Settings(BaseSettings):
         description="Submission batches in flight at once on PostgreSQL (SQLite: always one). "
         "Each holds a pooled connection while it commits.",
     )
+
+    # Rate limits across workers and hosts, and who the client is (appended for issue 11).
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or CIDRs of the proxies whose X-Forwarded-For is believed "
+        "(JSON list); empty: the client is the socket's peer.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis shared by every host for the public rate limit "
+        "(redis://host:6379/0); unset: a file shared by the workers of this host.",
+    )
+    ratelimit_file: Path | None = Field(
+        default=None,
+        description="The host-local rate-limit store when no Redis is set; default: "
+        "`.feedback-ratelimit.sqlite3` beside the secret key file.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not an IP address or network (CIDR)") from exc
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str | None) -> str | None:
+        if value is not None and value.partition("://")[0] not in ("redis", "rediss", "unix"):
+            raise ValueError(f"{value!r} is not a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("cors_allow_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        origins = []
+        for entry in value:
+            origin = entry.strip().rstrip("/")
+            scheme, _, host = origin.partition("://")
+            if scheme not in ("http", "https") or not host or "/" in host or "*" in host:
+                raise ValueError(
+                    f"{entry!r} is not an origin like https://app.example.org (no path, no *)"
+                )
+            origins.append(origin)
+        return origins
+
+    @property
+    def resolved_ratelimit_file(self) -> Path:
+        return self.ratelimit_file or self.secret_key_file.with_name(".feedback-ratelimit.sqlite3")
 
     @field_validator("database_url")
     @classmethod

@@ -32,6 +32,8 @@ from feedback.api import (
 )
 from feedback.api.access_log import AccessLog
 from feedback.api.auth import api_guard, route_access_declared
+from feedback.api.client_address import ClientAddress
+from feedback.api.cors import KeyedApiCors
 from feedback.api.deps import (
     note_status,
     provide_db_session,
@@ -42,6 +44,7 @@ from feedback.api.deps import (
 )
 from feedback.api.hygiene import check_request
 from feedback.api.problems import EXCEPTION_HANDLERS
+from feedback.api.rate_limit import public_rate_limit
 from feedback.clock import Clock, system_clock
 from feedback.config import Settings, get_settings
 from feedback.db import make_engine, make_sessionmaker
@@ -92,6 +95,7 @@ def create_app(
             store_for(settings.database_url, engine, concurrency=settings.write_concurrency),
             secret=settings.resolved_secret_key(),
         )
+        app.state.public_rate_limit = public_rate_limit(settings)
         if own_process:
             # Everything loaded so far (modules, routes, schemas) lives as long as the process:
             # kept out of the collector's sight, a full collection no longer walks it, which
@@ -102,9 +106,17 @@ def create_app(
             yield
         finally:
             await app.state.submissions.close()
+            await app.state.public_rate_limit.close()
             await engine.dispose()
 
-    api = Router(path="/api/v1", route_handlers=list(API_V1), guards=[api_guard])
+    api = Router(
+        path="/api/v1",
+        route_handlers=list(API_V1),
+        guards=[api_guard],
+        middleware=[KeyedApiCors(settings.cors_allow_origins)]
+        if settings.cors_allow_origins
+        else [],
+    )
     api_public = Router(path="/api/v1", route_handlers=list(API_V1_PUBLIC))
     app = Litestar(
         route_handlers=[
@@ -155,6 +167,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
+    app.state.client_address = ClientAddress(settings.trusted_proxies)
     _check_access_declared(app)
     return app
 

@@ -37,7 +37,7 @@ from feedback.api.form_view import (
 )
 from feedback.api.links import results_path
 from feedback.api.problems import EXCEPTION_HANDLERS, log_internal_error
-from feedback.api.public_guard import limiter_of
+from feedback.api.public_guard import client_of, rate_limit_of
 from feedback.errors import (
     Conflict,
     DomainError,
@@ -322,14 +322,14 @@ def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]
 PAGE_ERRORS: dict[type[Exception] | int, Any] = dict.fromkeys(EXCEPTION_HANDLERS, page_error)
 
 
-def rate_limit(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def rate_limit(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """The public routes' limit per client address and survey, shared with the JSON API's
     buckets. (Not their CORS middleware: this page posts to its own origin, which is no
     survey's allowed origin, and needs no CORS.)"""
-    client = connection.client
-    params = connection.path_params
-    key = (client.host if client else "unknown", params["org_slug"], params["survey_slug"])
-    wait = limiter_of(connection.app.state).hit(key)
+    state, params = connection.app.state, connection.path_params
+    wait = await rate_limit_of(state).hit(
+        client_of(state, connection.scope), params["org_slug"], params["survey_slug"]
+    )
     if wait:
         raise RateLimited("Too many requests to this survey; slow down.", wait)
 

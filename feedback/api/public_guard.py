@@ -4,10 +4,10 @@ answered from the survey's own `allowed_origins`.
 `PublicSurveyGuard` is middleware for any route whose path has `{org}` and `{survey}`
 parameters (the public JSON API; the hosted form may add it too):
 
-- Rate limit: a token bucket per (client address, org, survey) of `FEEDBACK_PUBLIC_RATE_LIMIT`
-  requests a minute (burst up to the same number). Over it: 429 with `Retry-After`. The buckets
-  live in this process: with N workers a client may get up to N times the limit, which still
-  bounds abuse; a shared limit would need a shared store, which we do not run.
+- Rate limit: a moving window per (client address, org, survey) of `FEEDBACK_PUBLIC_RATE_LIMIT`
+  requests a minute, shared by every worker (`feedback.api.rate_limit`); the client address is
+  the peer's unless it is a trusted proxy (`feedback.api.client_address`). Over it: 429 with
+  `Retry-After`.
 - CORS: a request with an `Origin` the survey allows gets `Access-Control-Allow-Origin` for that
   origin (never `*`), and preflights are answered here; an origin not allowed gets no CORS
   header, and its writes (POST, PUT) are refused with 403 before the handler runs. Every answer
@@ -18,9 +18,6 @@ The body cap (413) is the app's `request_max_body_size` (`FEEDBACK_MAX_BODY_BYTE
 
 from __future__ import annotations
 
-import math
-import time
-from collections.abc import Callable, Hashable
 from typing import Any
 
 from litestar.datastructures import State
@@ -29,7 +26,9 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from feedback.api.deps import sessions_of, settings_of
+from feedback.api.client_address import ClientAddress
+from feedback.api.deps import sessions_of
+from feedback.api.rate_limit import PublicRateLimit
 from feedback.errors import DomainError, RateLimited
 from feedback.surveys.service import get_public_survey, survey_settings
 
@@ -41,48 +40,14 @@ _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _CACHEABLE = frozenset({"GET", "HEAD"})
 
 
-class RateLimiter:
-    """Token buckets: each key holds up to `per_minute` tokens, refilled continuously."""
-
-    # Buckets idle long enough to be full again say nothing; they are dropped this often.
-    PRUNE_EVERY = 10_000
-
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self._clock = clock
-        self._buckets: dict[Hashable, tuple[float, float]] = {}
-        self._hits = 0
-
-    def hit(self, key: Hashable) -> int:
-        """Take a token for `key`: 0 when allowed, else the seconds until one is available."""
-        now = self._clock()
-        self._hits += 1
-        if self._hits % self.PRUNE_EVERY == 0:
-            self._prune(now)
-        tokens, last = self._buckets.get(key, (self.capacity, now))
-        tokens = min(self.capacity, tokens + (now - last) * self.rate)
-        if tokens >= 1.0:
-            self._buckets[key] = (tokens - 1.0, now)
-            return 0
-        self._buckets[key] = (tokens, now)
-        return max(1, math.ceil((1.0 - tokens) / self.rate))
-
-    def _prune(self, now: float) -> None:
-        full_after = self.capacity / self.rate
-        self._buckets = {
-            key: (tokens, last)
-            for key, (tokens, last) in self._buckets.items()
-            if now - last < full_after
-        }
+def rate_limit_of(state: State) -> PublicRateLimit:
+    limit: PublicRateLimit = state.public_rate_limit  # made in the app's lifespan
+    return limit
 
 
-def limiter_of(state: State) -> RateLimiter:
-    limiter: RateLimiter | None = state.get("public_limiter")
-    if limiter is None:
-        limiter = RateLimiter(settings_of(state).public_rate_limit)
-        state.public_limiter = limiter
-    return limiter
+def client_of(state: State, scope: Scope) -> str:
+    addresses: ClientAddress = state.client_address
+    return addresses.of_scope(scope)
 
 
 async def allowed_origins(state: State, org: str, survey: str) -> frozenset[str]:
@@ -108,9 +73,7 @@ class PublicSurveyGuard(ASGIMiddleware):
         origin = headers.get(b"origin", b"").decode("latin-1") or None
         preflight = method == "OPTIONS" and b"access-control-request-method" in headers
         if not preflight:
-            client = scope.get("client")
-            address = client[0] if client else "unknown"
-            wait = limiter_of(state).hit((address, org, survey))
+            wait = await rate_limit_of(state).hit(client_of(state, scope), org, survey)
             if wait:
                 raise RateLimited("Too many requests to this survey; slow down.", wait)
         allowed = origin is not None and origin in await allowed_origins(state, org, survey)

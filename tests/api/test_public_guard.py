@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from feedback.api.app import create_app
-from feedback.api.public_guard import RateLimiter
+from feedback.api.rate_limit import PublicRateLimit
+from feedback.api.ratelimit_store import SQLiteStorage
 from feedback.config import Settings
 from tests.builders.orgs import make_org
 from tests.builders.responses import responses_url, scalar, submission, submit
@@ -34,7 +36,8 @@ async def test_public_routes_are_rate_limited_per_client_and_survey(limited: Cli
     assert [a.status_code for a in answers] == [201, 201, 201, 429]
     refused = answers[-1]
     assert refused.headers["content-type"].startswith("application/problem+json")
-    assert 1 <= int(refused.headers["retry-after"]) <= 20
+    # A slot frees when the first of the three is a minute old.
+    assert 55 <= int(refused.headers["retry-after"]) <= 60
     form = await limited.get(f"/api/v1/public/{org.slug}/pulse/form")
     assert form.status_code == 429
     # Another survey has its own budget, and the authenticated API none of this.
@@ -43,16 +46,26 @@ async def test_public_routes_are_rate_limited_per_client_and_survey(limited: Cli
     assert listed.status_code == 200 and len(listed.json()["items"]) == 3
 
 
-def test_the_limiter_refills_over_time() -> None:
-    now = [0.0]
-    limiter = RateLimiter(60, clock=lambda: now[0])  # one a second, bursts of 60
-    assert all(limiter.hit("a") == 0 for _ in range(60))
-    assert limiter.hit("a") == 1
-    assert limiter.hit("b") == 0
-    now[0] += 1.0
-    assert limiter.hit("a") == 0 and limiter.hit("a") == 1
-    now[0] += 120.0
-    assert all(limiter.hit("a") == 0 for _ in range(60))
+async def test_the_window_moves_with_time(tmp_path: Path) -> None:
+    now = [1000.0]
+    storage = SQLiteStorage(tmp_path / "limits.sqlite3", clock=lambda: now[0])
+    limit = PublicRateLimit(3, storage, clock=lambda: now[0])
+    try:
+        for second in (0.0, 10.0, 20.0):
+            now[0] = 1000.0 + second
+            assert await limit.hit("a", "org", "s") == 0
+        now[0] = 1030.0
+        # Full: a slot frees when the first hit is a minute old, 30 s from now.
+        assert await limit.hit("a", "org", "s") == 30
+        assert await limit.hit("b", "org", "s") == 0  # another client
+        assert await limit.hit("a", "org", "t") == 0  # another survey
+        now[0] = 1060.5
+        assert await limit.hit("a", "org", "s") == 0
+        assert await limit.hit("a", "org", "s") == 10  # the refused hit took no slot
+        now[0] = 1200.0
+        assert [await limit.hit("a", "org", "s") for _ in range(4)] == [0, 0, 0, 60]
+    finally:
+        await limit.close()
 
 
 async def test_a_body_over_the_cap_is_413(client: Client, settings: Settings) -> None:
