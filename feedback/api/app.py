@@ -29,6 +29,7 @@ from feedback.api import (
     responses,
     results_page,
     surveys,
+    webhooks,
 )
 from feedback.api.access_log import AccessLog
 from feedback.api.auth import api_guard, route_access_declared
@@ -62,6 +63,7 @@ API_V1: Sequence[ControllerRouterHandler] = [
     responses.ResponseController,
     respondents.RespondentController,
     analysis.AnalysisController,
+    webhooks.WebhookController,
 ]
 
 
