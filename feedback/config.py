@@ -87,6 +87,21 @@ class Settings(BaseSettings):
         description="Submission batches in flight at once on PostgreSQL (SQLite: always one). "
         "Each holds a pooled connection while it commits.",
     )
+    # Webhook delivery (feedback.loop.delivery, feedback.loop.worker).
+    embedded_worker: bool = Field(
+        default=True,
+        description="`feedback serve` delivers webhooks and checks findings itself; set false "
+        "when `feedback worker` runs as a process of its own.",
+    )
+    webhook_connect_timeout: float = Field(
+        default=5.0, gt=0, le=60, description="Seconds to connect to a webhook receiver."
+    )
+    webhook_read_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="Seconds a webhook receiver may take to answer (each read, and the write).",
+    )
 
     @field_validator("database_url")
     @classmethod

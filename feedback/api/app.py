@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -45,6 +46,7 @@ from feedback.api.problems import EXCEPTION_HANDLERS
 from feedback.clock import Clock, system_clock
 from feedback.config import Settings, get_settings
 from feedback.db import make_engine, make_sessionmaker
+from feedback.loop.worker import run_worker
 from feedback.responses.submissions import Submissions
 from feedback.responses.writer import store_for
 
@@ -99,9 +101,20 @@ def create_app(
             # took pauses of up to ~130 ms under load (BENCHMARKS.md, "Submissions").
             gc.collect()
             gc.freeze()
+        # The embedded webhook delivery and findings worker (feedback.loop.worker); tests and
+        # deployments running `feedback worker` go without.
+        stop_worker = asyncio.Event()
+        worker = (
+            asyncio.create_task(run_worker(app.state.sessions, settings, stop_worker, clock=clock))
+            if own_process and settings.embedded_worker
+            else None
+        )
         try:
             yield
         finally:
+            stop_worker.set()
+            if worker is not None:
+                await worker
             await app.state.submissions.close()
             await engine.dispose()
 

@@ -1,0 +1,263 @@
+"""Delivering the outbox: claim due deliveries, POST them signed, record every attempt.
+
+A claim is a lease (`claimed_until`): the claiming transaction sets it and commits before any
+request is made, so the claim outlives neither a crash nor a hang — a worker killed mid-delivery
+leaves rows whose lease lapses, and the next worker delivers them again (at least once, with the
+same `webhook-id`, which receivers deduplicate on). On PostgreSQL the claim reads the due rows
+`FOR UPDATE SKIP LOCKED`, so workers claiming at the same moment take disjoint rows and each
+event goes out once in normal operation; on SQLite the claim runs under the database's single
+write lock, which serialises claims just the same.
+
+Requests: a signed POST (Standard Webhooks: `webhook-id`, `webhook-timestamp`,
+`webhook-signature`), connect and read timeouts, redirects never followed (a 3xx is a failed
+attempt). Against DNS rebinding the host is resolved here, every address it resolves to is
+checked (feedback.loop.addresses), and the request connects to a checked address: the URL is
+rewritten to the address, with the `Host` header and the TLS server name (SNI, and so the
+certificate check) kept as the original host. Nothing resolves the name a second time.
+
+Failures are retried with exponential backoff and full jitter (a random delay up to 5 s·2^n,
+capped at an hour), until 24 h after the event; the attempt at that deadline is the last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import random
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+import httpx
+import msgspec
+from sqlalchemy import or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from standardwebhooks import Webhook as Signer
+
+from feedback import __version__
+from feedback.clock import Clock, system_clock
+from feedback.db import transaction
+from feedback.loop.addresses import RefusedAddress, Target, allowed_addresses, target_of
+from feedback.loop.models import Webhook, WebhookAttempt, WebhookDelivery
+
+log = logging.getLogger(__name__)
+
+GIVE_UP_AFTER: Final = timedelta(hours=24)
+BACKOFF_BASE_SECONDS: Final = 5.0
+BACKOFF_CAP_SECONDS: Final = 3600.0
+MAX_ERROR_CHARS: Final = 500
+
+
+def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """The wait after the `attempts`-th failed attempt: full jitter over 5 s·2^(n-1), ≤ 1 h,
+    and at least a second so that a run of failures never spins."""
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** min(attempts - 1, 30))
+    return timedelta(seconds=max(1.0, (rng or random).uniform(0, ceiling)))
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A claimed delivery with what it takes to send it."""
+
+    webhook_id: uuid.UUID
+    event_id: uuid.UUID
+    org_id: uuid.UUID
+    url: str
+    secret: str
+    payload: dict[str, Any]
+    created_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class Deliverer:
+    """Delivers due outbox rows in rounds (`deliver_due`); one per worker."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        allow_private: bool = False,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 10.0,
+        clock: Clock = system_clock,
+        batch_size: int = 100,
+    ) -> None:
+        self._sessions = sessions
+        self._allow_private = allow_private
+        self._clock = clock
+        self._batch_size = batch_size
+        # A claim must outlast the longest request it covers: connect, write and read, with
+        # room for recording the outcome.
+        self.lease = timedelta(seconds=connect_timeout + 2 * read_timeout + 10)
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            follow_redirects=False,
+            trust_env=False,  # no proxy from the environment: it would connect by name
+            limits=httpx.Limits(max_connections=batch_size, max_keepalive_connections=20),
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def deliver_due(self) -> int:
+        """Claim the due deliveries (up to a batch), send them all, record the outcomes.
+        Returns how many were attempted."""
+        claimed_at = self._clock()
+        due = await self._claim(claimed_at)
+        if not due:
+            return 0
+        outcomes = await asyncio.gather(*(self._send(item, claimed_at) for item in due))
+        await self._record(due, outcomes, claimed_at)
+        return len(due)
+
+    async def _claim(self, now: datetime) -> list[Due]:
+        async with transaction(self._sessions) as session:
+            keys = (
+                await session.execute(
+                    select(WebhookDelivery.webhook_id, WebhookDelivery.event_id)
+                    .where(
+                        WebhookDelivery.status == "pending",
+                        WebhookDelivery.next_attempt_at <= now,
+                        or_(
+                            WebhookDelivery.claimed_until.is_(None),
+                            WebhookDelivery.claimed_until <= now,
+                        ),
+                    )
+                    .order_by(WebhookDelivery.next_attempt_at)
+                    .limit(self._batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not keys:
+                return []
+            pairs = [tuple(k) for k in keys]
+            key = tuple_(WebhookDelivery.webhook_id, WebhookDelivery.event_id)
+            await session.execute(
+                update(WebhookDelivery)
+                .where(key.in_(pairs))
+                .values(claimed_until=now + self.lease)
+                .execution_options(synchronize_session=False)
+            )
+            rows = (
+                await session.execute(
+                    select(
+                        WebhookDelivery.webhook_id,
+                        WebhookDelivery.event_id,
+                        WebhookDelivery.org_id,
+                        Webhook.url,
+                        Webhook.secret,
+                        WebhookDelivery.payload,
+                        WebhookDelivery.created_at,
+                        WebhookDelivery.attempts,
+                    )
+                    .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+                    .where(key.in_(pairs))
+                    .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.created_at)
+                )
+            ).all()
+            return [Due(*row) for row in rows]
+
+    async def _send(self, item: Due, now: datetime) -> Outcome:
+        started = time.perf_counter()
+
+        def done(status_code: int | None, error: str | None) -> Outcome:
+            elapsed = round((time.perf_counter() - started) * 1000)
+            return Outcome(status_code, error[:MAX_ERROR_CHARS] if error else None, elapsed)
+
+        target = target_of(item.url)
+        try:
+            addresses = await allowed_addresses(target, allow_private=self._allow_private)
+        except RefusedAddress as exc:
+            return done(None, f"refused, no request made: {exc}")
+        body = msgspec.json.encode(item.payload)
+        headers = {
+            "content-type": "application/json",
+            "user-agent": f"feedback-webhooks/{__version__}",
+            "host": _host_header(target),
+            "webhook-id": str(item.event_id),
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Signer(item.secret).sign(str(item.event_id), now, body),
+        }
+        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+        try:
+            async with self._client.stream(
+                "POST",
+                _address_url(target, addresses[0]),
+                content=body,
+                headers=headers,
+                extensions=extensions,
+            ) as response:
+                # The body is never read: only the status counts, and a receiver must not be
+                # able to make us buffer what it likes.
+                status = response.status_code
+        except httpx.TimeoutException as exc:
+            return done(None, f"timeout ({type(exc).__name__})")
+        except httpx.HTTPError as exc:
+            return done(None, f"{type(exc).__name__}: {exc}")
+        if 300 <= status < 400:
+            return done(status, "redirect not followed")
+        if not 200 <= status < 300:
+            return done(status, f"receiver answered {status}")
+        return done(status, None)
+
+    async def _record(self, due: Sequence[Due], outcomes: Sequence[Outcome], now: datetime) -> None:
+        async with transaction(self._sessions) as session:
+            for item, outcome in zip(due, outcomes, strict=True):
+                session.add(
+                    WebhookAttempt(
+                        org_id=item.org_id,
+                        webhook_id=item.webhook_id,
+                        event_id=item.event_id,
+                        attempted_at=now,
+                        status_code=outcome.status_code,
+                        error=outcome.error,
+                        duration_ms=outcome.duration_ms,
+                    )
+                )
+                attempts = item.attempts + 1
+                values: dict[str, Any] = {"attempts": attempts, "claimed_until": None}
+                deadline = item.created_at + GIVE_UP_AFTER
+                if outcome.delivered:
+                    values |= {"status": "delivered", "finished_at": now}
+                elif now >= deadline:
+                    values |= {"status": "failed", "finished_at": now}
+                    log.warning("webhook delivery %s given up after 24 h", item.event_id)
+                else:
+                    values["next_attempt_at"] = min(now + backoff(attempts), deadline)
+                await session.execute(
+                    update(WebhookDelivery)
+                    .where(
+                        WebhookDelivery.webhook_id == item.webhook_id,
+                        WebhookDelivery.event_id == item.event_id,
+                        # Delivered by a worker whose lease lapsed meanwhile: stays delivered.
+                        WebhookDelivery.status == "pending",
+                    )
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )
+
+
+def _host_header(target: Target) -> str:
+    default = 443 if target.scheme == "https" else 80
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    return host if target.port == default else f"{host}:{target.port}"
+
+
+def _address_url(target: Target, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    host = f"[{address}]" if address.version == 6 else str(address)
+    return f"{target.scheme}://{host}:{target.port}{target.target}"
