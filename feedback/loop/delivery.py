@@ -101,9 +101,10 @@ class Deliverer:
         self._allow_private = allow_private
         self._clock = clock
         self._batch_size = batch_size
-        # A claim must outlast the longest request it covers: connect, write and read, with
-        # room for recording the outcome.
-        self.lease = timedelta(seconds=connect_timeout + 2 * read_timeout + 10)
+        # A claim must outlast the longest request it covers, with room for recording it.
+        # A whole request is cut off after this, however its receiver trickles its answer.
+        self._deadline = connect_timeout + 2 * read_timeout
+        self.lease = timedelta(seconds=self._deadline + 5)
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
             follow_redirects=False,
@@ -195,18 +196,23 @@ class Deliverer:
         }
         extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
         try:
-            async with self._client.stream(
-                "POST",
-                _address_url(target, addresses[0]),
-                content=body,
-                headers=headers,
-                extensions=extensions,
-            ) as response:
+            async with (
+                asyncio.timeout(self._deadline),
+                self._client.stream(
+                    "POST",
+                    _address_url(target, addresses[0]),
+                    content=body,
+                    headers=headers,
+                    extensions=extensions,
+                ) as response,
+            ):
                 # The body is never read: only the status counts, and a receiver must not be
                 # able to make us buffer what it likes.
                 status = response.status_code
         except httpx.TimeoutException as exc:
             return done(None, f"timeout ({type(exc).__name__})")
+        except TimeoutError:
+            return done(None, f"timeout (no answer within {self._deadline:g} s)")
         except httpx.HTTPError as exc:
             return done(None, f"{type(exc).__name__}: {exc}")
         if 300 <= status < 400:
