@@ -34,7 +34,7 @@ from typing import Any, Final
 
 import httpx
 import msgspec
-from sqlalchemy import or_, select, tuple_, update
+from sqlalchemy import insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook as Signer
 
@@ -105,6 +105,8 @@ class Deliverer:
         # A whole request is cut off after this, however its receiver trickles its answer.
         self._deadline = connect_timeout + 2 * read_timeout
         self.lease = timedelta(seconds=self._deadline + 5)
+        # httpx logs every request at INFO: a line per delivery, thousands in a burst.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
             follow_redirects=False,
@@ -222,36 +224,61 @@ class Deliverer:
         return done(status, None)
 
     async def _record(self, due: Sequence[Due], outcomes: Sequence[Outcome], now: datetime) -> None:
+        """Every attempt, and each delivery's new state, in one transaction of few statements:
+        the attempts in one insert, the delivered in one update (what a busy outbox mostly
+        holds), each failure on its own (its next attempt is its own)."""
+        attempts = [
+            {
+                "id": uuid.uuid4(),
+                "org_id": item.org_id,
+                "webhook_id": item.webhook_id,
+                "event_id": item.event_id,
+                "attempted_at": now,
+                "status_code": outcome.status_code,
+                "error": outcome.error,
+                "duration_ms": outcome.duration_ms,
+            }
+            for item, outcome in zip(due, outcomes, strict=True)
+        ]
+        key = tuple_(WebhookDelivery.webhook_id, WebhookDelivery.event_id)
+        # Delivered by a worker whose lease lapsed meanwhile: it stays delivered.
+        pending = WebhookDelivery.status == "pending"
+        delivered = [
+            (item.webhook_id, item.event_id)
+            for item, outcome in zip(due, outcomes, strict=True)
+            if outcome.delivered
+        ]
         async with transaction(self._sessions) as session:
-            for item, outcome in zip(due, outcomes, strict=True):
-                session.add(
-                    WebhookAttempt(
-                        org_id=item.org_id,
-                        webhook_id=item.webhook_id,
-                        event_id=item.event_id,
-                        attempted_at=now,
-                        status_code=outcome.status_code,
-                        error=outcome.error,
-                        duration_ms=outcome.duration_ms,
+            await session.execute(insert(WebhookAttempt), attempts)
+            if delivered:
+                await session.execute(
+                    update(WebhookDelivery)
+                    .where(key.in_(delivered), pending)
+                    .values(
+                        status="delivered",
+                        attempts=WebhookDelivery.attempts + 1,
+                        claimed_until=None,
+                        finished_at=now,
                     )
+                    .execution_options(synchronize_session=False)
                 )
-                attempts = item.attempts + 1
-                values: dict[str, Any] = {"attempts": attempts, "claimed_until": None}
-                deadline = item.created_at + GIVE_UP_AFTER
+            for item, outcome in zip(due, outcomes, strict=True):
                 if outcome.delivered:
-                    values |= {"status": "delivered", "finished_at": now}
-                elif now >= deadline:
+                    continue
+                count = item.attempts + 1
+                values: dict[str, Any] = {"attempts": count, "claimed_until": None}
+                deadline = item.created_at + GIVE_UP_AFTER
+                if now >= deadline:
                     values |= {"status": "failed", "finished_at": now}
                     log.warning("webhook delivery %s given up after 24 h", item.event_id)
                 else:
-                    values["next_attempt_at"] = min(now + backoff(attempts), deadline)
+                    values["next_attempt_at"] = min(now + backoff(count), deadline)
                 await session.execute(
                     update(WebhookDelivery)
                     .where(
                         WebhookDelivery.webhook_id == item.webhook_id,
                         WebhookDelivery.event_id == item.event_id,
-                        # Delivered by a worker whose lease lapsed meanwhile: stays delivered.
-                        WebhookDelivery.status == "pending",
+                        pending,
                     )
                     .values(**values)
                     .execution_options(synchronize_session=False)
