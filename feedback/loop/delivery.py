@@ -11,9 +11,9 @@ write lock, which serialises claims just the same.
 Requests: a signed POST (Standard Webhooks: `webhook-id`, `webhook-timestamp`,
 `webhook-signature`), connect and read timeouts, redirects never followed (a 3xx is a failed
 attempt). Against DNS rebinding the host is resolved here, every address it resolves to is
-checked (feedback.loop.addresses), and the request connects to a checked address: the URL is
-rewritten to the address, with the `Host` header and the TLS server name (SNI, and so the
-certificate check) kept as the original host. Nothing resolves the name a second time.
+checked (feedback.loop.addresses), and the request connects to a checked address
+(feedback.loop.http_post), sending the URL's host as the `Host` header and as the TLS server
+name (SNI, and so the certificate check). Nothing resolves the name a second time.
 
 Failures are retried with exponential backoff and full jitter (a random delay up to 5 s·2^n,
 capped at an hour), until 24 h after the event; the attempt at that deadline is the last.
@@ -22,7 +22,6 @@ capped at an hour), until 24 h after the event; the attempt at that deadline is 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import random
 import time
@@ -32,7 +31,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-import httpx
 import msgspec
 from sqlalchemy import insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -42,6 +40,7 @@ from feedback import __version__
 from feedback.clock import Clock, system_clock
 from feedback.db import transaction
 from feedback.loop.addresses import RefusedAddress, Target, allowed_addresses, target_of
+from feedback.loop.http_post import Place, Poster, PostError
 from feedback.loop.models import Webhook, WebhookAttempt, WebhookDelivery
 
 log = logging.getLogger(__name__)
@@ -105,17 +104,10 @@ class Deliverer:
         # A whole request is cut off after this, however its receiver trickles its answer.
         self._deadline = connect_timeout + 2 * read_timeout
         self.lease = timedelta(seconds=self._deadline + 5)
-        # httpx logs every request at INFO: a line per delivery, thousands in a burst.
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
-            follow_redirects=False,
-            trust_env=False,  # no proxy from the environment: it would connect by name
-            limits=httpx.Limits(max_connections=batch_size, max_keepalive_connections=20),
-        )
+        self._poster = Poster(connect_timeout=connect_timeout, read_timeout=read_timeout)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._poster.aclose()
 
     async def deliver_due(self) -> int:
         """Claim the due deliveries (up to a batch), send them all, record the outcomes.
@@ -192,31 +184,20 @@ class Deliverer:
             "content-type": "application/json",
             "user-agent": f"feedback-webhooks/{__version__}",
             "host": _host_header(target),
+            "connection": "keep-alive",
             "webhook-id": str(item.event_id),
             "webhook-timestamp": str(int(now.timestamp())),
             "webhook-signature": Signer(item.secret).sign(str(item.event_id), now, body),
         }
-        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+        address = addresses[0]
+        place = Place(target.scheme, str(address), target.port, target.host)
         try:
-            async with (
-                asyncio.timeout(self._deadline),
-                self._client.stream(
-                    "POST",
-                    _address_url(target, addresses[0]),
-                    content=body,
-                    headers=headers,
-                    extensions=extensions,
-                ) as response,
-            ):
-                # The body is never read: only the status counts, and a receiver must not be
-                # able to make us buffer what it likes.
-                status = response.status_code
-        except httpx.TimeoutException as exc:
-            return done(None, f"timeout ({type(exc).__name__})")
-        except TimeoutError:
-            return done(None, f"timeout (no answer within {self._deadline:g} s)")
-        except httpx.HTTPError as exc:
-            return done(None, f"{type(exc).__name__}: {exc}")
+            async with asyncio.timeout(self._deadline):
+                status = await self._poster.post(place, target.target, headers, body)
+        except TimeoutError as exc:
+            return done(None, f"timeout ({exc or f'no answer within {self._deadline:g} s'})")
+        except PostError as exc:
+            return done(None, str(exc))
         if 300 <= status < 400:
             return done(status, "redirect not followed")
         if not 200 <= status < 300:
@@ -289,8 +270,3 @@ def _host_header(target: Target) -> str:
     default = 443 if target.scheme == "https" else 80
     host = f"[{target.host}]" if ":" in target.host else target.host
     return host if target.port == default else f"{host}:{target.port}"
-
-
-def _address_url(target: Target, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
-    host = f"[{address}]" if address.version == 6 else str(address)
-    return f"{target.scheme}://{host}:{target.port}{target.target}"
