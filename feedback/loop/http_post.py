@@ -17,7 +17,8 @@ from dataclasses import dataclass
 MAX_HEAD_BYTES = 64 * 1024
 # A body longer than this is not read: the connection is closed instead of reused.
 MAX_DRAIN_BYTES = 64 * 1024
-MAX_IDLE_PER_PLACE = 8
+# As many as one round of deliveries opens at once, so the next round reuses them all.
+MAX_IDLE_PER_PLACE = 128
 
 
 class PostError(Exception):
