@@ -109,18 +109,18 @@ class Deliverer:
     async def aclose(self) -> None:
         await self._poster.aclose()
 
-    async def deliver_due(self) -> int:
-        """Claim the due deliveries (up to a batch), send them all, record the outcomes.
-        Returns how many were attempted."""
+    async def deliver_due(self, limit: int | None = None) -> int:
+        """Claim the due deliveries (up to a batch, or `limit`), send them all, record the
+        outcomes. Returns how many were attempted."""
         claimed_at = self._clock()
-        due = await self._claim(claimed_at)
+        due = await self._claim(claimed_at, min(limit or self._batch_size, self._batch_size))
         if not due:
             return 0
         outcomes = await asyncio.gather(*(self._send(item, claimed_at) for item in due))
         await self._record(due, outcomes, claimed_at)
         return len(due)
 
-    async def _claim(self, now: datetime) -> list[Due]:
+    async def _claim(self, now: datetime, limit: int) -> list[Due]:
         async with transaction(self._sessions) as session:
             keys = (
                 await session.execute(
@@ -134,7 +134,7 @@ class Deliverer:
                         ),
                     )
                     .order_by(WebhookDelivery.next_attempt_at)
-                    .limit(self._batch_size)
+                    .limit(limit)
                     .with_for_update(skip_locked=True)
                 )
             ).all()

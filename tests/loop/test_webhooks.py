@@ -3,8 +3,10 @@ retries, giving up, redirects, timeouts, address refusal, the delivery log, tena
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
+import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +18,9 @@ from feedback.api.app import create_app
 from feedback.clock import fixed_clock, system_clock
 from feedback.config import Settings
 from feedback.loop.delivery import backoff
-from tests.builders.loop import DEFINITION, jumps, pulse
+from feedback.loop.worker import run_worker
+from tests.builders.analysis import line
+from tests.builders.loop import DEFINITION, closed_after, jumps, pulse, sessions_on
 from tests.builders.orgs import make_org
 from tests.builders.responses import responses_url, submission, submitted
 from tests.builders.surveys import make_survey, publish_version
@@ -334,3 +338,38 @@ async def test_a_slow_receiver_times_out(
     assert delivery["status"] == "pending" and delivery["last_status_code"] is None
     assert delivery["last_error"].startswith("timeout")
     assert delivery["attempt_log"][0]["duration_ms"] < 2400
+
+
+async def test_the_worker_loop_finds_and_delivers_by_itself(
+    pinned: Client, settings: Settings, receiver: Receiver
+) -> None:
+    """run_worker, as `feedback serve` and `feedback worker` run it: the periodic findings
+    check opens findings once their wave has closed, and their events are delivered."""
+    org = await make_org(pinned)
+    hook = await subscribe_url(pinned, org, receiver.url, ["finding.opened"])
+    await pulse(pinned, org)
+    lines = [line(1, {"trust": 3}) for _ in range(30)] + [line(2, {"trust": 5}) for _ in range(30)]
+    imported = await pinned.post(
+        "/api/v1/surveys/pulse/responses/import",
+        content="".join(json.dumps(x) + "\n" for x in lines).encode(),
+        headers={**org.auth("campaigner"), "Content-Type": "application/x-ndjson"},
+    )
+    assert imported.status_code == 200, imported.text
+    stop = asyncio.Event()
+    async with sessions_on(settings) as sessions:
+        worker = asyncio.create_task(
+            run_worker(
+                sessions, settings, stop, clock=fixed_clock(closed_after(2)), poll_seconds=0.05
+            )
+        )
+        for _ in range(200):
+            if receiver.received:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(worker, 10)
+    bodies = receiver.bodies()
+    assert bodies and {b["type"] for b in bodies} == {"finding.opened"}
+    assert any(b["data"]["finding"]["question"] == "trust" for b in bodies)
+    log = (await pinned.get(f"/api/v1/webhooks/{hook['id']}/deliveries", headers=org.auth())).json()
+    assert {d["status"] for d in log["items"]} == {"delivered"}
