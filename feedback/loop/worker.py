@@ -8,10 +8,11 @@ outbox is claimed with leases (feedback.loop.delivery), and a findings check is 
 Deliveries yield to the work the process is there for. Inside `feedback serve` they share the
 event loop (and, on SQLite, the write lock) with submissions; delivering a burst's events at
 full speed during the burst cost it a third of its throughput (BENCHMARKS.md, "Webhooks"). So
-before each round the worker measures how late the event loop wakes it: a loop that is late is
-busy serving, and the worker then delivers a small batch and pauses, catching up once the
-burst is over. An idle loop (and a `feedback worker` process, whose loop is only this) is
-never late, and delivers at full speed.
+before each round the worker counts the event loop's tasks: the server runs each request in
+one, so more than a few beyond those present when the worker started mean requests are being
+served, and the worker then delivers a small batch and pauses, catching up once the burst is
+over. An idle server (and a `feedback worker` process, whose loop runs only the worker)
+delivers at full speed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -33,17 +33,10 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
 FINDINGS_EVERY_SECONDS = 60.0
-# A wake-up later than this means the loop had other work queued: serving requests.
-BUSY_LATENESS_SECONDS = 0.002
+# Tasks beyond the worker's starting count that mean requests are in flight.
+BUSY_TASKS = 4
 BUSY_BATCH = 10
 BUSY_PAUSE_SECONDS = 0.25
-
-
-async def loop_lateness(probe: float = 0.001) -> float:
-    """How much later than asked the event loop wakes a sleeper (a duration, not a date)."""
-    started = time.perf_counter()
-    await asyncio.sleep(probe)
-    return max(0.0, time.perf_counter() - started - probe)
 
 
 def deliverer_for(
@@ -72,13 +65,14 @@ async def run_worker(
     (a request in flight is finished and recorded, never cut off)."""
     deliverer = deliverer_for(sessions, settings, clock)
     last_check: datetime | None = None
+    idle_tasks = len(asyncio.all_tasks())
     try:
         while not stop.is_set():
             now = clock()
             if last_check is None or (now - last_check).total_seconds() >= findings_every_seconds:
                 last_check = now
                 await _check_findings(sessions, now)
-            serving = await loop_lateness() > BUSY_LATENESS_SECONDS
+            serving = len(asyncio.all_tasks()) > idle_tasks + BUSY_TASKS
             try:
                 done = await deliverer.deliver_due(BUSY_BATCH if serving else None)
             except Exception:
