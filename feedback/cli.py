@@ -95,6 +95,31 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    import logging.config
+    import signal
+
+    from feedback.db import make_engine, make_sessionmaker
+    from feedback.loop.worker import run_worker
+
+    logging.config.dictConfig(log_config("info"))
+    settings = get_settings()
+
+    async def run() -> None:
+        engine = make_engine(settings.database_url, pool_size=2)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await run_worker(make_sessionmaker(engine), settings, stop, poll_seconds=args.poll)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feedback",
@@ -123,6 +148,14 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("slug")
     create.add_argument("--name", required=True)
     create.set_defaults(func=_org_create)
+
+    worker = commands.add_parser(
+        "worker", help="deliver webhooks and check for findings (as `serve` does by default)"
+    )
+    worker.add_argument(
+        "--poll", type=float, default=1.0, help="seconds between looks at an idle outbox"
+    )
+    worker.set_defaults(func=_worker)
 
     demo = commands.add_parser("demo", help="load a demo organisation with a year of answers")
     demo.set_defaults(func=_demo)

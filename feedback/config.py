@@ -88,6 +88,21 @@ class Settings(BaseSettings):
         description="Submission batches in flight at once on PostgreSQL (SQLite: always one). "
         "Each holds a pooled connection while it commits.",
     )
+    # Webhook delivery (feedback.loop.delivery, feedback.loop.worker).
+    embedded_worker: bool = Field(
+        default=True,
+        description="`feedback serve` delivers webhooks and checks findings itself; set false "
+        "when `feedback worker` runs as a process of its own.",
+    )
+    webhook_connect_timeout: float = Field(
+        default=5.0, gt=0, le=60, description="Seconds to connect to a webhook receiver."
+    )
+    webhook_read_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="Seconds a webhook receiver may take to answer (each read, and the write).",
+    )
 
     # Rate limits across workers and hosts, and who the client is (appended for issue 11).
     trusted_proxies: list[str] = Field(

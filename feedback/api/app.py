@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -29,6 +30,7 @@ from feedback.api import (
     responses,
     results_page,
     surveys,
+    webhooks,
 )
 from feedback.api.access_log import AccessLog
 from feedback.api.auth import api_guard, route_access_declared
@@ -48,6 +50,7 @@ from feedback.api.rate_limit import public_rate_limit
 from feedback.clock import Clock, system_clock
 from feedback.config import Settings, get_settings
 from feedback.db import make_engine, make_sessionmaker
+from feedback.loop.worker import run_worker
 from feedback.responses.submissions import Submissions
 from feedback.responses.writer import store_for
 
@@ -66,6 +69,7 @@ API_V1: Sequence[ControllerRouterHandler] = [
     responses.ResponseController,
     respondents.RespondentController,
     analysis.AnalysisController,
+    webhooks.WebhookController,
 ]
 
 
@@ -102,9 +106,20 @@ def create_app(
             # took pauses of up to ~130 ms under load (BENCHMARKS.md, "Submissions").
             gc.collect()
             gc.freeze()
+        # The embedded webhook delivery and findings worker (feedback.loop.worker); tests and
+        # deployments running `feedback worker` go without.
+        stop_worker = asyncio.Event()
+        worker = (
+            asyncio.create_task(run_worker(app.state.sessions, settings, stop_worker, clock=clock))
+            if own_process and settings.embedded_worker
+            else None
+        )
         try:
             yield
         finally:
+            stop_worker.set()
+            if worker is not None:
+                await worker
             await app.state.submissions.close()
             await app.state.public_rate_limit.close()
             await engine.dispose()

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, insert, or_, select, update
 
 from feedback.db import utcnow
 from feedback.errors import Conflict, DomainError, Invalid, NotFound, PreconditionFailed
+from feedback.loop.fanout import Events
 from feedback.orgs.models import AuditEvent
 from feedback.orgs.principal import Principal
 from feedback.responses import bulk
@@ -207,7 +208,10 @@ def _store(
         placed[i] = (wave.number, respondent_id)
     stamps = {survey_id: state.survey.updated_at for survey_id, state in surveys.items()}
     in_key_order = sorted(placed, key=lambda i: (items[i].survey_id, items[i].response_id))
-    created = _insert_new(conn, [(items[i], *placed[i]) for i in in_key_order], stamps)
+    events = Events(conn)
+    for i in in_key_order:
+        events.add(**_created_event(items[i], placed[i][0], surveys[items[i].survey_id].survey))
+    created = _insert_new(conn, [(items[i], *placed[i]) for i in in_key_order], stamps, events)
     for i in placed:
         if items[i].pk in created:
             outcomes[i] = Stored(items[i].pk, items[i].response_id, 1, placed[i][0], created=True)
@@ -259,12 +263,36 @@ def _answer_rows(conn: Connection) -> bulk.ChildRows:
     return bulk.ChildRows(conn, Answer, ANSWER_REVISION_COLUMNS, ANSWER_VALUE_COLUMNS)
 
 
+def _created_event(item: NewResponse, wave: int, survey: Survey) -> dict[str, Any]:
+    """`response.created`, whose id is the response's row id: one event per stored response,
+    known before the insert, so the statement that inserts can fan out exactly the new ones."""
+    return {
+        "event_id": item.pk,
+        "org_id": item.org_id,
+        "event_type": "response.created",
+        "data": {
+            "survey": survey.slug,
+            "response_id": str(item.response_id),
+            "revision": 1,
+            "version": item.version,
+            "wave": wave,
+            "channel": item.channel,
+            "locale": item.locale,
+            "submitted_at": item.submitted_at.isoformat(),
+        },
+        "now": item.received_at,
+    }
+
+
 def _insert_new(
     conn: Connection,
     new: Sequence[tuple[NewResponse, int, uuid.UUID | None]],
     stamps: dict[uuid.UUID, datetime],
+    events: Events,
 ) -> set[uuid.UUID]:
-    """Insert responses with their first revision and answer rows; the pks that were new.
+    """Insert responses with their first revision and answer rows, and fan out the
+    `response.created` events (`events`, keyed by response pk) of those really inserted; the
+    pks that were new.
 
     Raises `_Stale`, having inserted nothing, when a survey's `updated_at` is not in `stamps`.
     """
@@ -319,6 +347,12 @@ def _insert_new(
                 f", answers AS (INSERT INTO {answers.target()} SELECT * FROM ({a_select}) AS a "  # noqa: S608
                 "WHERE a.response_id IN (SELECT id FROM new))"
             )
+        if events:
+            e_insert, e_param = events.postgres_insert(
+                len(params) + 1, only_events_in="SELECT id FROM new"
+            )
+            params.append(e_param)
+            sql += f", deliveries AS ({e_insert})"
         sql += " SELECT (SELECT ok FROM stamps), ARRAY(SELECT id FROM new)"
         ok, ids = conn.exec_driver_sql(sql, tuple(params)).one()
         if not ok:
@@ -340,8 +374,11 @@ def _insert_new(
         keep = {revisions.encode("response_id", pk) for pk in created}
         revisions.rows = [r for r in revisions.rows if r[0] in keep]
         answers.keep("response_id", created)
+        keep_events = {events.rows.encode("event_id", pk) for pk in created}
+        events.rows.rows = [e for e in events.rows.rows if e[0] in keep_events]
     bulk.insert(conn, revisions)
     bulk.insert(conn, answers)
+    events.write(conn)
     return created
 
 
@@ -436,6 +473,21 @@ def revise_response(conn: Connection, item: Revision) -> Stored:
     )
     answers.add(parent, item.values)
     bulk.insert(conn, answers)
+    events = Events(conn)
+    events.add(
+        event_id=uuid.uuid4(),
+        org_id=row.org_id,
+        event_type="response.revised",
+        data={
+            "survey": survey.slug,
+            "response_id": str(item.response_id),
+            "revision": revision,
+            "version": item.version,
+            "wave": row.wave_number,
+        },
+        now=item.received_at,
+    )
+    events.write(conn)
     return Stored(row.id, item.response_id, revision, row.wave_number, created=True)
 
 

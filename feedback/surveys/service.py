@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.errors import Conflict, FieldError, Invalid, NotFound
+from feedback.loop.outbox import emit
 from feedback.orgs import audit
 from feedback.orgs.models import Organisation
 from feedback.orgs.principal import Principal
@@ -420,6 +421,18 @@ async def publish(
         object_type="survey_version",
         object_id=f"{survey.slug}/{draft.number}",
         details={"changes": len(changes)},
+    )
+    await emit(
+        session,
+        org_id=survey.org_id,
+        event_type="version.published",
+        data={
+            "survey": survey.slug,
+            "version": draft.number,
+            "note": draft.note,
+            "changes": draft.changes,
+        },
+        now=now,
     )
     await session.flush()
     return draft, changes

@@ -51,6 +51,8 @@ NOT_OBJECT_ROUTES = {
     "ListSurveys",
     "ImportXlsform",
     "CreateRespondent",
+    "CreateWebhook",
+    "ListWebhooks",
 }
 
 
@@ -88,6 +90,12 @@ async def _world(client: Client) -> tuple[Org, Org, dict[str, str]]:
     )
     response = await submitted(client, a, survey="a-pulse")
     respondent = await make_respondent(client, a)
+    # A public address literal: no DNS, and not refused as private.
+    webhook = await client.post(
+        "/api/v1/webhooks",
+        json={"url": "https://93.184.215.14/hook", "events": ["response.created"]},
+        headers=a.auth(),
+    )
     params = {
         "response_id": response["response_id"],
         "respondent_id": respondent["id"],
@@ -97,6 +105,7 @@ async def _world(client: Client) -> tuple[Org, Org, dict[str, str]]:
         "decision_id": decision.json()["id"],
         "question": "trust",
         "finding_id": await _finding(client, "a-pulse"),
+        "webhook_id": webhook.json()["id"],
     }
     return a, b, params
 

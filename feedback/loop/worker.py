@@ -1,0 +1,96 @@
+"""The background worker: delivers webhooks and checks for findings, until told to stop.
+
+It runs inside `feedback serve` (a task of the app's lifespan, unless FEEDBACK_EMBEDDED_WORKER
+is false) and as `feedback worker`. Several may run at once, in one or many processes: the
+outbox is claimed with leases (feedback.loop.delivery), and a findings check is idempotent
+(one finding per subject, kind and wave).
+
+Deliveries yield to the work the process is there for. Inside `feedback serve` they share the
+event loop (and, on SQLite, the write lock) with submissions; delivering a burst's events at
+full speed during the burst cost it a third of its throughput (BENCHMARKS.md, "Webhooks"). So
+before each round the worker counts the event loop's tasks: the server runs each request in
+one, so more than a few beyond those present when the worker started mean requests are being
+served, and the worker then delivers a small batch and pauses, catching up once the burst is
+over. An idle server (and a `feedback worker` process, whose loop runs only the worker)
+delivers at full speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from feedback.clock import Clock, system_clock
+from feedback.config import Settings
+from feedback.loop.delivery import Deliverer
+from feedback.loop.findings import check_all_surveys
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0
+FINDINGS_EVERY_SECONDS = 60.0
+# Tasks beyond the worker's starting count that mean requests are in flight.
+BUSY_TASKS = 4
+BUSY_BATCH = 10
+BUSY_PAUSE_SECONDS = 0.25
+
+
+def deliverer_for(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock = system_clock
+) -> Deliverer:
+    return Deliverer(
+        sessions,
+        allow_private=settings.webhook_allow_private,
+        connect_timeout=settings.webhook_connect_timeout,
+        read_timeout=settings.webhook_read_timeout,
+        clock=clock,
+    )
+
+
+async def run_worker(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    clock: Clock = system_clock,
+    poll_seconds: float = POLL_SECONDS,
+    findings_every_seconds: float = FINDINGS_EVERY_SECONDS,
+) -> None:
+    """Deliver while there is work, wait `poll_seconds` when there is none; check findings
+    every `findings_every_seconds`. Returns once `stop` is set and the round in hand is done
+    (a request in flight is finished and recorded, never cut off)."""
+    deliverer = deliverer_for(sessions, settings, clock)
+    last_check: datetime | None = None
+    idle_tasks = len(asyncio.all_tasks())
+    try:
+        while not stop.is_set():
+            now = clock()
+            if last_check is None or (now - last_check).total_seconds() >= findings_every_seconds:
+                last_check = now
+                await _check_findings(sessions, now)
+            serving = len(asyncio.all_tasks()) > idle_tasks + BUSY_TASKS
+            try:
+                done = await deliverer.deliver_due(BUSY_BATCH if serving else None)
+            except Exception:
+                log.exception("webhook delivery round failed; trying again shortly")
+                done = 0
+            if not done or serving:
+                with contextlib.suppress(TimeoutError):
+                    pause = BUSY_PAUSE_SECONDS if done else poll_seconds
+                    await asyncio.wait_for(stop.wait(), timeout=pause)
+    finally:
+        await deliverer.aclose()
+
+
+async def _check_findings(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
+    try:
+        opened = await check_all_surveys(sessions, now=now)
+    except Exception:
+        log.exception("checking for findings failed")
+        return
+    if opened:
+        log.info("%d finding(s) opened", len(opened))
