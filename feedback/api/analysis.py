@@ -196,7 +196,9 @@ class AnalysisController(Controller):
         )
         return result.to_json()
 
-    @get("/trends/{question:str}/chart.png", operation_id="GetTrendChartPng")
+    @get(
+        "/trends/{question:str}/chart.png", operation_id="GetTrendChartPng", media_type="image/png"
+    )
     async def get_chart_png(
         self,
         db_session: DbSession,
@@ -215,7 +217,11 @@ class AnalysisController(Controller):
             db_session, principal, slug, question, query, "png", now=now, impact=impact
         )
 
-    @get("/trends/{question:str}/chart.svg", operation_id="GetTrendChartSvg")
+    @get(
+        "/trends/{question:str}/chart.svg",
+        operation_id="GetTrendChartSvg",
+        media_type="image/svg+xml",
+    )
     async def get_chart_svg(
         self,
         db_session: DbSession,

@@ -40,6 +40,7 @@ from feedback.api.deps import (
     provide_submissions,
 )
 from feedback.api.hygiene import check_request
+from feedback.api.openapi import complete_openapi
 from feedback.api.problems import EXCEPTION_HANDLERS
 from feedback.clock import Clock, system_clock
 from feedback.config import Settings, get_settings
@@ -154,6 +155,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     _check_access_declared(app)
+    complete_openapi(app)
     return app
 
 

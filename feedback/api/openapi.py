@@ -1,0 +1,228 @@
+"""The OpenAPI document made exact, in one place, once the app is built.
+
+Litestar documents each operation's success answer and, for any handler with parameters, a 400
+in the shape of its own `ValidationException`, which this API never sends. Here every operation
+gets instead the error answers it can actually give, as `application/problem+json` with the
+`Problem` schema (`feedback.api.problems`), or as an HTML page for the pages supporters open;
+and each path gets its OPTIONS operation. What an operation can give follows from what it
+declares (its access rule in `opt`, its parameters and body) plus the few domain refusals
+listed below by operation id. Schemathesis holds the app to this document (tests/api/test_fuzz.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from litestar import Litestar
+from litestar.enums import MediaType
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.spec import (
+    OpenAPI,
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    PathItem,
+    Reference,
+    RequestBody,
+    Schema,
+)
+from litestar.routes import HTTPRoute
+
+from feedback.api.forms import page_error, rate_limit
+from feedback.api.problems import PROBLEM_JSON
+from feedback.api.public_guard import PublicSurveyGuard
+
+_FIELD_ERROR = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["pointer", "message"],
+    properties={
+        "pointer": Schema(type=OpenAPIType.STRING, description="JSON Pointer to the field"),
+        "message": Schema(type=OpenAPIType.STRING),
+        "source": Schema(
+            type=OpenAPIType.STRING,
+            enum=["query", "path", "header", "cookie", "body"],
+            description="Where the field is; absent for the body.",
+        ),
+    },
+)
+
+PROBLEM = Schema(
+    type=OpenAPIType.OBJECT,
+    description="RFC 9457 problem details.",
+    required=["type", "title", "status"],
+    properties={
+        "type": Schema(type=OpenAPIType.STRING, format="uri"),  # type: ignore[arg-type]
+        "title": Schema(type=OpenAPIType.STRING),
+        "status": Schema(type=OpenAPIType.INTEGER, minimum=400, maximum=599),
+        "detail": Schema(type=OpenAPIType.STRING),
+        "errors": Schema(type=OpenAPIType.ARRAY, items=_FIELD_ERROR),
+    },
+)
+
+_DESCRIPTIONS = {
+    304: "Not modified (the `If-None-Match` ETag matches)",
+    400: "The body is not valid JSON, or is nested too deeply",
+    401: "No key, or a key that is not valid",
+    403: "The key's role is too weak, or the origin is not allowed",
+    404: "Not found in the key's organisation",
+    405: "Method not allowed",
+    409: "Conflict with the current state",
+    412: "The `If-Match` revision is stale",
+    413: "The body is too large",
+    415: "The body is not in a media type this operation reads",
+    422: "A field is invalid; `errors` names each one",
+    429: "Too many requests; `Retry-After` says when to retry",
+    503: "Not ready",
+}
+
+# Refusals of the domain that depend on the state, not on the shape of the request.
+_DOMAIN_STATUSES: dict[str, tuple[int, ...]] = {
+    "CreateOrg": (409,),
+    "CreateSurvey": (409,),
+    "UpdateSurvey": (409,),
+    "PutDraft": (409,),
+    "Publish": (409,),
+    "Archive": (409,),
+    "CreateRespondent": (409,),
+    "UpdateRespondent": (409,),
+    "SubmitResponse": (409,),
+    "ReviseResponse": (409, 412),
+    "CreateDecision": (409,),
+    "UpdateDecision": (409,),
+    "ImportResponses": (409,),
+    "UpdateFinding": (409,),
+    "SubmitHostedForm": (422,),  # the form again, its invalid answers marked
+    "Ready": (503,),
+    "EmbedScript": (304,),
+    "FormStylesheet": (304,),
+}
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+_TEXT = Schema(type=OpenAPIType.STRING)
+# Bodies the handlers read themselves (so Litestar cannot see them), by operation id.
+_RAW_BODIES: dict[str, RequestBody] = {
+    "ImportResponses": RequestBody(
+        required=True,
+        description="One submission a line (NDJSON), or one response a row (CSV).",
+        content={
+            "application/x-ndjson": OpenAPIMediaType(schema=_TEXT),
+            "text/csv": OpenAPIMediaType(schema=_TEXT),
+        },
+    ),
+    "SubmitHostedForm": RequestBody(
+        required=True,
+        description="The form's fields: `q.<question key>` answers, `_version`, `_locale`.",
+        content={
+            "application/x-www-form-urlencoded": OpenAPIMediaType(
+                schema=Schema(type=OpenAPIType.OBJECT, additional_properties=_TEXT)
+            )
+        },
+    ),
+}
+
+
+def complete_openapi(app: Litestar) -> None:
+    """Complete the app's OpenAPI document (built here, once; Litestar caches it)."""
+    document = app.openapi_schema
+    components = document.components
+    components.schemas = {**(components.schemas or {}), "Problem": PROBLEM}
+    for route in app.routes:
+        if isinstance(route, HTTPRoute) and route.path_format in (document.paths or {}):
+            _complete_path(document, route)
+
+
+def _complete_path(document: OpenAPI, route: HTTPRoute) -> None:
+    assert document.paths is not None
+    item: PathItem = document.paths[route.path_format]
+    path_parameters: list[Any] = []
+    for handler in route.route_handlers:
+        if not handler.include_in_schema:
+            continue
+        for method in handler.http_methods - {"OPTIONS", "HEAD"}:
+            operation: Operation | None = getattr(item, method.lower())
+            if operation is None:
+                continue
+            _complete_operation(operation, handler, method)
+            path_parameters = [
+                p for p in operation.parameters or [] if getattr(p, "param_in", None) == "path"
+            ]
+    if item.options is None:
+        item.options = Operation(
+            operation_id=f"Options{_pascal(route.path_format)}",
+            summary="The methods this path allows",
+            parameters=path_parameters or None,
+            security=[],
+            responses={
+                "204": OpenAPIResponse(
+                    description="The methods this path allows, in `Allow`",
+                    headers={"Allow": OpenAPIHeader(schema=Schema(type=OpenAPIType.STRING))},
+                ),
+                **_errors((404, 422), html=False),
+            },
+        )
+
+
+def _complete_operation(operation: Operation, handler: HTTPRouteHandler, method: str) -> None:
+    opt: dict[str, Any] = handler.opt
+    operation_id = str(operation.operation_id)
+    if operation_id in _RAW_BODIES:
+        operation.request_body = _RAW_BODIES[operation_id]
+    # The supporters' pages answer every refusal with a page, and a request not understood
+    # (an invalid field included) with 400.
+    html = page_error in handler.resolve_exception_handlers().values()
+    statuses = {400 if html else 422}  # a NUL in a query is refused before any handler runs
+    if opt.get("instance_admin"):
+        statuses.add(401)
+    elif opt.get("role"):
+        statuses |= {401, 403}
+    parameters = operation.parameters or []
+    if any(getattr(p, "param_in", None) == "path" for p in parameters):
+        statuses.add(404)
+    if method in _BODY_METHODS and operation.request_body is not None:
+        statuses |= {400, 413, 415}
+    if any(isinstance(m, PublicSurveyGuard) for m in handler.resolve_middleware()):
+        statuses.add(429)
+        if method in _BODY_METHODS:
+            statuses.add(403)  # a write from an origin the survey does not allow
+    if rate_limit in [getattr(g, "func", g) for g in handler.resolve_guards()]:
+        statuses.add(429)
+    statuses |= set(_DOMAIN_STATUSES.get(operation_id, ()))
+    if html:
+        statuses = {400 if s in (409, 412) else s for s in statuses}
+    responses = {
+        code: answer
+        for code, answer in (operation.responses or {}).items()
+        if not code.startswith(("4", "5"))  # Litestar's own shape of a 400, never sent
+    }
+    responses.update(_errors(sorted(statuses), html=html))
+    if 304 in statuses:
+        responses["304"] = OpenAPIResponse(description=_DESCRIPTIONS[304])
+    operation.responses = responses
+
+
+def _errors(statuses: Iterable[int], *, html: bool) -> dict[str, OpenAPIResponse]:
+    page = OpenAPIMediaType(schema=_TEXT)
+    problem = OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Problem"))
+    retry_after: dict[str, OpenAPIHeader | Reference] = {
+        "Retry-After": OpenAPIHeader(
+            schema=Schema(type=OpenAPIType.INTEGER), description="Seconds to wait"
+        )
+    }
+    return {
+        str(status): OpenAPIResponse(
+            description=_DESCRIPTIONS[status],
+            content={MediaType.HTML.value: page} if html else {PROBLEM_JSON: problem},
+            headers=retry_after if status == 429 else None,
+        )
+        for status in statuses
+        if status != 304  # no body
+    }
+
+
+def _pascal(path: str) -> str:
+    words = path.replace("{", "").replace("}", "").replace(".", "/").replace("-", "/").split("/")
+    return "".join(w[:1].upper() + w[1:] for w in words if w) or "Root"
