@@ -66,7 +66,8 @@ Impact = Annotated[
         '"Decision impact"), or say in the subtitle why there are none.'
     ),
 ]
-OptionalWave = Annotated[int | None, QueryParameter(ge=1, le=INT_MAX, description="A wave number.")]
+# Required, so the OpenAPI document says so (a missing one is a 422 naming it).
+Wave = Annotated[int, QueryParameter(ge=1, le=INT_MAX, description="A wave number.")]
 
 
 TEMPLATES = Environment(
@@ -132,15 +133,6 @@ def trends_query(
     keys = [k.strip() for k in questions.split(",") if k.strip()] if questions else []
     first, last = _dates(**{"from": start, "to": end})
     return TrendsQuery(keys or None, first, last, segment, min_n)
-
-
-def _required(**waves: int | None) -> tuple[int, int]:
-    missing = [FieldError(f"/{k}", "is required", "query") for k, v in waves.items() if v is None]
-    if missing:
-        raise Invalid(missing, "A panel compares two waves: from_wave and to_wave.")
-    first, second = waves.values()
-    assert first is not None and second is not None
-    return first, second
 
 
 def _chart(content: bytes, fmt: ChartFormat) -> Response[bytes]:
@@ -247,18 +239,17 @@ class AnalysisController(Controller):
         principal: Caller,
         slug: Slug,
         question: Question,
-        from_wave: OptionalWave = None,
-        to_wave: OptionalWave = None,
+        from_wave: Wave,
+        to_wave: Wave,
         min_n: MinN = None,
     ) -> dict[str, object]:
-        first, second = _required(from_wave=from_wave, to_wave=to_wave)
         result = await service.panel(
             db_session,
             org_id=principal.org_id,
             slug=slug,
             key=question,
-            from_wave=first,
-            to_wave=second,
+            from_wave=from_wave,
+            to_wave=to_wave,
             min_n=min_n,
         )
         return result.to_json()
