@@ -100,6 +100,9 @@ _DOMAIN_STATUSES: dict[str, tuple[int, ...]] = {
     "FormStylesheet": (304,),
 }
 
+# Idempotent creations: a retry with the same id and body answers 200 with the first result.
+_REPLAYED = frozenset({"SubmitResponse"})
+
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 _TEXT = Schema(type=OpenAPIType.STRING)
@@ -201,6 +204,13 @@ def _complete_operation(operation: Operation, handler: HTTPRouteHandler, method:
     responses.update(_errors(sorted(statuses), html=html))
     if 304 in statuses:
         responses["304"] = OpenAPIResponse(description=_DESCRIPTIONS[304])
+    first = responses.get("201")
+    if operation_id in _REPLAYED and isinstance(first, OpenAPIResponse):
+        responses["200"] = OpenAPIResponse(
+            description="The same request again: nothing new is stored; the first answer",
+            content=first.content,
+            headers=first.headers,
+        )
     operation.responses = responses
 
 
