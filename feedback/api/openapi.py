@@ -19,6 +19,7 @@ from litestar.enums import MediaType
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import (
     OpenAPI,
+    OpenAPIFormat,
     OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
@@ -31,9 +32,12 @@ from litestar.openapi.spec import (
 )
 from litestar.routes import HTTPRoute
 
+from feedback.api import openapi_shapes as shapes
 from feedback.api.forms import page_error, rate_limit
 from feedback.api.problems import PROBLEM_JSON
 from feedback.api.public_guard import PublicSurveyGuard
+
+_REF = "#/components/schemas/"
 
 _FIELD_ERROR = Schema(
     type=OpenAPIType.OBJECT,
@@ -54,7 +58,7 @@ PROBLEM = Schema(
     description="RFC 9457 problem details.",
     required=["type", "title", "status"],
     properties={
-        "type": Schema(type=OpenAPIType.STRING, format="uri"),  # type: ignore[arg-type]
+        "type": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.URI),
         "title": Schema(type=OpenAPIType.STRING),
         "status": Schema(type=OpenAPIType.INTEGER, minimum=400, maximum=599),
         "detail": Schema(type=OpenAPIType.STRING),
@@ -132,7 +136,7 @@ def complete_openapi(app: Litestar) -> None:
     """Complete the app's OpenAPI document (built here, once; Litestar caches it)."""
     document = app.openapi_schema
     components = document.components
-    components.schemas = {**(components.schemas or {}), "Problem": PROBLEM}
+    components.schemas = {**(components.schemas or {}), "Problem": PROBLEM, **shapes.COMPONENTS}
     for route in app.routes:
         if isinstance(route, HTTPRoute) and route.path_format in (document.paths or {}):
             _complete_path(document, route)
@@ -204,6 +208,10 @@ def _complete_operation(operation: Operation, handler: HTTPRouteHandler, method:
     responses.update(_errors(sorted(statuses), html=html))
     if 304 in statuses:
         responses["304"] = OpenAPIResponse(description=_DESCRIPTIONS[304])
+    answer = shapes.ANSWERS.get(operation_id)
+    ok = responses.get("200")
+    if answer is not None and isinstance(ok, OpenAPIResponse):
+        ok.content = {"application/json": OpenAPIMediaType(schema=Reference(ref=_REF + answer))}
     first = responses.get("201")
     if operation_id in _REPLAYED and isinstance(first, OpenAPIResponse):
         responses["200"] = OpenAPIResponse(
