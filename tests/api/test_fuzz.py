@@ -62,7 +62,7 @@ _LAST = ("DELETE", "Archive", "RevokeKey")
 class Seed:
     """The real values path parameters are replaced by, and the keys to call with."""
 
-    path: dict[str, str]
+    path: dict[str, tuple[str, ...]]
     admin: str
     campaigner: str
     edit_token: str
@@ -83,7 +83,7 @@ async def seed(fuzz_app: Litestar, settings: Settings) -> Seed:
     async with AsyncTestClient(app=fuzz_app, raise_server_exceptions=False) as client:
         org = await make_org(client)
         await pulse(client, org, public_questions=["trust", "priority"])
-        trust_finding, _ = await jumps(client, org, settings)
+        trust_finding, petition_finding = await jumps(client, org, settings)
         decided = await client.post(
             "/api/v1/surveys/pulse/decisions",
             json={
@@ -101,19 +101,19 @@ async def seed(fuzz_app: Litestar, settings: Settings) -> Seed:
         analyst_key = next(k for k in keys.json()["items"] if k["role"] == "analyst")
     return Seed(
         path={
-            "org": org.slug,
-            "org_slug": org.slug,
-            "slug": "pulse",
-            "survey": "pulse",
-            "survey_slug": "pulse",
-            "number": "1",
-            "question": "trust",
-            "decision_id": decided.json()["id"],
-            "finding_id": trust_finding,
-            "respondent_id": respondent["id"],
-            "response_id": answered["response_id"],
+            "org": (org.slug,),
+            "org_slug": (org.slug,),
+            "slug": ("pulse",),
+            "survey": ("pulse",),
+            "survey_slug": ("pulse",),
+            "number": ("1",),
+            "question": ("trust", "nps", "priority", "actions"),
+            "decision_id": (decided.json()["id"],),
+            "finding_id": (trust_finding, petition_finding),
+            "respondent_id": (respondent["id"],),
+            "response_id": (answered["response_id"],),
             # Revoking the analyst's key leaves the keys the fuzzer calls with.
-            "key_id": analyst_key["id"],
+            "key_id": (analyst_key["id"],),
         },
         admin=org.admin,
         campaigner=org.campaigner,
@@ -162,13 +162,14 @@ def _fuzz(
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @hypothesis.given(case=st.one_of(modes), real_ids=st.integers(0, 3))
-    def run(case: schemathesis.Case, real_ids: int) -> None:
+    @hypothesis.given(case=st.one_of(modes), real_ids=st.integers(0, 3), pick=st.integers(0, 3))
+    def run(case: schemathesis.Case, real_ids: int, pick: int) -> None:
         # Three cases in four aim at the seeded objects; the fourth keeps what was generated.
         if real_ids and case.path_parameters:
             for name in case.path_parameters:
                 if name in seed.path:
-                    case.path_parameters[name] = seed.path[name]
+                    values = seed.path[name]
+                    case.path_parameters[name] = values[pick % len(values)]
         headers = dict(case.headers or {})
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
