@@ -8,6 +8,10 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from tests.builders.orgs import make_org
+from tests.builders.responses import responses_url, submission, submitted
+from tests.builders.surveys import make_survey
+
 Client = AsyncTestClient[Litestar]
 PAGES = ("/f/", "/r/")
 
@@ -75,3 +79,24 @@ async def test_files_are_documented_in_their_media_type(client: Client) -> None:
     }
     for path, expected in media.items():
         assert list(paths[path]["get"]["responses"]["200"]["content"]) == [expected], path
+
+
+async def test_a_missing_required_parameter_is_named(client: Client) -> None:
+    """Litestar says which parameter is missing only in prose; the problem names it."""
+    org = await make_org(client)
+    await make_survey(client, org)
+    answered = await submitted(client, org)
+    revised = await client.put(
+        f"{responses_url(org)}/{answered['response_id']}", json=submission(version=1)
+    )
+    assert revised.status_code == 422, revised.text
+    assert revised.json()["errors"] == [
+        {"pointer": "/X-Edit-Token", "message": "is required", "source": "header"}
+    ]
+    panel = await client.get(
+        "/api/v1/surveys/pulse/panel/trust?to_wave=2", headers=org.auth("analyst")
+    )
+    assert panel.status_code == 422, panel.text
+    assert panel.json()["errors"] == [
+        {"pointer": "/from_wave", "message": "is required", "source": "query"}
+    ]
