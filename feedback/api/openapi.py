@@ -5,8 +5,9 @@ in the shape of its own `ValidationException`, which this API never sends. Here 
 gets instead the error answers it can actually give, as `application/problem+json` with the
 `Problem` schema (`feedback.api.problems`), or as an HTML page for the pages supporters open;
 and each path gets its OPTIONS operation. What an operation can give follows from what it
-declares (its access rule in `opt`, its parameters and body) plus the few domain refusals
-listed below by operation id. Schemathesis holds the app to this document (tests/api/test_fuzz.py).
+declares (its access rule in `opt`, its parameters and body) plus the refusals of the domain
+that depend on the state: listed below by operation id, or declared by a handler itself as
+`opt={"refusals": (409,)}`. Schemathesis holds the app to this document (tests/api/test_fuzz.py).
 """
 
 from __future__ import annotations
@@ -198,6 +199,7 @@ def _complete_operation(operation: Operation, handler: HTTPRouteHandler, method:
     if rate_limit in [getattr(g, "func", g) for g in handler.resolve_guards()]:
         statuses.add(429)
     statuses |= set(_DOMAIN_STATUSES.get(operation_id, ()))
+    statuses |= set(opt.get("refusals", ()))
     if html:
         statuses = {400 if s in (409, 412) else s for s in statuses}
     responses = {
