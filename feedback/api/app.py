@@ -40,7 +40,7 @@ from feedback.api.deps import (
     provide_submissions,
 )
 from feedback.api.hygiene import check_request
-from feedback.api.openapi import complete_openapi
+from feedback.api.openapi import schema_router
 from feedback.api.problems import EXCEPTION_HANDLERS
 from feedback.clock import Clock, system_clock
 from feedback.config import Settings, get_settings
@@ -136,6 +136,7 @@ def create_app(
             version=__version__,
             description="Recurring supporter surveys, embedded forms and honest trends.",
             path="/schema",
+            openapi_router=schema_router("/schema"),
             render_plugins=[
                 SwaggerRenderPlugin(path="/swagger"),
                 StoplightRenderPlugin(path="/elements"),
@@ -155,7 +156,6 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     _check_access_declared(app)
-    complete_openapi(app)
     return app
 
 

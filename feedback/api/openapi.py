@@ -1,4 +1,4 @@
-"""The OpenAPI document made exact, in one place, once the app is built.
+"""The OpenAPI document made exact, in one place, the first time it is served.
 
 Litestar documents each operation's success answer and, for any handler with parameters, a 400
 in the shape of its own `ValidationException`, which this API never sends. Here every operation
@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Router
+from litestar.connection import ASGIConnection
 from litestar.enums import MediaType
-from litestar.handlers import HTTPRouteHandler
+from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
 from litestar.openapi.spec import (
     OpenAPI,
     OpenAPIFormat,
@@ -133,10 +134,23 @@ _RAW_BODIES: dict[str, RequestBody] = {
 }
 
 
+def schema_router(path: str) -> Router:
+    """The router Litestar serves the document and its viewers on. Building the document costs
+    about as much as building the app, so it is built and completed when first asked for."""
+    return Router(path, route_handlers=[], include_in_schema=False, guards=[_completed])
+
+
+async def _completed(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    complete_openapi(connection.app)
+
+
 def complete_openapi(app: Litestar) -> None:
-    """Complete the app's OpenAPI document (built here, once; Litestar caches it)."""
+    """Complete the app's OpenAPI document (Litestar builds it once and caches it); again
+    changes nothing."""
     document = app.openapi_schema
     components = document.components
+    if components.schemas and "Problem" in components.schemas:
+        return
     components.schemas = {**(components.schemas or {}), "Problem": PROBLEM, **shapes.COMPONENTS}
     for route in app.routes:
         if isinstance(route, HTTPRoute) and route.path_format in (document.paths or {}):
