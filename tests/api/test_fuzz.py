@@ -200,6 +200,7 @@ def test_every_operation_answers_as_documented(fuzz_app: Litestar, seed: Seed, m
             _fuzz(operation, seed, token, seen.setdefault(operation.label, Counter()))
         except (Exception, schemathesis.errors.FailureGroup) as exc:  # all reported together
             failures.append(f"{operation.label} [{mode}]: {exc}")
+            print(f"\nFAILED {failures[-1]}", flush=True)  # seen at once with -s
     assert not failures, "\n\n".join(failures)
     _report(mode, seen)
 
