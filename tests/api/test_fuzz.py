@@ -1,8 +1,8 @@
 """Schemathesis over the app's own OpenAPI document: every operation it lists (the OPTIONS of
 every path included; routes added later are picked up from the document), under an admin key
-(the instance admin token where that is what the route takes), a campaigner key and no key. No answer may be a 5xx, and
-every answer must be one of the operation's documented statuses, in its documented media type and
-schema.
+(the instance admin token where that is what the route takes), a campaigner key and no key. No
+answer may be a 5xx, and every answer must be one of the operation's documented statuses, in its
+documented media type and schema.
 
 The database is seeded first (an organisation, a monthly survey with answers in two waves, two
 findings, a decision, a respondent, a public submission) and most generated cases have their path
