@@ -66,7 +66,8 @@ Impact = Annotated[
         '"Decision impact"), or say in the subtitle why there are none.'
     ),
 ]
-OptionalWave = Annotated[int | None, QueryParameter(ge=1, le=INT_MAX, description="A wave number.")]
+# Required, so the OpenAPI document says so (a missing one is a 422 naming it).
+Wave = Annotated[int, QueryParameter(ge=1, le=INT_MAX, description="A wave number.")]
 
 
 TEMPLATES = Environment(
@@ -134,15 +135,6 @@ def trends_query(
     return TrendsQuery(keys or None, first, last, segment, min_n)
 
 
-def _required(**waves: int | None) -> tuple[int, int]:
-    missing = [FieldError(f"/{k}", "is required", "query") for k, v in waves.items() if v is None]
-    if missing:
-        raise Invalid(missing, "A panel compares two waves: from_wave and to_wave.")
-    first, second = waves.values()
-    assert first is not None and second is not None
-    return first, second
-
-
 def _chart(content: bytes, fmt: ChartFormat) -> Response[bytes]:
     return Response(content, media_type=MEDIA_TYPES[fmt], headers={"Cache-Control": "no-store"})
 
@@ -196,7 +188,9 @@ class AnalysisController(Controller):
         )
         return result.to_json()
 
-    @get("/trends/{question:str}/chart.png", operation_id="GetTrendChartPng")
+    @get(
+        "/trends/{question:str}/chart.png", operation_id="GetTrendChartPng", media_type="image/png"
+    )
     async def get_chart_png(
         self,
         db_session: DbSession,
@@ -215,7 +209,11 @@ class AnalysisController(Controller):
             db_session, principal, slug, question, query, "png", now=now, impact=impact
         )
 
-    @get("/trends/{question:str}/chart.svg", operation_id="GetTrendChartSvg")
+    @get(
+        "/trends/{question:str}/chart.svg",
+        operation_id="GetTrendChartSvg",
+        media_type="image/svg+xml",
+    )
     async def get_chart_svg(
         self,
         db_session: DbSession,
@@ -241,18 +239,17 @@ class AnalysisController(Controller):
         principal: Caller,
         slug: Slug,
         question: Question,
-        from_wave: OptionalWave = None,
-        to_wave: OptionalWave = None,
+        from_wave: Wave,
+        to_wave: Wave,
         min_n: MinN = None,
     ) -> dict[str, object]:
-        first, second = _required(from_wave=from_wave, to_wave=to_wave)
         result = await service.panel(
             db_session,
             org_id=principal.org_id,
             slug=slug,
             key=question,
-            from_wave=first,
-            to_wave=second,
+            from_wave=from_wave,
+            to_wave=to_wave,
             min_n=min_n,
         )
         return result.to_json()

@@ -45,6 +45,7 @@ from feedback.api.deps import (
     provide_submissions,
 )
 from feedback.api.hygiene import check_request
+from feedback.api.openapi import schema_router
 from feedback.api.problems import EXCEPTION_HANDLERS
 from feedback.api.rate_limit import public_rate_limit
 from feedback.clock import Clock, system_clock
@@ -164,6 +165,7 @@ def create_app(
             version=__version__,
             description="Recurring supporter surveys, embedded forms and honest trends.",
             path="/schema",
+            openapi_router=schema_router("/schema"),
             render_plugins=[
                 SwaggerRenderPlugin(path="/swagger"),
                 StoplightRenderPlugin(path="/elements"),

@@ -83,6 +83,7 @@ def _serve(request: Request[Any, Any, Any], asset: Asset) -> Response[bytes]:
     "/embed.js",
     opt={"public": True},
     operation_id="EmbedScript",
+    media_type="text/javascript",
     tags=["supporters"],
     summary="The embeddable form script",
 )
@@ -95,6 +96,7 @@ async def embed_js(request: Request[Any, Any, Any]) -> Response[bytes]:
     "/form.css",
     opt={"public": True},
     operation_id="FormStylesheet",
+    media_type="text/css",
     tags=["supporters"],
     summary="The stylesheet of the hosted and embedded forms",
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -101,6 +102,9 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[
     return problem(status, slug, title, exc.detail, errors, headers or None, **extra)
 
 
+_MISSING = re.compile(r"Missing required (?P<source>\w+) parameter '(?P<name>[^']*)'")
+
+
 def validation_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     """Litestar's own request validation (body, query, path) → 422 with a pointer per field."""
     assert isinstance(exc, ValidationException)
@@ -110,6 +114,9 @@ def validation_handler(request: Request[Any, Any, Any], exc: Exception) -> Respo
         # pydantic errors of the body, with their structured locations.
         document = ScopeState.from_scope(request.scope).json
         errors = field_errors(cause.errors, None if document is Empty else document)  # type: ignore[attr-defined]
+    elif isinstance(cause, KeyError) and (missing := _MISSING.match(exc.detail)):
+        # A required query parameter or header is absent; Litestar says so only in prose.
+        errors = [FieldError(pointer(missing["name"]), "is required", missing["source"])]
     else:
         for item in exc.extra if isinstance(exc.extra, list) else []:
             key = str(item.get("key", ""))

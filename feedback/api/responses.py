@@ -127,7 +127,7 @@ class ResponseController(Controller):
             ],
         )
 
-    @get("/export.csv", operation_id="ExportCsv")
+    @get("/export.csv", operation_id="ExportCsv", media_type="text/csv")
     async def export_csv(
         self,
         db_session: DbSession,
@@ -141,7 +141,7 @@ class ResponseController(Controller):
         )
         return _stream(export)
 
-    @get("/export.ndjson", operation_id="ExportNdjson")
+    @get("/export.ndjson", operation_id="ExportNdjson", media_type="application/x-ndjson")
     async def export_ndjson(
         self, db_session: DbSession, principal: Caller, state: State, slug: Slug
     ) -> Stream:

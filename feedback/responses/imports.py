@@ -405,7 +405,17 @@ async def _csv_records(
         if isinstance(text, Invalid):
             yield number, text
             continue
-        cells = next(csv.reader([text]), [])
+        try:
+            cells = next(csv.reader([text]), [])
+        except csv.Error as exc:
+            # E.g. a bare carriage return in an unquoted cell: lines end at \n only.
+            message = f"is not a CSV row ({str(exc).split(' - ')[0]})"
+            if header is None:
+                raise Invalid(
+                    [FieldError("/header", message)], "The CSV header is invalid."
+                ) from exc
+            yield number, Invalid.at("", message)
+            continue
         if header is None:
             header = [c.strip() for c in cells]
             problems = _header_problems(header)
