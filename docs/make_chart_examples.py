@@ -23,7 +23,7 @@ from feedback.analysis.charts import (
 )
 from feedback.analysis.estimates import choice_estimate, scale_estimate
 from feedback.analysis.results import WaveEstimate
-from feedback.analysis.series import complementary_suppression, segments
+from feedback.analysis.series import complementary_suppression, runs
 from feedback.analysis.sufficient import OptionCounts, ScaleCounts
 from feedback.analysis.trend import mann_kendall
 
@@ -43,9 +43,9 @@ VERSIONS = [1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3]  # v3 declared a series break (r
 
 
 def trust_series(title: str, estimates: list[WaveEstimate]) -> ChartSeries:
-    """A chart series from per-wave estimates: segments, breaks and the last segment's trend."""
+    """A chart series from per-wave estimates: runs, breaks and the last run's trend."""
     waves = list(range(1, len(estimates) + 1))
-    parts = segments(list(zip(waves, VERSIONS, strict=True)), breaks={3})
+    parts = runs(list(zip(waves, VERSIONS, strict=True)), breaks={3})
     shown = [(w, e.estimate) for w, e in zip(waves, estimates, strict=True) if w in parts[-1].waves]
     points = [(w, v) for w, v in shown if v is not None]
     return ChartSeries(

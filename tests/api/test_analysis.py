@@ -17,6 +17,7 @@ from feedback.analysis.sufficient import Moments, OptionPairs, PairTable
 from tests.builders.analysis import import_lines, line
 from tests.builders.orgs import Org, make_org
 from tests.builders.surveys import MONTHLY, make_survey, publish_version, pulse_definition
+from tests.builders.wire import wire
 
 Client = AsyncTestClient[Litestar]
 TRENDS = "/api/v1/surveys/pulse/trends"
@@ -284,7 +285,7 @@ async def test_panel_equals_the_pure_tests_on_the_same_pairs(client: Client) -> 
         "to_wave": 2,
         "min_n": 5,
         "excluded_across_break": 0,
-        **expected.to_json(),
+        **wire(expected),
     }
     hours = (
         await client.get("/api/v1/surveys/pulse/panel/hours?from_wave=1&to_wave=2", headers=auth)

@@ -22,13 +22,9 @@ from litestar.testing import AsyncTestClient
 from matplotlib.text import Text
 
 from feedback.analysis import charts
-from feedback.analysis.service import (
-    TrendsQuery,
-    chart_series,
-    impact_of,
-    survey_decision,
-    survey_trends,
-)
+from feedback.analysis.chart_adapter import chart_series
+from feedback.analysis.decision_impact import impact_of
+from feedback.analysis.service import TrendsQuery, survey_decision, survey_trends
 from feedback.api.app import create_app
 from feedback.clock import Clock, fixed_clock
 from feedback.config import Settings
