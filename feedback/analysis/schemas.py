@@ -73,7 +73,7 @@ class EstimateRead(Struct, kw_only=True):
     options: dict[str, ShareRead] | UnsetType = UNSET
 
 
-class ChangeRead(Struct, kw_only=True):
+class WaveChangeRead(Struct, kw_only=True):
     """The change from the previous comparable wave of the same run (ANALYSIS.md "Change from
     the previous wave"); `q` is Benjamini–Hochberg over the question's family."""
 
@@ -90,7 +90,7 @@ class ChangeRead(Struct, kw_only=True):
     reason: str | None
 
 
-class WaveRead(EstimateRead, kw_only=True):
+class WaveFiguresRead(EstimateRead, kw_only=True):
     """One wave of a question (one run of it, when a break splits the wave). A suppressed wave
     carries only number, label, n and `suppressed` (and `series` when the range holds a
     break)."""
@@ -104,9 +104,9 @@ class WaveRead(EstimateRead, kw_only=True):
         int | UnsetType | None,
         Meta(description="The run (index into `series`); only when the range holds a break."),
     ] = UNSET
-    change: ChangeRead | UnsetType | None = UNSET
+    change: WaveChangeRead | UnsetType | None = UNSET
     option_changes: Annotated[
-        dict[str, ChangeRead] | UnsetType,
+        dict[str, WaveChangeRead] | UnsetType,
         Meta(description="Multi-choice questions: the change of each option's share."),
     ] = UNSET
 
@@ -141,7 +141,7 @@ class RunRead(Struct, kw_only=True):
 class FiguresRead(Struct, kw_only=True):
     """A question's figures over the range (the total's, or one segment value's)."""
 
-    waves: list[WaveRead]
+    waves: list[WaveFiguresRead]
     trend: Annotated[TrendRead | None, Meta(description="The latest run's trend.")]
     trend_reason: Annotated[
         str | UnsetType, Meta(description="Why `trend` is null, when it is.")
@@ -235,8 +235,8 @@ def _estimate_fields(e: WaveEstimate) -> dict[str, Any]:
     }
 
 
-def change_read(t: ChangeTest) -> ChangeRead:
-    return ChangeRead(
+def change_read(t: ChangeTest) -> WaveChangeRead:
+    return WaveChangeRead(
         test=t.test,
         from_wave=t.from_wave,
         statistic=t.statistic,
@@ -268,21 +268,21 @@ def trend_read(t: Trend) -> TrendRead | None:
     )
 
 
-def wave_read(entry: WaveFigures, *, with_series: bool) -> WaveRead:
+def wave_read(entry: WaveFigures, *, with_series: bool) -> WaveFiguresRead:
     series = entry.series if with_series else UNSET
     wave = entry.wave
     if entry.estimate.suppressed:
-        return WaveRead(
+        return WaveFiguresRead(
             number=wave.number, label=wave.label, n=entry.estimate.n, suppressed=True, series=series
         )
     metric = entry.estimate.metric
-    change: ChangeRead | UnsetType | None = UNSET
-    option_changes: dict[str, ChangeRead] | UnsetType = UNSET
+    change: WaveChangeRead | UnsetType | None = UNSET
+    option_changes: dict[str, WaveChangeRead] | UnsetType = UNSET
     if entry.option_changes is not None:
         option_changes = {k: change_read(t) for k, t in entry.option_changes.items()}
     elif metric is not None:
         change = None if entry.change is None else change_read(entry.change)
-    return WaveRead(
+    return WaveFiguresRead(
         number=wave.number,
         label=wave.label,
         opens_at=wave.opens_at,

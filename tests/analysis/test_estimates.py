@@ -148,7 +148,7 @@ def test_choice_shares_by_hand() -> None:
     }
 
 
-def test_to_json_fields_by_metric() -> None:
+def test_wire_fields_by_metric() -> None:
     mean = wire(scale_estimate(likert(1, 2, 3, 4, 5), min_n=5))
     assert set(mean) == {
         "n",
