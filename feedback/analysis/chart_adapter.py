@@ -1,4 +1,4 @@
-"""Computed trends as the charts draw them: one `ChartSeries` per figure set, with the breaks,
+"""Computed trends as the charts draw them: one `ChartData` per figure set, with the breaks,
 decisions, the latest run's trend and, for a decision's impact, its fitted lines.
 
 Everything here runs on the caller's thread and is cheap; only the returned renderer draws
@@ -12,11 +12,11 @@ from dataclasses import replace
 
 from feedback.analysis.charts import (
     ChartBreak,
+    ChartData,
     ChartDecision,
     ChartFit,
     ChartFormat,
     ChartPoint,
-    ChartSeries,
     decision_position,
     render_chart,
     render_segments,
@@ -61,18 +61,18 @@ def chart_renderer(
             "Text questions have no chart.",
         )
     if question.segments is None:
-        series = chart_series(
+        data = chart_data(
             result,
             question,
             question.total,
             question.label,
             impact=None if impact is None else (impact.decision, impact.total),
         )
-        return lambda fmt: render_chart(series, fmt)
+        return lambda fmt: render_chart(data, fmt)
     ordered = list(question.segments.items())
     shown = ordered[:MAX_SEGMENT_PANELS]
     panels = [
-        chart_series(
+        chart_data(
             result,
             question,
             figures,
@@ -91,16 +91,16 @@ def chart_renderer(
     return lambda fmt: render_segments(question.label, panels, fmt, subtitle=subtitle)
 
 
-def chart_series(
+def chart_data(
     result: SurveyTrends,
     question: QuestionTrends,
     figures: Figures,
     title: str,
     *,
     impact: tuple[DecisionMark, FiguresImpact] | None = None,
-) -> ChartSeries:
-    """A chart's series from figures: each wave once (the part with most answers when a break
-    splits it), breaks before each later series segment, the decisions, the latest trend, and
+) -> ChartData:
+    """A chart's data from figures: each wave once (the part with most answers when a break
+    splits it), breaks before each later run, the decisions, the latest trend, and
     with `impact` a decision's fitted lines, its verdict or why there is none in the subtitle."""
     metric = question.metric
     assert metric is not None
@@ -126,7 +126,7 @@ def chart_series(
     )
     latest = figures.latest
     meta = question.meta
-    out = ChartSeries(
+    out = ChartData(
         title=title,
         metric=metric,
         points=points,

@@ -76,8 +76,8 @@ VERDICTS: tuple[Verdict, ...] = ("insufficient data", *_VERDICTS.values())
 
 @dataclass(frozen=True, slots=True)
 class WavePoint:
-    """Where one wave estimate sits: its wave number, its series run (series segment index) and
-    whether the wave opened at or after the decision."""
+    """Where one wave estimate sits: its wave number, its run (index of the waves
+    between two series breaks) and whether the wave opened at or after the decision."""
 
     wave: int
     series: int

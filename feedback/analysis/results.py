@@ -106,7 +106,8 @@ class WaveEstimate:
 
 @dataclass(frozen=True, slots=True)
 class ChangeTest:
-    """A wave compared with the previous comparable wave (`from_wave`) of its series segment.
+    """A wave compared with the previous comparable wave (`from_wave`) of its run (the
+    waves between two series breaks).
 
     `statistic` and `p` are None, with a `reason`, when the test cannot be computed. `q` and
     `significant` are None until the family is adjusted (`changes.with_q_values`); after that

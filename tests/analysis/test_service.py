@@ -20,7 +20,7 @@ from feedback.analysis.changes import (
     welch_t,
     with_q_values,
 )
-from feedback.analysis.chart_adapter import chart_series
+from feedback.analysis.chart_adapter import chart_data
 from feedback.analysis.charts import decision_position
 from feedback.analysis.estimates import (
     choice_estimate,
@@ -323,7 +323,7 @@ async def test_a_break_splits_the_series_and_a_straddling_wave(
     assert got["breaks"] == [{"version": 2, "wave": 3, "series": 1}]
     # The chart draws wave 3 once, from the part with most answers (8 under version 2).
     trust = result.questions[0]
-    chart = chart_series(result, trust, trust.total, "Trust")
+    chart = chart_data(result, trust, trust.total, "Trust")
     assert [p.wave for p in chart.points] == [1, 2, 3, 4, 5, 6]
     assert chart.points[2].n == 8 and chart.points[2].estimate == scale(new[3], 7).mean
     assert [(b.wave, b.version) for b in chart.breaks] == [(3, 2)]
@@ -359,7 +359,7 @@ async def test_decisions_are_placed_at_their_wave_and_drawn(
     ]
     assert str(got["decisions"][0]["id"]) == made["Open meetings"]
     trust = result.questions[0]
-    chart = chart_series(result, trust, trust.total, "Trust")
+    chart = chart_data(result, trust, trust.total, "Trust")
     openings = [(w.number, w.opens_at) for w in result.waves]
     assert [(d.title, d.position) for d in chart.decisions] == [
         ("Open meetings", decision_position(datetime(2025, 2, 3, 10, tzinfo=UTC), openings)),
@@ -416,7 +416,7 @@ async def test_segments_hide_cells_that_subtraction_would_reveal(
     trust = result.questions[0]
     assert trust.segments is not None
     for value, figures_ in trust.segments.items():
-        chart = chart_series(result, trust, figures_, str(value))
+        chart = chart_data(result, trust, figures_, str(value))
         for point in chart.points:
             if point.suppressed:
                 assert (point.estimate, point.ci_low, point.ci_high, point.shares) == (
