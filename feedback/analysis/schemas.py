@@ -10,9 +10,8 @@ always carries is null when it has no value.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
@@ -295,7 +294,9 @@ def wave_read(entry: WaveFigures, *, with_series: bool) -> WaveFiguresRead:
     )
 
 
-class _TrendFields(Struct, kw_only=True):
+class _TrendFields(NamedTuple):
+    """The trend fields shared by a run and a figure set."""
+
     trend: TrendRead | None
     trend_reason: str | UnsetType = UNSET
     option_trends: dict[str, TrendRead | None] | UnsetType = UNSET
@@ -614,7 +615,6 @@ def _figures_impact_fields(f: FiguresImpact) -> dict[str, Any]:
 
 
 def decision_impact_read(d: DecisionImpact) -> DecisionImpactRead:
-    segments: Mapping[SegmentValue, FiguresImpact] | None = d.segments
     return DecisionImpactRead(
         decision=d.decision.id,
         decision_title=d.decision.title,
@@ -624,10 +624,10 @@ def decision_impact_read(d: DecisionImpact) -> DecisionImpactRead:
         min_n=d.min_n,
         segment=d.segment,
         segments=None
-        if segments is None
+        if d.segments is None
         else {
             segment_name(value): SegmentImpactRead(value=value, **_figures_impact_fields(f))
-            for value, f in segments.items()
+            for value, f in d.segments.items()
         },
         **_figures_impact_fields(d.total),
     )
