@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def _migrations() -> Path:
@@ -53,3 +55,9 @@ async def current_revision(database_url: str) -> str | None:
             return str(value) if value is not None else None
     finally:
         await engine.dispose()
+
+
+async def schema_revision(session: AsyncSession) -> str | None:
+    """The revision the database's schema is at (what readiness compares with the head)."""
+    revision: str | None = await session.scalar(text("SELECT version_num FROM alembic_version"))
+    return revision

@@ -33,6 +33,7 @@ from feedback.api import (
 from feedback.api.access_log import AccessLog
 from feedback.api.auth import api_guard, route_access_declared
 from feedback.api.deps import (
+    note_status,
     provide_db_session,
     provide_now,
     provide_principal,
@@ -128,6 +129,7 @@ def create_app(
         },
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=check_request,
+        after_request=note_status,
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Request
+from litestar import Request, Response
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
@@ -19,6 +20,17 @@ from feedback.orgs.principal import Principal
 from feedback.responses.submissions import Submissions
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# The status of the answer the handler returned, noted by `note_status` (the app's after_request
+# hook, which Litestar runs before the dependencies' clean-up): the request's transaction commits
+# only when it is 2xx. A context variable because the hook is handed the response alone; it is
+# reset when the session is opened, so one request never sees another's status.
+_answer_status: ContextVar[int | None] = ContextVar("answer_status", default=None)
+
+
+async def note_status(response: Response[Any]) -> Response[Any]:
+    _answer_status.set(response.status_code)
+    return response
 
 
 def sessions_of(state: State) -> async_sessionmaker[AsyncSession]:
@@ -34,8 +46,10 @@ def settings_of(state: State) -> Settings:
 async def provide_db_session(
     request: Request[Any, Any, Any], state: State
 ) -> AsyncIterator[AsyncSession]:
-    """One session per request, committed when the handler returns and rolled back when it
-    raises, so a rejected request changes nothing. Services only flush."""
+    """One session per request, committed when the handler's answer is 2xx and rolled back
+    otherwise (an exception, or a 4xx returned rather than raised), so a rejected request
+    changes nothing. Services only flush."""
+    _answer_status.set(None)
     async with sessions_of(state)() as session:
         if request.method not in _READ_METHODS:
             await begin_write(session)
@@ -44,8 +58,11 @@ async def provide_db_session(
         except BaseException:
             await session.rollback()
             raise
-        else:
+        status = _answer_status.get()
+        if status is not None and 200 <= status < 300:
             await session.commit()
+        else:
+            await session.rollback()
 
 
 def submissions_of(state: State) -> Submissions:

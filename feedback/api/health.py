@@ -7,10 +7,9 @@ from typing import Any
 from litestar import get
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
-from sqlalchemy import text
 
 from feedback.api.deps import sessions_of
-from feedback.migrate import head_revision
+from feedback.migrate import head_revision, schema_revision
 
 
 @get("/health", opt={"public": True}, operation_id="Health", tags=["operations"])
@@ -24,7 +23,7 @@ async def ready(state: State) -> dict[str, Any]:
     expected: str | None = state.setdefault("head_revision", head_revision())
     try:
         async with sessions_of(state)() as session:
-            current = await session.scalar(text("SELECT version_num FROM alembic_version"))
+            current = await schema_revision(session)
     except Exception as exc:
         raise HTTPException(status_code=503, detail="The database is not reachable.") from exc
     if current != expected:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from feedback.api.deps import Caller, Cursor, DbSession, Limit, Now
 from feedback.api.pagination import PageOut
 from feedback.pagination import DEFAULT_LIMIT
-from feedback.responses.queries import response_counts_by_wave
+from feedback.responses.service import counts_by_wave
 from feedback.surveys import service
 from feedback.surveys.changes import QuestionChange
 from feedback.surveys.models import Survey, SurveyVersion
@@ -55,7 +55,7 @@ async def survey_read(session: AsyncSession, survey: Survey, now: datetime) -> S
     window = None if survey.archived_at else service.window_at(survey, now)
     wave = None
     if window is not None:
-        counts = await response_counts_by_wave(session, survey.id, numbers=[window.number])
+        counts = await counts_by_wave(session, survey.id, numbers=[window.number])
         wave = WaveRead(
             number=window.number,
             label=window.label,
@@ -199,7 +199,7 @@ class SurveyController(Controller):
         end: ToDate = None,
     ) -> list[WaveRead]:
         survey = await service.get_survey(db_session, org_id=principal.org_id, slug=slug)
-        counts = await response_counts_by_wave(db_session, survey.id)
+        counts = await counts_by_wave(db_session, survey.id)
         waves = await service.waves_in_range(db_session, survey, start, end, counts, now=now)
         return [WaveRead.model_validate(w, from_attributes=True) for w in waves]
 

@@ -69,6 +69,14 @@ class Codebook:
     questions: list[CodebookEntry]
 
 
+async def counts_by_wave(
+    session: AsyncSession, survey_id: uuid.UUID, *, numbers: list[int] | None = None
+) -> dict[int, int]:
+    """Responses in each wave of a survey the caller has already found in its organisation
+    (`surveys.service.get_survey`), or only in the waves `numbers`."""
+    return await queries.response_counts_by_wave(session, survey_id, numbers=numbers)
+
+
 async def list_responses(
     session: AsyncSession,
     *,
