@@ -456,6 +456,8 @@ async def measure(url: str, ids: dict[str, str], runs: int) -> dict[str, Any]:
     from litestar.testing import AsyncTestClient
 
     from feedback.analysis import queries, service
+    from feedback.analysis.catalogue import catalogue
+    from feedback.analysis.chart_adapter import chart_renderer
     from feedback.api.app import create_app
     from feedback.db import make_engine, make_sessionmaker
     from feedback.responses.models import Answer
@@ -476,7 +478,7 @@ async def measure(url: str, ids: dict[str, str], runs: int) -> dict[str, Any]:
     )
     # The route's own aggregate (its statement, run as the route runs it, rows folded into
     # statistics): route − this = everything that is not the SQL.
-    metas = service.catalogue([(1, Definition.model_validate({"questions": QUESTIONS}))], {})
+    metas = catalogue([(1, Definition.model_validate({"questions": QUESTIONS}))], {})
     own = [m.query for m in metas.values()]
     engine = make_engine(url, pool_size=2)
     sessions = make_sessionmaker(engine)
@@ -549,7 +551,7 @@ async def measure(url: str, ids: dict[str, str], runs: int) -> dict[str, Any]:
             result = await service.survey_trends(
                 session, survey, service.TrendsQuery(questions=["trust"]), now=datetime.now(UTC)
             )
-        render = service.chart_renderer(result, result.questions[0])
+        render = chart_renderer(result, result.questions[0])
         for fmt in ("svg", "png"):
             render(fmt)  # type: ignore[arg-type]
             timings = []

@@ -1,9 +1,9 @@
 """Render the example charts in docs/ from synthetic but realistic survey counts.
 
 Run from the repository root: `PYTHONPATH=. python docs/make_chart_examples.py` (or without
-PYTHONPATH once the package is installed). The counts go through the
-real pipeline (estimates, series segments, change and trend tests), so the pictures show what
-the service will draw.
+PYTHONPATH once the package is installed). The counts go through the real pipeline
+(estimates, runs between series breaks, change and trend tests), so the pictures show what the
+service will draw.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ import numpy as np
 
 from feedback.analysis.charts import (
     ChartBreak,
+    ChartData,
     ChartDecision,
     ChartPoint,
-    ChartSeries,
     render_chart,
     render_segments,
 )
 from feedback.analysis.estimates import choice_estimate, scale_estimate
 from feedback.analysis.results import WaveEstimate
-from feedback.analysis.series import complementary_suppression, segments
+from feedback.analysis.series import complementary_suppression, runs
 from feedback.analysis.sufficient import OptionCounts, ScaleCounts
 from feedback.analysis.trend import mann_kendall
 
@@ -42,13 +42,13 @@ def likert_counts(rng: np.random.Generator, n: int, lean: float) -> ScaleCounts:
 VERSIONS = [1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3]  # v3 declared a series break (reworded scale)
 
 
-def trust_series(title: str, estimates: list[WaveEstimate]) -> ChartSeries:
-    """A chart series from per-wave estimates: segments, breaks and the last segment's trend."""
+def trust_series(title: str, estimates: list[WaveEstimate]) -> ChartData:
+    """A chart series from per-wave estimates: runs, breaks and the last run's trend."""
     waves = list(range(1, len(estimates) + 1))
-    parts = segments(list(zip(waves, VERSIONS, strict=True)), breaks={3})
+    parts = runs(list(zip(waves, VERSIONS, strict=True)), breaks={3})
     shown = [(w, e.estimate) for w, e in zip(waves, estimates, strict=True) if w in parts[-1].waves]
     points = [(w, v) for w, v in shown if v is not None]
-    return ChartSeries(
+    return ChartData(
         title=title,
         metric="mean",
         points=tuple(
@@ -97,7 +97,7 @@ def choice_example(rng: np.random.Generator) -> bytes:
         counts = rng.multinomial(n, p / p.sum())
         estimate = choice_estimate(OptionCounts(options, counts, n), min_n=MIN_N)
         points.append(ChartPoint.from_estimate(wave, MONTHS[wave - 1], estimate))
-    series = ChartSeries(
+    series = ChartData(
         title="Which issue matters most to you?",
         metric="share",
         points=tuple(points),

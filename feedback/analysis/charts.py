@@ -6,9 +6,9 @@ uses it), so concurrent requests in threads cannot interfere. At the default sca
 800×450 px (8 × 4.5 in at 100 dpi); the SVG is 576 × 324 pt with text as paths, so it is crisp
 at any size and looks the same whatever fonts the viewer has.
 
-The input is a `ChartSeries` the service builds from results (`ChartPoint.from_estimate`), the
-series segments, the decisions and the trend. A chart never raises on thin data: no waves, one
-wave or only suppressed waves render with a message that says so.
+The input is a `ChartData` the service builds from results (`ChartPoint.from_estimate`), the
+runs between series breaks, the decisions and the trend. A chart never raises on thin data: no
+waves, one wave or only suppressed waves render with a message that says so.
 """
 
 from __future__ import annotations
@@ -105,9 +105,9 @@ class ChartPoint:
 
 @dataclass(frozen=True, slots=True)
 class ChartBreak:
-    """A series break before `wave`, the first wave of a segment, answered under `version`.
+    """A series break before `wave`, the first wave of a run, answered under `version`.
 
-    From `series.segments`: `ChartBreak(s.waves[0], s.version)` for each `s.starts_at_break`.
+    From `series.runs`: `ChartBreak(r.waves[0], r.version)` for each `r.starts_at_break`.
     """
 
     wave: int
@@ -133,7 +133,7 @@ class ChartFit:
 
 
 @dataclass(frozen=True, slots=True)
-class ChartSeries:
+class ChartData:
     """Everything one chart (or one panel of a segment chart) shows.
 
     `title` is the question, or in a segment chart the segment value. `y_label` says what the
@@ -199,7 +199,7 @@ def decision_position(when: datetime, openings: Sequence[tuple[int, datetime]]) 
 # entry points
 
 
-def chart(series: ChartSeries) -> Figure:
+def chart(series: ChartData) -> Figure:
     """The trend chart for a mean or NPS metric, the share chart for a choice question."""
     return share_chart(series) if series.metric == "share" else trend_chart(series)
 
@@ -214,13 +214,13 @@ def render(figure: Figure, fmt: ChartFormat = "png", *, scale: float = 1.0) -> b
     return buffer.getvalue()
 
 
-def render_chart(series: ChartSeries, fmt: ChartFormat = "png", *, scale: float = 1.0) -> bytes:
+def render_chart(series: ChartData, fmt: ChartFormat = "png", *, scale: float = 1.0) -> bytes:
     return render(chart(series), fmt, scale=scale)
 
 
 def render_segments(
     title: str,
-    panels: Sequence[ChartSeries],
+    panels: Sequence[ChartData],
     fmt: ChartFormat = "png",
     *,
     subtitle: str | None = None,
@@ -229,7 +229,7 @@ def render_segments(
     return render(segment_chart(title, panels, subtitle=subtitle), fmt, scale=scale)
 
 
-def trend_chart(series: ChartSeries) -> Figure:
+def trend_chart(series: ChartData) -> Figure:
     """Estimate per wave with its 95 % band, n under each wave, suppressed waves as labelled
     gaps, series breaks as labelled rules, decisions as labelled markers, and the trend verdict
     in the subtitle."""
@@ -252,7 +252,7 @@ def trend_chart(series: ChartSeries) -> Figure:
     return figure
 
 
-def share_chart(series: ChartSeries) -> Figure:
+def share_chart(series: ChartData) -> Figure:
     """Shares over waves: stacked to 100 % for single choice, one line per option for multiple
     choice; suppressed waves, breaks and decisions as on the trend chart."""
     figure = _figure()
@@ -291,7 +291,7 @@ def share_chart(series: ChartSeries) -> Figure:
 
 
 def segment_chart(
-    title: str, panels: Sequence[ChartSeries], *, subtitle: str | None = None
+    title: str, panels: Sequence[ChartData], *, subtitle: str | None = None
 ) -> Figure:
     """Small multiples: one panel per segment value on a shared y axis, so levels compare.
 
@@ -425,7 +425,7 @@ def _line_key(metric: Metric) -> list[Patch | Line2D]:
     ]
 
 
-def _marks_key(*panels: ChartSeries, labelled_decisions: bool = True) -> list[Patch | Line2D]:
+def _marks_key(*panels: ChartData, labelled_decisions: bool = True) -> list[Patch | Line2D]:
     handles: list[Patch | Line2D] = []
     if any(not p.shown for panel in panels for p in panel.points):
         handles.append(
@@ -484,7 +484,7 @@ def _empty(ax: Axes, message: str) -> None:
     )
 
 
-def _all_suppressed_message(ax: Axes, series: ChartSeries) -> None:
+def _all_suppressed_message(ax: Axes, series: ChartData) -> None:
     if any(p.shown for p in series.points):
         return
     ax.set_yticks([])  # an axis with nothing on it would only suggest a scale
@@ -505,7 +505,7 @@ def _all_suppressed_message(ax: Axes, series: ChartSeries) -> None:
     )
 
 
-def _trend_text(series: ChartSeries) -> str | None:
+def _trend_text(series: ChartData) -> str | None:
     trend = series.trend
     if isinstance(trend, TrendTest):
         slope = _format_number(trend.slope, series.metric, signed=True)
@@ -520,7 +520,7 @@ def _trend_text(series: ChartSeries) -> str | None:
     return None
 
 
-def _share_subtitle(series: ChartSeries) -> str:
+def _share_subtitle(series: ChartData) -> str:
     if series.multiple_choice:
         return "Share of respondents choosing each option (several could be chosen)"
     return "Share of respondents choosing each option"
@@ -615,7 +615,7 @@ def _x_axis(ax: Axes, points: Sequence[ChartPoint], min_n: int, *, show_n: bool)
             label.set_color(FAINT)
 
 
-def _y_axis(ax: Axes, panels: Sequence[ChartSeries], *, small: bool = False) -> None:
+def _y_axis(ax: Axes, panels: Sequence[ChartData], *, small: bool = False) -> None:
     """Fit the estimates and their intervals, padded, within the metric's possible values."""
     first = panels[0]
     bounds = first.y_bounds or ((-100.0, 100.0) if first.metric == "nps" else None)
@@ -647,7 +647,7 @@ def _y_axis(ax: Axes, panels: Sequence[ChartSeries], *, small: bool = False) -> 
         ax.set_ylabel(_plain(first.y_label), fontsize=8.5 if small else 9, color=MUTED, family=FONT)
 
 
-def _share_axis(ax: Axes, panels: Sequence[ChartSeries]) -> None:
+def _share_axis(ax: Axes, panels: Sequence[ChartData]) -> None:
     if panels[0].option_lines:
         top = max(
             (v for panel in panels for p in panel.points if p.shares for v in p.shares.values()),
@@ -672,26 +672,28 @@ class _Mark:
     high: float | None
 
 
-def _runs(series: ChartSeries) -> list[list[ChartPoint]]:
-    """Runs of consecutive shown waves within one segment: a line never bridges a suppressed
-    wave or a series break."""
+def _stretches(series: ChartData) -> list[list[ChartPoint]]:
+    """Stretches of consecutive shown waves: a line never bridges a suppressed wave or a series
+    break."""
     break_waves = {b.wave for b in series.breaks}
-    runs: list[list[ChartPoint]] = []
+    stretches: list[list[ChartPoint]] = []
     previous: ChartPoint | None = None
     for point in series.points:
         if point.shown:
             if previous is None or not previous.shown or point.wave in break_waves:
-                runs.append([])
-            runs[-1].append(point)
+                stretches.append([])
+            stretches[-1].append(point)
         previous = point
-    return runs
+    return stretches
 
 
-def _estimate_line(ax: Axes, series: ChartSeries, *, small: bool = False) -> None:
+def _estimate_line(ax: Axes, series: ChartData, *, small: bool = False) -> None:
     last: _Mark | None = None
-    for run in _runs(series):
+    for stretch in _stretches(series):
         marks = [
-            _Mark(p.wave, p.estimate, p.ci_low, p.ci_high) for p in run if p.estimate is not None
+            _Mark(p.wave, p.estimate, p.ci_low, p.ci_high)
+            for p in stretch
+            if p.estimate is not None
         ]
         if not marks:
             continue
@@ -733,7 +735,7 @@ def _estimate_line(ax: Axes, series: ChartSeries, *, small: bool = False) -> Non
         )
 
 
-def _fits(ax: Axes, series: ChartSeries, colours: Colours | None, *, small: bool = False) -> None:
+def _fits(ax: Axes, series: ChartData, colours: Colours | None, *, small: bool = False) -> None:
     """The fitted pre and post lines, dashed over a white casing so they stay legible over the
     estimates: vermillion (the decision's colour) for a mean or NPS, the option's colour for a
     share (grey for an option grouped as Other)."""
@@ -848,7 +850,7 @@ def _place_decisions(
 
 
 def _plot_with_decisions(
-    figure: Figure, series: ChartSeries, right: float
+    figure: Figure, series: ChartData, right: float
 ) -> tuple[Axes, list[_Placed]]:
     """The plot axes, lowered to make room for the rows of decision titles above it."""
     axes_px = (right - LEFT) * WIDTH_IN * DPI
@@ -888,7 +890,7 @@ def _decisions(figure: Figure, ax: Axes, placed: Sequence[_Placed]) -> None:
         )
 
 
-def _option_order(panels: Sequence[ChartSeries]) -> list[str]:
+def _option_order(panels: Sequence[ChartData]) -> list[str]:
     """Listed options first, in their order; then any others by their total share."""
     seen: dict[str, float] = {}
     for panel in panels:
@@ -899,18 +901,18 @@ def _option_order(panels: Sequence[ChartSeries]) -> list[str]:
     return listed + sorted((k for k in seen if k not in listed), key=lambda k: -seen[k])
 
 
-def _option_colours(panels: Sequence[ChartSeries]) -> Colours:
+def _option_colours(panels: Sequence[ChartData]) -> Colours:
     """(option, colour) for the first six options; the rest are grouped as Other."""
     keys = _option_order(panels)
     named = list(zip(keys, OPTION_COLOURS, strict=False))
     return named, keys[len(named) :]
 
 
-def _option_label(series: ChartSeries, key: str) -> str:
+def _option_label(series: ChartData, key: str) -> str:
     return _plain(_shorten((series.option_labels or {}).get(key, key), 24))
 
 
-def _shares_key(series: ChartSeries, colours: Colours) -> list[Patch | Line2D]:
+def _shares_key(series: ChartData, colours: Colours) -> list[Patch | Line2D]:
     """Legend handles: top-down as the stack reads, or in option order for lines."""
     named, rest = colours
     if series.option_lines:
@@ -941,7 +943,7 @@ def _shares_key(series: ChartSeries, colours: Colours) -> list[Patch | Line2D]:
     return patches[::-1]
 
 
-def _shares(ax: Axes, series: ChartSeries, colours: Colours, *, small: bool = False) -> None:
+def _shares(ax: Axes, series: ChartData, colours: Colours, *, small: bool = False) -> None:
     """Single choice: bars stacked to 100 % in the options' colours, the rest as one grey
     "Other" band. Multiple choice: a line per option, the rest as thin grey lines."""
     named, rest = colours
@@ -949,10 +951,10 @@ def _shares(ax: Axes, series: ChartSeries, colours: Colours, *, small: bool = Fa
         styled = [(k, c, 1.4 if small else 2.0, True) for k, c in named]
         styled += [(k, OTHER_COLOUR, 1.0, False) for k in rest]
         for key, colour, width, marked in styled:
-            for run in _runs(series):
+            for stretch in _stretches(series):
                 ax.plot(
-                    [p.wave for p in run],
-                    [(p.shares or {}).get(key, 0.0) for p in run],
+                    [p.wave for p in stretch],
+                    [(p.shares or {}).get(key, 0.0) for p in stretch],
                     color=colour,
                     linewidth=width,
                     marker="o" if marked else "",
@@ -1005,7 +1007,7 @@ def _text_on(colour: str) -> str:
 
 def _segment_panel(
     ax: Axes,
-    panel: ChartSeries,
+    panel: ChartData,
     colours: Colours,
     *,
     x_labels: bool,
@@ -1051,7 +1053,7 @@ def _segment_panel(
         )
 
 
-def _panel_note(panel: ChartSeries) -> str:
+def _panel_note(panel: ChartData) -> str:
     """The latest wave's n, and the trend when it is significant (an arrow and p)."""
     note = f"latest n={panel.points[-1].n:,}" if panel.points else ""
     trend = panel.trend

@@ -32,13 +32,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from scipy import linalg, special
 
-from feedback.analysis.results import ALPHA, Metric, flat_dict, t_interval
+from feedback.analysis.results import ALPHA, Metric, t_interval
 from feedback.analysis.sufficient import FloatArray
 
 MIN_WAVES_PER_SIDE = 3
@@ -76,8 +76,8 @@ VERDICTS: tuple[Verdict, ...] = ("insufficient data", *_VERDICTS.values())
 
 @dataclass(frozen=True, slots=True)
 class WavePoint:
-    """Where one wave estimate sits: its wave number, its series run (series segment index) and
-    whether the wave opened at or after the decision."""
+    """Where one wave estimate sits: its wave number, its run (index of the waves
+    between two series breaks) and whether the wave opened at or after the decision."""
 
     wave: int
     series: int
@@ -181,14 +181,6 @@ class Impact:
     def post_line(self) -> tuple[tuple[int, float], tuple[int, float]] | None:
         """The fitted post line from the first post wave to the last."""
         return self._line([w for w in self.waves if self._is_post(w)])
-
-    def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["waves"] = list(self.waves)
-        for name in ("level_change", "slope_change"):
-            change = getattr(self, name)
-            out[name] = None if change is None else flat_dict(change)
-        return out
 
     def _is_post(self, wave: int) -> bool:
         return self.first_post_wave is not None and wave >= self.first_post_wave

@@ -8,12 +8,13 @@ A pair set below `min_n` is suppressed and reports only `n_pairs`.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
 
 from feedback.analysis.results import McNemarTest, PanelResult, is_suppressed, t_interval
-from feedback.analysis.sufficient import DiffCounts, Moments, OptionPairs
+from feedback.analysis.sufficient import DiffCounts, Moments, OptionPairs, PairTable
 
 
 def wilcoxon_signed_rank(diffs: DiffCounts, *, min_n: int) -> PanelResult:
@@ -124,3 +125,27 @@ def _mcnemar_option(both: int, b: int, c: int, neither: int) -> McNemarTest:
         )
     p = float(stats.binomtest(b, b + c, 0.5).pvalue)
     return McNemarTest(both, b, c, neither, min(b, c), p, diff)
+
+
+@dataclass(frozen=True, slots=True)
+class PanelFigures:
+    """A panel answer: the question, its waves, the `min_n` applied, the pairs left out because
+    a series break lies between the waves, and the test."""
+
+    key: str
+    type: str
+    from_wave: int
+    to_wave: int
+    min_n: int
+    excluded_across_break: int
+    result: PanelResult = field(repr=False)
+
+
+def panel_test(stats: PairTable | Moments | OptionPairs, min_n: int) -> PanelResult:
+    """The panel test of the pairs' statistics: Wilcoxon for scales, paired t for numbers,
+    McNemar per option for choices."""
+    if isinstance(stats, PairTable):
+        return wilcoxon_signed_rank(stats.differences(), min_n=min_n)
+    if isinstance(stats, Moments):
+        return paired_t(stats, min_n=min_n)
+    return mcnemar(stats, min_n=min_n)

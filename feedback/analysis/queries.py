@@ -18,7 +18,7 @@ parallel):
 
 Grouping by anything else (a `CASE` over the value, or `version`) costs a sort. So `version` is
 read only for questions whose series breaks, in branches of their own, where each answer's
-version decides its series segment; the index holds `version` after the columns every question
+version decides its run; the index holds `version` after the columns every question
 groups by, so those branches still read the index alone (a sort, but no visit to the table:
 2.2–3.6× faster than before `version` was in the index, at 1M rows), and the others keep their
 order (migration 0005; models.py says why it is not right after the wave).
@@ -35,11 +35,10 @@ organisation; the respondent join is scoped by organisation too.
 from __future__ import annotations
 
 import uuid
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -63,6 +62,14 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from feedback.analysis.cells import (
+    Cell,
+    CellStats,
+    Counting,
+    QuestionQuery,
+    SegmentValue,
+    Stats,
+)
 from feedback.analysis.sufficient import (
     Moments,
     OptionCounts,
@@ -75,69 +82,6 @@ from feedback.responses.queries import attribute_value
 
 # Smaller than any number validation lets through (1e-6), far above float underflow.
 TINY = 1e-100
-
-Kind = Literal["scale", "single", "multi", "number", "text"]
-Stats = ScaleCounts | OptionCounts | Moments | int
-"""One cell's sufficient statistics: counts per scale point, per option, moments, or (text) n."""
-
-SegmentValue = str | None
-"""A respondent attribute's value as text; None for respondents without it (the `null` segment)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Counting:
-    """How the answers of one series segment of a question are counted.
-
-    `scale` bounds integer scales; `options` orders choices (options answered but not listed are
-    appended by `OptionCounts`); `shift` is subtracted from numbers before they are summed, so
-    their variance stays exact when the answers sit far from zero (`Moments`).
-    """
-
-    kind: Kind
-    scale: tuple[int, int] | None = None
-    options: tuple[str, ...] = ()
-    shift: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class QuestionQuery:
-    """One question to count. `breaks` are the versions at which its series breaks, ascending;
-    `series[i]` counts the answers given under a version with exactly i breaks at or before it
-    (None for a series in which the key was never asked)."""
-
-    key: str
-    series: tuple[Counting | None, ...]
-    breaks: tuple[int, ...] = ()
-
-    def __post_init__(self) -> None:
-        if len(self.series) != len(self.breaks) + 1:
-            raise ValueError("a question has one series more than it has breaks")
-
-    def series_of(self, version: int) -> int:
-        return bisect_right(self.breaks, version)
-
-    @property
-    def only(self) -> Counting | None:
-        """The counting of a question whose series never breaks."""
-        return self.series[0] if not self.breaks else None
-
-
-@dataclass(frozen=True, slots=True)
-class Cell:
-    """Where a cell's answers sit: a wave, a series segment of the question, a segment value."""
-
-    wave: int
-    series: int
-    segment: SegmentValue = None
-
-
-@dataclass(slots=True)
-class CellStats:
-    """A cell's statistics and the newest version its answers were given under (None when the
-    question's series never breaks, so versions were not read)."""
-
-    stats: Stats
-    version: int | None
 
 
 class _Row(NamedTuple):
@@ -254,7 +198,7 @@ def trends_statement(
     for question in questions:
         # A question whose series breaks is counted by version: the moments of its number
         # series (one branch per shift) beside the counts of its other series.
-        series = [c for c in question.series if c is not None]
+        series = [c for c in question.runs if c is not None]
         shifts = sorted({c.shift for c in series if c.kind == "number"})
         kinds: list[float | None] = [*shifts]
         if any(c.kind != "number" for c in series):
@@ -272,8 +216,8 @@ def trends_statement(
     return branches[0] if len(branches) == 1 else union_all(*branches)
 
 
-def _in_series(question: QuestionQuery, index: int) -> ColumnElement[bool]:
-    """The answers of one series segment of a question: its key, and a version in range."""
+def _in_run(question: QuestionQuery, index: int) -> ColumnElement[bool]:
+    """The answers of one run of a question: its key, and a version in range."""
     terms: list[ColumnExpressionArgument[bool]] = [Answer.question_key == question.key]
     if index > 0:
         terms.append(Answer.version >= question.breaks[index - 1])
@@ -311,9 +255,9 @@ def _segmented_statement(
     for question in questions:
         if question.breaks:
             broken.append(question.key)
-        for index, counting in enumerate(question.series):
+        for index, counting in enumerate(question.runs):
             if counting is not None and counting.kind == "number":
-                numbers.append((_in_series(question, index), counting.shift))
+                numbers.append((_in_run(question, index), counting.shift))
     version = case((Answer.question_key.in_(broken), Answer.version)) if broken else None
     value: Expression = Answer.value_num
     total = total_sq = None
@@ -355,8 +299,8 @@ def _segmented_statement(
 
 @dataclass(frozen=True, slots=True)
 class TrendStats:
-    """Per question key, its cells' statistics: `totals` per (wave, series segment), and with a
-    segment split `segments` per (wave, series segment, attribute value) too."""
+    """Per question key, its cells' statistics: `totals` per (wave, run), and with a
+    segment split `segments` per (wave, run, attribute value) too."""
 
     totals: dict[str, dict[Cell, CellStats]]
     segments: dict[str, dict[Cell, CellStats]] | None
@@ -404,7 +348,7 @@ def fold(
     grouped: dict[str, dict[Cell, list[_Row]]] = {q.key: defaultdict(list) for q in questions}
     for row in rows:
         question = by_key[row.key]
-        series = 0 if row.version is None else question.series_of(row.version)
+        series = 0 if row.version is None else question.run_of(row.version)
         cell = Cell(row.wave, series, row.segment if by_segment else None)
         grouped[row.key][cell].append(row)
     out: dict[str, dict[Cell, CellStats]] = {}
@@ -412,7 +356,7 @@ def fold(
         question = by_key[key]
         built: dict[Cell, CellStats] = {}
         for cell, cell_rows in cells.items():
-            counting = question.series[cell.series]
+            counting = question.runs[cell.run]
             if counting is None:
                 continue  # no version of this series asks the key, so no answer can be in it
             # A question whose series are of different kinds has a moments branch and a counts
@@ -461,7 +405,7 @@ def _stats(counting: Counting, rows: Sequence[_Row]) -> Stats:
 
 @dataclass(frozen=True, slots=True)
 class PanelStats:
-    """The pairs of a panel whose two answers fall in the same series segment, and how many
+    """The pairs of a panel whose two answers fall in the same run, and how many
     pairs were left out because a series break lies between their two answers."""
 
     stats: PairTable | Moments | OptionPairs
@@ -627,14 +571,14 @@ async def panel_stats(
 
 def latest_counting(question: QuestionQuery) -> Counting:
     """The counting of the question's latest series, which shapes the panel statement."""
-    counting = next((c for c in reversed(question.series) if c is not None), None)
+    counting = next((c for c in reversed(question.runs) if c is not None), None)
     if counting is None:
         raise ValueError(f"question {question.key!r} is never asked")
     return counting
 
 
 def fold_panel(question: QuestionQuery, rows: Sequence[tuple[Any, ...]]) -> PanelStats:
-    """The pairs of one series segment: those whose two answers share a series, of the series
+    """The pairs of one run: those whose two answers share a series, of the series
     with most such pairs (usually both waves lie in one series and every pair does). Pairs that
     straddle a break, or sit in a series of another question type, are counted as excluded."""
     shape = latest_counting(question)
@@ -645,8 +589,8 @@ def fold_panel(question: QuestionQuery, rows: Sequence[tuple[Any, ...]]) -> Pane
     pairs_by_series: dict[int, int] = defaultdict(int)
     excluded = 0
     for row in rows:
-        from_series, to_series = question.series_of(row[0]), question.series_of(row[1])
-        counting = question.series[to_series]
+        from_series, to_series = question.run_of(row[0]), question.run_of(row[1])
+        counting = question.runs[to_series]
         # A multi-choice row with option NULL counts the pairs; the others count choices.
         pairs = int(row[-1]) if not multi or row[2] is None else 0
         if from_series != to_series or counting is None or counting.kind != shape.kind:
@@ -657,7 +601,7 @@ def fold_panel(question: QuestionQuery, rows: Sequence[tuple[Any, ...]]) -> Pane
             rows_by_series[to_series].append(row)
     series = max(pairs_by_series, key=lambda s: (pairs_by_series[s], s), default=None)
     excluded += sum(n for s, n in pairs_by_series.items() if s != series)
-    counting = shape if series is None else question.series[series]
+    counting = shape if series is None else question.runs[series]
     assert counting is not None
     kept = rows_by_series.get(series, []) if series is not None else []
     n_pairs = pairs_by_series.get(series, 0) if series is not None else 0

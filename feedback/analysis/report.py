@@ -21,15 +21,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.analysis.charts import ChartFormat
+from feedback.analysis.decision_impact import impact_of
+from feedback.analysis.figures import QuestionTrends, SurveyTrends, WaveFigures
 from feedback.analysis.impact import Coefficient, Impact, figure_text
 from feedback.analysis.results import ChangeTest, Metric, NoTrend, TrendTest
 from feedback.analysis.service import (
-    QuestionTrends,
     SurveyDecision,
-    SurveyTrends,
     TrendsQuery,
-    WaveFigures,
-    impact_of,
     survey_chart,
     survey_decisions,
     survey_trends,
@@ -206,8 +204,8 @@ async def report_chart(
 def _section(trends: SurveyTrends, question: QuestionTrends) -> Section:
     metric = question.metric
     notes = [
-        f"Series break at version {b['version']} before wave {b['wave']}."
-        for b in question.breaks()
+        f"Series break at version {run.version} before wave {run.waves[0]}."
+        for run in question.total.runs[1:]
     ]
     notes += [
         f"Decision: {d.title} ({d.decided_at:%Y-%m-%d}"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, Literal
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from scipy import special, stats
 
@@ -22,12 +22,6 @@ Direction = Literal["increasing", "decreasing", "no trend"]
 ALPHA = 0.05
 CONFIDENCE = 0.95
 Z_CRITICAL = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
-
-
-def flat_dict(result: Any) -> dict[str, object]:
-    """`asdict` of a dataclass whose fields hold only numbers, strings, booleans and None,
-    without asdict's recursive deep copy (a trends response serialises thousands of these)."""
-    return {f.name: getattr(result, f.name) for f in fields(result)}
 
 
 def is_suppressed(n: int, min_n: int) -> bool:
@@ -109,34 +103,11 @@ class WaveEstimate:
         """The same cell hidden, e.g. by complementary suppression: only `n` survives."""
         return WaveEstimate(metric=self.metric, n=self.n, suppressed=True)
 
-    def to_json(self) -> dict[str, object]:
-        """The contract's wave fields: only `n` when suppressed; for `mean` and `nps` metrics
-        `estimate`, `ci_low`, `ci_high` always (null when undefined); others when they apply."""
-        out: dict[str, object] = {"n": self.n, "suppressed": self.suppressed}
-        if self.suppressed or self.metric is None:
-            return out
-        if self.metric in ("mean", "nps"):
-            out |= {"estimate": self.estimate, "ci_low": self.ci_low, "ci_high": self.ci_high}
-        if self.metric == "mean":
-            out["sd"] = self.sd
-        if self.distribution is not None:
-            out["distribution"] = dict(self.distribution)
-        if self.top_box is not None:
-            out["top_box"] = flat_dict(self.top_box)
-        if self.metric == "nps":
-            out |= {
-                "promoters": self.promoters,
-                "passives": self.passives,
-                "detractors": self.detractors,
-            }
-        if self.options is not None:
-            out["options"] = {key: flat_dict(share) for key, share in self.options.items()}
-        return out
-
 
 @dataclass(frozen=True, slots=True)
 class ChangeTest:
-    """A wave compared with the previous comparable wave (`from_wave`) of its series segment.
+    """A wave compared with the previous comparable wave (`from_wave`) of its run (the
+    waves between two series breaks).
 
     `statistic` and `p` are None, with a `reason`, when the test cannot be computed. `q` and
     `significant` are None until the family is adjusted (`changes.with_q_values`); after that
@@ -159,9 +130,6 @@ class ChangeTest:
     def with_q(self, q: float | None, *, alpha: float = ALPHA) -> ChangeTest:
         return replace(self, q=q, significant=q is not None and q <= alpha)
 
-    def to_json(self) -> dict[str, object]:
-        return flat_dict(self)
-
 
 @dataclass(frozen=True, slots=True)
 class TrendTest:
@@ -177,9 +145,6 @@ class TrendTest:
     waves: int
     test: Literal["mann_kendall"] = field(default="mann_kendall", init=False)
 
-    def to_json(self) -> dict[str, object]:
-        return flat_dict(self)
-
 
 @dataclass(frozen=True, slots=True)
 class NoTrend:
@@ -187,10 +152,6 @@ class NoTrend:
 
     reason: str
     waves: int
-
-    def to_json(self) -> dict[str, object] | None:
-        """The contract's `trend: null`; the reason goes beside it as `trend_reason`."""
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,8 +197,3 @@ class PanelResult:
     w_minus: float | None = None
     options: Mapping[str, McNemarTest] | None = None
     reason: str | None = None
-
-    def to_json(self) -> dict[str, object]:
-        if self.suppressed:
-            return {"test": self.test, "n_pairs": self.n_pairs, "suppressed": True}
-        return asdict(self)

@@ -1,8 +1,9 @@
-"""Series segments, comparable waves and suppression (ANALYSIS.md "Series breaks", "Segments").
+"""Runs, comparable waves and suppression (ANALYSIS.md "Series breaks", "Segments").
 
 A question's waves form one series until a version whose change for that question
-`breaks_series`; estimates are reported across a break, but change tests and trends stay
-within a segment.
+`breaks_series`; the waves between two breaks are a run. Estimates are reported across a
+break, but change tests and trends stay within a run. A segment is a group of respondents (one
+value of an attribute), as in `complementary_suppression`.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ DEFAULT_MIN_N = 5
 
 
 @dataclass(frozen=True, slots=True)
-class Segment:
+class Run:
     """Consecutive waves of one question between series breaks.
 
-    `version` is the version of the segment's first wave; `starts_at_break` is False only for
-    the first segment of the requested range (a chart draws a rule before each other one).
+    `version` is the version of the run's first wave; `starts_at_break` is False only for the
+    first run of the requested range (a chart draws a rule before each other one).
     """
 
     version: int
@@ -32,28 +33,28 @@ class Segment:
     starts_at_break: bool
 
 
-def segments(waves: Sequence[tuple[int, int]], breaks: Collection[int]) -> list[Segment]:
+def runs(waves: Sequence[tuple[int, int]], breaks: Collection[int]) -> list[Run]:
     """Split `(wave number, version)` pairs, in wave order, at the breaking versions.
 
-    Two consecutive waves are in different segments when a version in `breaks` lies in
+    Two consecutive waves are in different runs when a version in `breaks` lies in
     (earlier wave's version, later wave's version]: a break published between two waves counts
     even when no wave was collected under that exact version.
     """
-    out: list[Segment] = []
+    out: list[Run] = []
     current: list[int] = []
     first_version = previous_number = previous_version = 0
     for number, version in waves:
         if current and number <= previous_number:
             raise ValueError("waves must be in increasing wave order")
         if current and _breaks_between(previous_version, version, breaks):
-            out.append(Segment(first_version, tuple(current), bool(out)))
+            out.append(Run(first_version, tuple(current), bool(out)))
             current = []
         if not current:
             first_version = version
         current.append(number)
         previous_number, previous_version = number, version
     if current:
-        out.append(Segment(first_version, tuple(current), bool(out)))
+        out.append(Run(first_version, tuple(current), bool(out)))
     return out
 
 
@@ -62,23 +63,11 @@ def _breaks_between(before: int, after: int, breaks: Collection[int]) -> bool:
     return any(low < v <= high for v in breaks)
 
 
-def change_pairs(segments: Sequence[Segment], suppressed: Collection[int]) -> list[tuple[int, int]]:
-    """`(from_wave, to_wave)` for every non-suppressed wave that has an earlier non-suppressed
-    wave in its segment: the previous such wave, skipping suppressed ones, never across a break.
-    In wave order, which is the order the q-value family uses."""
-    pairs: list[tuple[int, int]] = []
-    for segment in segments:
-        shown = [w for w in segment.waves if w not in suppressed]
-        pairs.extend(pairwise(shown))
-    return pairs
-
-
-def previous_comparable(
-    wave: int, segments: Sequence[Segment], suppressed: Collection[int]
-) -> int | None:
-    """The wave a non-suppressed `wave` is tested against, or None (first of its segment, or
-    itself suppressed)."""
-    return next((a for a, b in change_pairs(segments, suppressed) if b == wave), None)
+def change_pairs(waves: Sequence[int], suppressed: Collection[int]) -> list[tuple[int, int]]:
+    """`(from_wave, to_wave)` within one run (`waves` in wave order): every non-suppressed wave
+    against the previous non-suppressed one, skipping suppressed waves. A run's first shown wave
+    has no pair: change tests never cross a break."""
+    return list(pairwise(w for w in waves if w not in suppressed))
 
 
 def effective_min_n(setting: int, requested: int | None = None) -> int:

@@ -1,4 +1,5 @@
-"""Trend over one series segment: Mann–Kendall with Sen's slope (ANALYSIS.md "Trend").
+"""Trend over one run (the waves between two series breaks): Mann–Kendall with Sen's slope
+(ANALYSIS.md "Trend").
 
 The test is `pymannkendall.original_test` exactly, composed from the same small steps
 (score → variance → z → p); Sen's slope differs only in using the wave numbers as x, so a
@@ -21,7 +22,7 @@ MIN_WAVES = 4
 
 
 def mann_kendall(waves: Sequence[int], estimates: Sequence[float]) -> TrendTest | NoTrend:
-    """Trend of one segment's non-suppressed wave estimates, `waves` their wave numbers in
+    """Trend of one run's non-suppressed wave estimates, `waves` their wave numbers in
     increasing order. Fewer than `MIN_WAVES` points give `NoTrend` with the reason."""
     x = np.asarray(waves, dtype=np.float64)
     y = np.asarray(estimates, dtype=np.float64)

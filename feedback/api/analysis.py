@@ -18,7 +18,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.analysis import report, service
+from feedback.analysis import report, schemas, service
 from feedback.analysis.charts import ChartFormat
 from feedback.analysis.service import TrendsQuery
 from feedback.api.deps import AppSettings, Caller, DbSession, Now
@@ -181,12 +181,12 @@ class AnalysisController(Controller):
         end: ToDate = None,
         segment: Segment = None,
         min_n: MinN = None,
-    ) -> dict[str, object]:
+    ) -> schemas.TrendsRead:
         query = trends_query(questions, start, end, segment, min_n)
         result = await service.trends(
             db_session, org_id=principal.org_id, slug=slug, query=query, now=now
         )
-        return result.to_json()
+        return schemas.trends_read(result)
 
     @get(
         "/trends/{question:str}/chart.png", operation_id="GetTrendChartPng", media_type="image/png"
@@ -242,7 +242,7 @@ class AnalysisController(Controller):
         from_wave: Wave,
         to_wave: Wave,
         min_n: MinN = None,
-    ) -> dict[str, object]:
+    ) -> schemas.PanelRead:
         result = await service.panel(
             db_session,
             org_id=principal.org_id,
@@ -252,7 +252,7 @@ class AnalysisController(Controller):
             to_wave=to_wave,
             min_n=min_n,
         )
-        return result.to_json()
+        return schemas.panel_read(result)
 
     @post("/report-links", operation_id="CreateReportLink", status_code=201)
     async def create_report_link(

@@ -9,7 +9,7 @@ from litestar import Controller, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from feedback.analysis import service as analysis
-from feedback.analysis.schemas import DecisionImpactRead
+from feedback.analysis.schemas import DecisionImpactRead, decision_impact_read
 from feedback.api.deps import Caller, Cursor, DbSession, Limit, Now
 from feedback.api.pagination import PageOut, page_out
 from feedback.loop import service
@@ -120,4 +120,4 @@ class DecisionController(Controller):
             segment=segment,
             now=now,
         )
-        return DecisionImpactRead.model_validate(impact.to_json())
+        return decision_impact_read(impact)

@@ -37,8 +37,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback.analysis.changes import with_q_values
+from feedback.analysis.figures import QuestionTrends, WaveFigures
 from feedback.analysis.results import ALPHA, ChangeTest, Share, TrendTest, WaveEstimate
-from feedback.analysis.service import QuestionTrends, TrendsQuery, WaveFigures, survey_trends
+from feedback.analysis.service import TrendsQuery, survey_trends
 from feedback.analysis.trend import mann_kendall
 from feedback.db import transaction
 from feedback.loop.models import Finding, FindingCheck, LocalisedText

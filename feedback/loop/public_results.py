@@ -35,8 +35,9 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from feedback.analysis.figures import QuestionTrends
 from feedback.analysis.results import Metric, WaveEstimate
-from feedback.analysis.service import QuestionTrends, TrendsQuery, survey_trends
+from feedback.analysis.service import TrendsQuery, survey_trends
 from feedback.errors import NotFound
 from feedback.loop.models import Decision, DecisionFinding, Finding
 from feedback.loop.result_sentences import (

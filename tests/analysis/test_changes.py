@@ -32,6 +32,7 @@ from tests.analysis.tables import (
     scale,
     scale_counts,
 )
+from tests.builders.wire import wire
 
 Z_975 = 1.959963984540054
 
@@ -176,7 +177,7 @@ def test_benjamini_hochberg_by_hand_and_tests_without_p() -> None:
 
 def test_change_results_serialise_without_nan() -> None:
     result = with_q_values([welch_t(Moments(3, 12.0, 56.0), Moments(4, 10.0, 30.0), from_wave=1)])
-    payload = result[0].to_json()
+    payload = wire(result[0])
     assert {
         "test",
         "statistic",

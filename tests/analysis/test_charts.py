@@ -24,9 +24,9 @@ from matplotlib.text import Text
 from feedback.analysis.charts import (
     BLUE,
     ChartBreak,
+    ChartData,
     ChartDecision,
     ChartPoint,
-    ChartSeries,
     chart,
     decision_position,
     render,
@@ -83,7 +83,7 @@ TREND = TrendTest(
     s=40, var_s=212.67, tau=0.61, z=2.6, p=0.009, slope=0.07, direction="increasing", waves=12
 )
 
-LIKERT = ChartSeries(
+LIKERT = ChartData(
     title="I trust the organisation to act on my views",
     metric="mean",
     points=mean_points(12, frozenset({5})),
@@ -100,7 +100,7 @@ LIKERT = ChartSeries(
 
 CASES = {
     "likert": LIKERT,
-    "nps": ChartSeries(
+    "nps": ChartData(
         "Would you recommend us?",
         "nps",
         tuple(
@@ -112,24 +112,22 @@ CASES = {
             "a trend needs at least 4 non-suppressed waves in the segment; there are 3", 3
         ),
     ),
-    "number": ChartSeries("Hours volunteered", "mean", mean_points(30), MIN_N, y_label="Hours"),
-    "single_choice": ChartSeries("Which issue?", "share", share_points(8, multi=False), MIN_N),
-    "multi_choice": ChartSeries(
+    "number": ChartData("Hours volunteered", "mean", mean_points(30), MIN_N, y_label="Hours"),
+    "single_choice": ChartData("Which issue?", "share", share_points(8, multi=False), MIN_N),
+    "multi_choice": ChartData(
         "What did you do?",
         "share",
         share_points(8, multi=True, options=9),
         MIN_N,
         multiple_choice=True,
     ),
-    "many_options": ChartSeries(
+    "many_options": ChartData(
         "Ten options", "share", share_points(6, multi=False, options=10), MIN_N
     ),
-    "empty": ChartSeries("Nothing yet", "mean", (), MIN_N),
-    "single_wave": ChartSeries("One wave", "mean", mean_points(1), MIN_N),
-    "all_suppressed": ChartSeries(
-        "Too few", "mean", mean_points(4, frozenset({1, 2, 3, 4})), MIN_N
-    ),
-    "all_suppressed_share": ChartSeries(
+    "empty": ChartData("Nothing yet", "mean", (), MIN_N),
+    "single_wave": ChartData("One wave", "mean", mean_points(1), MIN_N),
+    "all_suppressed": ChartData("Too few", "mean", mean_points(4, frozenset({1, 2, 3, 4})), MIN_N),
+    "all_suppressed_share": ChartData(
         "Too few",
         "share",
         tuple(replace(p, suppressed=True, shares=None) for p in share_points(3, False)),
@@ -215,11 +213,11 @@ def test_segment_panels_share_the_y_axis() -> None:
 
 
 def test_segment_panels_give_an_option_one_colour_in_every_panel() -> None:
-    def panel(title: str, a: float) -> ChartSeries:
+    def panel(title: str, a: float) -> ChartData:
         points = tuple(
             ChartPoint(w, f"W{w}", 50, False, shares={"a": a, "b": 1 - a}) for w in (1, 2)
         )
-        return ChartSeries(title, "share", points, MIN_N)
+        return ChartData(title, "share", points, MIN_N)
 
     # "b" has the larger share overall, so it is the first option (bottom band) in both panels,
     # although "a" is larger in the first panel on its own

@@ -29,6 +29,7 @@ from tests.analysis.tables import (
     scale,
     scale_counts,
 )
+from tests.builders.wire import wire
 
 T_975_3 = 3.182446305284263  # Student t table, 0.975 quantile, 3 degrees of freedom
 Z_975 = 1.959963984540054  # standard normal 0.975 quantile
@@ -119,7 +120,7 @@ def test_suppressed_wave_shows_only_n() -> None:
         number_estimate(Moments(4, 10.0, 30.0), min_n=5),
     ):
         assert result.suppressed and result.n == 4
-        assert result.to_json() == {"n": 4, "suppressed": True}
+        assert wire(result) == {"n": 4, "suppressed": True}
 
 
 def test_no_answers_is_suppressed_and_carries_no_figures() -> None:
@@ -128,7 +129,7 @@ def test_no_answers_is_suppressed_and_carries_no_figures() -> None:
 
 
 def test_text_reports_only_n() -> None:
-    assert text_estimate(7, min_n=5).to_json() == {"n": 7, "suppressed": False}
+    assert wire(text_estimate(7, min_n=5)) == {"n": 7, "suppressed": False}
     assert text_estimate(3, min_n=5).suppressed
 
 
@@ -141,14 +142,14 @@ def test_choice_shares_by_hand() -> None:
     assert result.options is not None
     assert result.options["climate"].estimate == 6 / 9
     assert result.options["jobs"] == Share.wilson(0, 9)
-    assert result.to_json()["options"] == {
+    assert wire(result)["options"] == {
         key: {"count": s.count, "estimate": s.estimate, "ci_low": s.ci_low, "ci_high": s.ci_high}
         for key, s in result.options.items()
     }
 
 
-def test_to_json_fields_by_metric() -> None:
-    mean = scale_estimate(likert(1, 2, 3, 4, 5), min_n=5).to_json()
+def test_wire_fields_by_metric() -> None:
+    mean = wire(scale_estimate(likert(1, 2, 3, 4, 5), min_n=5))
     assert set(mean) == {
         "n",
         "suppressed",
@@ -160,8 +161,8 @@ def test_to_json_fields_by_metric() -> None:
         "top_box",
     }
     nps = nps_estimate(ScaleCounts.from_rows([(9, 6)], scale_min=0, scale_max=10), min_n=5)
-    assert {"promoters", "passives", "detractors", "distribution"} <= set(nps.to_json())
-    number = number_estimate(Moments(1, 3.0, 9.0), min_n=1).to_json()
+    assert {"promoters", "passives", "detractors", "distribution"} <= set(wire(nps))
+    number = wire(number_estimate(Moments(1, 3.0, 9.0), min_n=1))
     assert number == {
         "n": 1,
         "suppressed": False,
@@ -170,10 +171,10 @@ def test_to_json_fields_by_metric() -> None:
         "ci_high": None,
         "sd": None,
     }
-    share = choice_estimate(OptionCounts(("a",), np.array([5]), 5), min_n=5).to_json()
+    share = wire(choice_estimate(OptionCounts(("a",), np.array([5]), 5), min_n=5))
     assert "estimate" not in share and set(share) == {"n", "suppressed", "distribution", "options"}
     # JSON has no NaN: the strict encoder refuses it
-    json.dumps([mean, nps.to_json(), number, share], allow_nan=False)
+    json.dumps([mean, wire(nps), number, share], allow_nan=False)
 
 
 @settings(max_examples=150, deadline=None)

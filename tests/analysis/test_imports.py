@@ -1,5 +1,6 @@
 """The pure analysis modules import only the numeric stack, a few typing helpers of the standard
-library, and each other's data types (ARCHITECTURE.md, STYLE.md "Layout")."""
+library, and each other's data types; the modules assembling figures from a survey's definition
+import no I/O either (ARCHITECTURE.md, STYLE.md "Layout")."""
 
 from __future__ import annotations
 
@@ -9,8 +10,21 @@ from pathlib import Path
 import pytest
 
 ANALYSIS = Path(__file__).resolve().parents[2] / "feedback" / "analysis"
-PURE = ("sufficient", "results", "estimates", "changes", "trend", "series", "panel", "impact")
-PLUMBING = {"__future__", "collections.abc", "typing", "itertools", "math", "dataclasses"}
+PURE = (
+    "sufficient",
+    "results",
+    "estimates",
+    "changes",
+    "trend",
+    "series",
+    "panel",
+    "impact",
+    "cells",
+)
+# Pure as well (no I/O, no database, no web framework), but assembling figures from the survey's
+# definition: they may read the pure modules, each other and the definition types.
+ASSEMBLY = ("catalogue", "figures", "decision_impact", "chart_adapter")
+PLUMBING = {"__future__", "collections.abc", "typing", "itertools", "math", "dataclasses", "bisect"}
 ALLOWED = {
     "pure": PLUMBING
     | {
@@ -21,6 +35,10 @@ ALLOWED = {
         "feedback.analysis.results",
     },
     "charts": PLUMBING | {"io", "textwrap", "datetime", "matplotlib", "feedback.analysis.results"},
+    "assembly": PLUMBING
+    | {"collections", "functools", "datetime", "uuid"}
+    | {f"feedback.analysis.{name}" for name in (*PURE, *ASSEMBLY, "charts")}
+    | {"feedback.surveys.definition", "feedback.errors"},
 }
 
 
@@ -42,6 +60,11 @@ def allowed(name: str, rules: set[str]) -> bool:
 @pytest.mark.parametrize("module", PURE)
 def test_pure_modules_import_only_numpy_scipy_and_analysis_types(module: str) -> None:
     assert {n for n in imported(module) if not allowed(n, ALLOWED["pure"])} == set()
+
+
+@pytest.mark.parametrize("module", ASSEMBLY)
+def test_assembly_modules_import_no_io(module: str) -> None:
+    assert {n for n in imported(module) if not allowed(n, ALLOWED["assembly"])} == set()
 
 
 def test_charts_import_only_matplotlib_and_results() -> None:

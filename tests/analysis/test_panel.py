@@ -21,6 +21,7 @@ from tests.analysis.tables import (
     pair_table,
     scale,
 )
+from tests.builders.wire import wire
 
 
 def diffs(*d: float) -> DiffCounts:
@@ -55,7 +56,7 @@ def test_wilcoxon_with_nobody_changing_has_no_p() -> None:
 
 def test_panel_below_min_n_is_suppressed() -> None:
     result = wilcoxon_signed_rank(diffs(1, 2, 3), min_n=5)
-    assert result.suppressed and result.to_json() == {
+    assert result.suppressed and wire(result) == {
         "test": "wilcoxon",
         "n_pairs": 3,
         "suppressed": True,
@@ -106,7 +107,7 @@ def test_mcnemar_by_hand() -> None:
     assert petition.p == 22 / 1024 and petition.diff == 8 / 20 and petition.neither == 5
     assert result.options["march"].p == 1.0
     assert result.options["donate"].p is None and result.options["donate"].reason
-    json.dumps(result.to_json(), allow_nan=False)
+    json.dumps(wire(result), allow_nan=False)
 
 
 def test_single_choice_pairs_become_per_option_tables() -> None:

@@ -15,8 +15,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.analysis import queries
+from feedback.analysis.catalogue import QuestionMeta, catalogue
 from feedback.analysis.queries import Cell, CellStats, QuestionQuery
-from feedback.analysis.service import QuestionMeta, catalogue
 from feedback.analysis.sufficient import Moments, OptionCounts, OptionPairs, PairTable, ScaleCounts
 from feedback.config import Settings
 from feedback.responses.models import Answer
@@ -310,7 +310,7 @@ async def test_counting_by_version_reads_only_the_analysis_index_in_its_order(
     client: Client, settings: Settings
 ) -> None:
     """A question whose series breaks is counted by version: its branches group by `version`
-    and one series segment filters on a range of versions (`_in_series`). The analysis index
+    and one run filters on a range of versions (`_in_run`). The analysis index
     holds `version`, so both read it alone (covering on SQLite; index-only on PostgreSQL), never
     the table. It holds it last, after the columns every question groups by, so these sort
     their groups where the bare query does not (see the test above)."""
@@ -346,7 +346,7 @@ async def test_counting_by_version_reads_only_the_analysis_index_in_its_order(
         in_series = (
             sa.select(*grouped, sa.func.count())
             .where(Answer.survey_id == survey.id, Answer.is_current)
-            .where(queries._in_series(trust, 1))
+            .where(queries._in_run(trust, 1))
             .group_by(*grouped)
         )
         dialect = session.get_bind().dialect

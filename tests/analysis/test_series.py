@@ -1,4 +1,4 @@
-"""Series segments, the comparable previous wave, min_n and complementary suppression."""
+"""Runs between series breaks, the comparable previous wave, min_n and complementary suppression."""
 
 from __future__ import annotations
 
@@ -7,47 +7,47 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feedback.analysis.series import (
-    Segment,
+    Run,
     change_pairs,
     complementary_suppression,
     effective_min_n,
-    previous_comparable,
-    segments,
+    runs,
 )
 
 WAVES = [(1, 1), (2, 1), (3, 2), (4, 3), (5, 3), (6, 3), (7, 5)]
 
 
-def test_segments_split_at_breaking_versions() -> None:
+def test_runs_split_at_breaking_versions() -> None:
     # v3 breaks (e.g. a scale change); v2 only rewords; v4 breaks but no wave ran under it,
     # so the break still falls between wave 6 (v3) and wave 7 (v5)
-    result = segments(WAVES, breaks={3, 4})
+    result = runs(WAVES, breaks={3, 4})
     assert result == [
-        Segment(version=1, waves=(1, 2, 3), starts_at_break=False),
-        Segment(version=3, waves=(4, 5, 6), starts_at_break=True),
-        Segment(version=5, waves=(7,), starts_at_break=True),
+        Run(version=1, waves=(1, 2, 3), starts_at_break=False),
+        Run(version=3, waves=(4, 5, 6), starts_at_break=True),
+        Run(version=5, waves=(7,), starts_at_break=True),
     ]
 
 
-def test_no_breaks_is_one_segment_and_no_waves_none() -> None:
-    assert segments(WAVES, breaks=()) == [Segment(1, (1, 2, 3, 4, 5, 6, 7), False)]
-    assert segments([], breaks={2}) == []
+def test_no_breaks_is_one_run_and_no_waves_none() -> None:
+    assert runs(WAVES, breaks=()) == [Run(1, (1, 2, 3, 4, 5, 6, 7), False)]
+    assert runs([], breaks={2}) == []
     # a break at the range's first version has no earlier wave to separate
-    assert segments([(3, 2), (4, 2)], breaks={2}) == [Segment(2, (3, 4), False)]
+    assert runs([(3, 2), (4, 2)], breaks={2}) == [Run(2, (3, 4), False)]
 
 
 def test_waves_out_of_order_raise() -> None:
     with pytest.raises(ValueError):
-        segments([(2, 1), (1, 1)], breaks=())
+        runs([(2, 1), (1, 1)], breaks=())
 
 
 def test_change_pairs_skip_suppressed_waves_and_never_cross_a_break() -> None:
-    parts = segments(WAVES, breaks={3})
-    assert change_pairs(parts, suppressed={2, 5}) == [(1, 3), (4, 6), (6, 7)]
-    assert previous_comparable(3, parts, {2, 5}) == 1
-    assert previous_comparable(4, parts, {2, 5}) is None  # first of its segment
-    assert previous_comparable(5, parts, {2, 5}) is None  # itself suppressed
-    assert previous_comparable(1, parts, set()) is None
+    parts = runs(WAVES, breaks={3})
+    pairs = [p for run in parts for p in change_pairs(run.waves, suppressed={2, 5})]
+    assert pairs == [(1, 3), (4, 6), (6, 7)]
+    # wave 4 is the first of its run and wave 5 is itself suppressed: neither is compared
+    assert not any(b in (4, 5) for _, b in pairs)
+    assert change_pairs((1, 2), suppressed=set()) == [(1, 2)]
+    assert change_pairs((1,), suppressed=set()) == []
 
 
 def test_effective_min_n_can_be_raised_never_lowered() -> None:

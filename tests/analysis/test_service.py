@@ -20,6 +20,7 @@ from feedback.analysis.changes import (
     welch_t,
     with_q_values,
 )
+from feedback.analysis.chart_adapter import chart_data
 from feedback.analysis.charts import decision_position
 from feedback.analysis.estimates import (
     choice_estimate,
@@ -27,8 +28,9 @@ from feedback.analysis.estimates import (
     number_estimate,
     scale_estimate,
 )
+from feedback.analysis.figures import SurveyTrends
 from feedback.analysis.results import TrendTest
-from feedback.analysis.service import SurveyTrends, TrendsQuery
+from feedback.analysis.service import TrendsQuery
 from feedback.analysis.sufficient import Moments, OptionCounts, ScaleCounts
 from feedback.analysis.trend import mann_kendall
 from feedback.config import Settings
@@ -36,6 +38,7 @@ from feedback.errors import Invalid
 from tests.builders.analysis import counted, import_lines, line, session_on, survey_row
 from tests.builders.orgs import Org, make_org
 from tests.builders.surveys import MONTHLY, make_survey, publish_version, pulse_definition
+from tests.builders.wire import wire
 
 Client = AsyncTestClient[Litestar]
 HALF_YEAR = date(2025, 6, 30)  # waves 1..6 of MONTHLY
@@ -58,7 +61,7 @@ async def trends_of(settings: Settings, query: TrendsQuery) -> SurveyTrends:
 
 
 def question(result: SurveyTrends, key: str) -> dict[str, Any]:
-    return next(q.to_json() for q in result.questions if q.meta.key == key)
+    return next(wire(q) for q in result.questions if q.meta.key == key)
 
 
 def likert(counts: list[int]) -> ScaleCounts:
@@ -95,14 +98,14 @@ async def test_likert_figures_equal_the_pure_functions_on_the_same_counts(
     assert [w["number"] for w in got["waves"]] == [1, 2, 3, 4, 5, 6]
     estimates = {w: scale_estimate(likert(c), min_n=5) for w, c in LIKERT.items()}
     for entry in got["waves"]:
-        assert figures(entry) == estimates[entry["number"]].to_json()
+        assert figures(entry) == wire(estimates[entry["number"]])
     # Wave 3 is suppressed: only number, label, n; wave 4 is compared with wave 2.
     assert got["waves"][2] == {"number": 3, "label": "2025-03", "n": 3, "suppressed": True}
     pairs = [(1, 2), (2, 4), (4, 5), (5, 6)]
     tests = with_q_values(
         [mann_whitney(likert(LIKERT[a]), likert(LIKERT[b]), from_wave=a) for a, b in pairs]
     )
-    changes = {b: t.to_json() for (_, b), t in zip(pairs, tests, strict=True)}
+    changes = {b: wire(t) for (_, b), t in zip(pairs, tests, strict=True)}
     assert got["waves"][0]["change"] is None
     for entry in got["waves"]:
         if entry["number"] in changes:
@@ -110,7 +113,7 @@ async def test_likert_figures_equal_the_pure_functions_on_the_same_counts(
     shown = [1, 2, 4, 5, 6]
     trend = mann_kendall(shown, [estimates[w].estimate for w in shown])  # type: ignore[misc]
     assert isinstance(trend, TrendTest)
-    assert got["trend"] == trend.to_json() and got["trend_series"] == 0
+    assert got["trend"] == wire(trend) and got["trend_series"] == 0
     assert got["series"] == [
         {
             "series": 0,
@@ -118,7 +121,7 @@ async def test_likert_figures_equal_the_pure_functions_on_the_same_counts(
             "metric": "mean",
             "first_wave": 1,
             "last_wave": 6,
-            "trend": trend.to_json(),
+            "trend": wire(trend),
         }
     ]
     assert got["breaks"] == [] and got["decisions"] == []
@@ -149,11 +152,10 @@ async def test_nps_number_and_choice_figures_equal_the_pure_functions(
 
     got = question(result, "nps")
     assert [figures(w) for w in got["waves"]] == [
-        nps_estimate(scale11(nps[w]), min_n=5).to_json() for w in (1, 2)
+        wire(nps_estimate(scale11(nps[w]), min_n=5)) for w in (1, 2)
     ]
-    assert (
-        got["waves"][1]["change"]
-        == with_q_values([nps_z(scale11(nps[1]), scale11(nps[2]), from_wave=1)])[0].to_json()
+    assert got["waves"][1]["change"] == wire(
+        with_q_values([nps_z(scale11(nps[1]), scale11(nps[2]), from_wave=1)])[0]
     )
 
     def moments(values: list[float]) -> Moments:
@@ -162,10 +164,10 @@ async def test_nps_number_and_choice_figures_equal_the_pure_functions(
 
     got = question(result, "hours")
     assert [figures(w) for w in got["waves"]] == [
-        number_estimate(moments(hours[w]), min_n=5).to_json() for w in (1, 2)
+        wire(number_estimate(moments(hours[w]), min_n=5)) for w in (1, 2)
     ]
     welch = with_q_values([welch_t(moments(hours[1]), moments(hours[2]), from_wave=1)])[0]
-    assert got["waves"][1]["change"] == welch.to_json()
+    assert got["waves"][1]["change"] == wire(welch)
 
     options = ("climate", "housing", "health")
 
@@ -179,11 +181,11 @@ async def test_nps_number_and_choice_figures_equal_the_pure_functions(
         "health": "Health",
     }
     assert [figures(w) for w in got["waves"]] == [
-        choice_estimate(single(priority[w]), min_n=5).to_json() for w in (1, 2)
+        wire(choice_estimate(single(priority[w]), min_n=5)) for w in (1, 2)
     ]
     assert "estimate" not in got["waves"][0] and "options" in got["waves"][0]
     chi = with_q_values([chi_square(single(priority[1]), single(priority[2]), from_wave=1)])[0]
-    assert got["waves"][1]["change"] == chi.to_json()
+    assert got["waves"][1]["change"] == wire(chi)
 
     def multi(chosen: list[list[str]]) -> OptionCounts:
         keys = ("petition", "march", "donate")
@@ -192,12 +194,12 @@ async def test_nps_number_and_choice_figures_equal_the_pure_functions(
 
     got = question(result, "actions")
     assert [figures(w) for w in got["waves"]] == [
-        choice_estimate(multi(actions[w]), min_n=5).to_json() for w in (1, 2)
+        wire(choice_estimate(multi(actions[w]), min_n=5)) for w in (1, 2)
     ]
     per_option = two_proportion_z(multi(actions[1]), multi(actions[2]), from_wave=1)
     adjusted = with_q_values(list(per_option.values()))  # one family: every option's test
     assert got["waves"][1]["option_changes"] == {
-        o: t.to_json() for o, t in zip(per_option, adjusted, strict=True)
+        o: wire(t) for o, t in zip(per_option, adjusted, strict=True)
     }
     assert "change" not in got["waves"][1]
     assert got["trend"] is None and set(got["option_trends"]) == {"petition", "march", "donate"}
@@ -220,8 +222,8 @@ async def test_share_trends_are_per_option(client: Client, settings: Settings) -
     climate = mann_kendall([1, 2, 3, 4, 5], [k / 12 for k in share.values()])
     housing = mann_kendall([1, 2, 3, 4, 5], [1 - k / 12 for k in share.values()])
     assert isinstance(climate, TrendTest) and isinstance(housing, TrendTest)
-    assert got["option_trends"]["climate"] == climate.to_json()
-    assert got["option_trends"]["housing"] == housing.to_json()
+    assert got["option_trends"]["climate"] == wire(climate)
+    assert got["option_trends"]["housing"] == wire(housing)
     assert climate.direction == "increasing" and housing.direction == "decreasing"
 
 
@@ -307,7 +309,7 @@ async def test_a_break_splits_the_series_and_a_straddling_wave(
     )
     changes = [w.get("change") for w in got["waves"]]
     assert changes[0] is None and changes[3] is None  # each series' first wave
-    assert [c for c in changes if c is not None] == [t.to_json() for t in old_tests]
+    assert [c for c in changes if c is not None] == [wire(t) for t in old_tests]
     assert [s["series"] for s in got["series"]] == [0, 1]
     assert [(s["version"], s["first_wave"], s["last_wave"]) for s in got["series"]] == [
         (1, 1, 3),
@@ -317,11 +319,11 @@ async def test_a_break_splits_the_series_and_a_straddling_wave(
         [3, 4, 5, 6],
         [scale(new[w], 7).mean for w in (3, 4, 5, 6)],  # type: ignore[misc]
     )
-    assert got["trend"] == trend.to_json() and got["trend_series"] == 1
+    assert got["trend"] == wire(trend) and got["trend_series"] == 1
     assert got["breaks"] == [{"version": 2, "wave": 3, "series": 1}]
     # The chart draws wave 3 once, from the part with most answers (8 under version 2).
     trust = result.questions[0]
-    chart = service.chart_series(result, trust, trust.total, "Trust")
+    chart = chart_data(result, trust, trust.total, "Trust")
     assert [p.wave for p in chart.points] == [1, 2, 3, 4, 5, 6]
     assert chart.points[2].n == 8 and chart.points[2].estimate == scale(new[3], 7).mean
     assert [(b.wave, b.version) for b in chart.breaks] == [(3, 2)]
@@ -357,7 +359,7 @@ async def test_decisions_are_placed_at_their_wave_and_drawn(
     ]
     assert str(got["decisions"][0]["id"]) == made["Open meetings"]
     trust = result.questions[0]
-    chart = service.chart_series(result, trust, trust.total, "Trust")
+    chart = chart_data(result, trust, trust.total, "Trust")
     openings = [(w.number, w.opens_at) for w in result.waves]
     assert [(d.title, d.position) for d in chart.decisions] == [
         ("Open meetings", decision_position(datetime(2025, 2, 3, 10, tzinfo=UTC), openings)),
@@ -414,7 +416,7 @@ async def test_segments_hide_cells_that_subtraction_would_reveal(
     trust = result.questions[0]
     assert trust.segments is not None
     for value, figures_ in trust.segments.items():
-        chart = service.chart_series(result, trust, figures_, str(value))
+        chart = chart_data(result, trust, figures_, str(value))
         for point in chart.points:
             if point.suppressed:
                 assert (point.estimate, point.ci_low, point.ci_high, point.shares) == (
@@ -451,6 +453,6 @@ async def test_a_survey_without_answers_has_waves_but_no_figures(
         "hours",
         "comment",
     ]
-    for entry in (q.to_json() for q in result.questions):
+    for entry in (wire(q) for q in result.questions):
         assert [w["n"] for w in entry["waves"]] == [0, 0, 0]
         assert entry["trend"] is None and entry["series"] == []

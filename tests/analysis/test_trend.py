@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from feedback.analysis.results import NoTrend, TrendTest
 from feedback.analysis.trend import mann_kendall
 from tests.analysis.tables import close
+from tests.builders.wire import wire
 
 
 def pymannkendall_original(y: list[float]) -> tuple[int, float, float, float, float, str]:
@@ -78,7 +79,7 @@ def test_decreasing_direction() -> None:
 def test_fewer_than_four_waves_is_no_trend_with_a_reason(n: int) -> None:
     result = mann_kendall(list(range(1, n + 1)), [1.0] * n)
     assert isinstance(result, NoTrend) and result.waves == n
-    assert "at least 4" in result.reason and result.to_json() is None
+    assert "at least 4" in result.reason and wire(result) is None
 
 
 def test_malformed_input_raises() -> None:

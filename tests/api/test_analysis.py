@@ -17,6 +17,7 @@ from feedback.analysis.sufficient import Moments, OptionPairs, PairTable
 from tests.builders.analysis import import_lines, line
 from tests.builders.orgs import Org, make_org
 from tests.builders.surveys import MONTHLY, make_survey, publish_version, pulse_definition
+from tests.builders.wire import wire
 
 Client = AsyncTestClient[Litestar]
 TRENDS = "/api/v1/surveys/pulse/trends"
@@ -284,7 +285,7 @@ async def test_panel_equals_the_pure_tests_on_the_same_pairs(client: Client) -> 
         "to_wave": 2,
         "min_n": 5,
         "excluded_across_break": 0,
-        **expected.to_json(),
+        **wire(expected),
     }
     hours = (
         await client.get("/api/v1/surveys/pulse/panel/hours?from_wave=1&to_wave=2", headers=auth)
@@ -480,3 +481,42 @@ async def test_boolean_and_number_segments_have_the_same_names_on_every_database
         segments = got.json()["questions"][0]["segments"]
         assert {name: s["waves"][0]["n"] for name, s in segments.items()} == counts
         assert all(s["value"] == (None if name == "null" else name) for name, s in segments.items())
+
+
+async def test_the_schema_types_the_trends_and_panel_answers(client: Client) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    components = schema["components"]["schemas"]
+
+    def answer(path: str) -> dict[str, Any]:
+        response = schema["paths"][f"/api/v1/surveys/{{slug}}{path}"]["get"]["responses"]["200"]
+        ref = response["content"]["application/json"]["schema"]["$ref"]
+        found: dict[str, Any] = components[ref.rsplit("/", 1)[-1]]
+        return found
+
+    def fields(name: str) -> set[str]:
+        return set(components[name]["properties"])
+
+    trends = answer("/trends")
+    assert {"survey", "min_n", "from", "to", "segment", "questions"} == set(trends["properties"])
+    assert fields("QuestionTrendsRead") >= {
+        "key", "metric", "waves", "trend", "trend_series", "series", "breaks", "decisions",
+        "segments",
+    }  # fmt: skip
+    assert fields("WaveFiguresRead") >= {
+        "number",
+        "n",
+        "suppressed",
+        "estimate",
+        "change",
+        "series",
+    }
+    assert fields("RunRead") >= {"series", "first_wave", "last_wave", "trend", "trend_reason"}
+    assert fields("TrendRead") >= {"s", "tau", "p", "slope", "direction"}
+    assert fields("WaveChangeRead") >= {"test", "from_wave", "p", "q", "significant"}
+    panel = answer("/panel/{question}")
+    assert set(panel["properties"]) >= {
+        "question", "from_wave", "to_wave", "min_n", "test", "n_pairs", "suppressed", "options",
+    }  # fmt: skip
+    # nothing of either answer is a bare object without fields
+    for name in ("TrendsRead", "QuestionTrendsRead", "WaveFiguresRead", "RunRead", "PanelRead"):
+        assert components[name].get("properties"), name

@@ -22,13 +22,9 @@ from litestar.testing import AsyncTestClient
 from matplotlib.text import Text
 
 from feedback.analysis import charts
-from feedback.analysis.service import (
-    TrendsQuery,
-    chart_series,
-    impact_of,
-    survey_decision,
-    survey_trends,
-)
+from feedback.analysis.chart_adapter import chart_data
+from feedback.analysis.decision_impact import impact_of
+from feedback.analysis.service import TrendsQuery, survey_decision, survey_trends
 from feedback.api.app import create_app
 from feedback.clock import Clock, fixed_clock
 from feedback.config import Settings
@@ -354,7 +350,7 @@ async def test_a_chart_draws_the_fit_statsmodels_gives(client: Client, settings:
         mark = (await survey_decision(session, survey, uuid.UUID(decision))).mark
     question = trends.questions[0]
     impact = impact_of(trends, question, mark, now=NOW)
-    series = chart_series(
+    series = chart_data(
         trends, question, question.total, question.label, impact=(mark, impact.total)
     )
     figure = charts.chart(series)
@@ -391,7 +387,7 @@ async def test_a_chart_without_a_verdict_draws_no_lines_and_says_why(
         mark = (await survey_decision(session, survey, uuid.UUID(decision))).mark
     question = trends.questions[0]
     early = impact_of(trends, question, mark, now=datetime(2025, 6, 5, tzinfo=UTC))
-    series = chart_series(
+    series = chart_data(
         trends, question, question.total, question.label, impact=(mark, early.total)
     )
     assert series.fits == ()

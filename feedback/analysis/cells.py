@@ -1,0 +1,77 @@
+"""What the trends aggregate counts and what it hands back, as plain data (no I/O).
+
+A question's answers fall into runs: the waves between two series breaks. Each answer's version
+decides its run (`QuestionQuery.run_of`); a cell is one wave of one run, for the total or for
+one value of a respondent attribute (a segment).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import Literal
+
+from feedback.analysis.sufficient import Moments, OptionCounts, ScaleCounts
+
+Kind = Literal["scale", "single", "multi", "number", "text"]
+Stats = ScaleCounts | OptionCounts | Moments | int
+"""One cell's sufficient statistics: counts per scale point, per option, moments, or (text) n."""
+
+SegmentValue = str | None
+"""A respondent attribute's value as text; None for respondents without it (the `null` segment)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Counting:
+    """How the answers of one run of a question are counted.
+
+    `scale` bounds integer scales; `options` orders choices (options answered but not listed are
+    appended by `OptionCounts`); `shift` is subtracted from numbers before they are summed, so
+    their variance stays exact when the answers sit far from zero (`Moments`).
+    """
+
+    kind: Kind
+    scale: tuple[int, int] | None = None
+    options: tuple[str, ...] = ()
+    shift: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionQuery:
+    """One question to count. `breaks` are the versions at which its series breaks, ascending;
+    `runs[i]` counts the answers given under a version with exactly i breaks at or before it
+    (None for a run in which the key was never asked)."""
+
+    key: str
+    runs: tuple[Counting | None, ...]
+    breaks: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.runs) != len(self.breaks) + 1:
+            raise ValueError("a question has one run more than it has breaks")
+
+    def run_of(self, version: int) -> int:
+        return bisect_right(self.breaks, version)
+
+    @property
+    def only(self) -> Counting | None:
+        """The counting of a question whose series never breaks."""
+        return self.runs[0] if not self.breaks else None
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """Where a cell's answers sit: a wave, a run of the question, a segment value."""
+
+    wave: int
+    run: int
+    segment: SegmentValue = None
+
+
+@dataclass(slots=True)
+class CellStats:
+    """A cell's statistics and the newest version its answers were given under (None when the
+    question's series never breaks, so versions were not read)."""
+
+    stats: Stats
+    version: int | None
