@@ -3,6 +3,7 @@ run (like the PostgreSQL the suite is given), emptied before each test, stopped 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -22,8 +23,12 @@ def _redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     workdir: Path = tmp_path_factory.mktemp("redis")
     command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir)]
+    # Redis runs on the real clock, as PostgreSQL does: scripts/test-dates moves the tests' clock
+    # with libfaketime, which redis-server (jemalloc) cannot start under.
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME")}
     process = subprocess.Popen(
         [*command, "--save", "", "--appendonly", "no"],
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
