@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
-from feedback.loop.models import WebhookDelivery
+from feedback.loop.models import WebhookDelivery, WebhookTopic
 from feedback.loop.outbox import EVENT_TYPES, event_payload
 from feedback.responses import bulk
 
@@ -25,6 +25,18 @@ _DELIVERY_COLUMNS = (
     "webhook_id, event_id, org_id, event_type, payload, created_at, status, attempts, "
     "next_attempt_at"
 )
+
+
+def subscribed(conn: Connection, org_ids: set[uuid.UUID], event_type: str) -> set[uuid.UUID]:
+    """The organisations among `org_ids` with a webhook for `event_type`. A batch builds events
+    for these only: building a payload per response cost more than the fan-out (BENCHMARKS.md,
+    "Webhooks"), and most organisations subscribe to nothing."""
+    if not org_ids:
+        return set()
+    query = select(WebhookTopic.org_id).where(
+        WebhookTopic.event_type == event_type, WebhookTopic.org_id.in_(list(org_ids))
+    )
+    return set(conn.execute(query.distinct()).scalars())
 
 
 class Events:

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, insert, or_, select, update
 
 from feedback.db import utcnow
 from feedback.errors import Conflict, DomainError, Invalid, NotFound, PreconditionFailed
-from feedback.loop.fanout import Events
+from feedback.loop.fanout import Events, subscribed
 from feedback.orgs.models import AuditEvent
 from feedback.orgs.principal import Principal
 from feedback.responses import bulk
@@ -209,8 +209,11 @@ def _store(
     stamps = {survey_id: state.survey.updated_at for survey_id, state in surveys.items()}
     in_key_order = sorted(placed, key=lambda i: (items[i].survey_id, items[i].response_id))
     events = Events(conn)
+    wanted = subscribed(conn, {items[i].org_id for i in placed}, "response.created")
     for i in in_key_order:
-        events.add(**_created_event(items[i], placed[i][0], surveys[items[i].survey_id].survey))
+        if items[i].org_id in wanted:
+            survey = surveys[items[i].survey_id].survey
+            events.add(**_created_event(items[i], placed[i][0], survey))
     created = _insert_new(conn, [(items[i], *placed[i]) for i in in_key_order], stamps, events)
     for i in placed:
         if items[i].pk in created:
