@@ -61,7 +61,7 @@ def create_app() -> Litestar:
         if mode == "none":
             yield
             return
-        # SQLite gets one connection, as feedback's own writer does (ARCHITECTURE.md: a pool
+        # SQLite gets one connection, as feedback's own writer does (docs/architecture.md: a pool
         # of writers only queues them on the file lock); PostgreSQL a pool like feedback's.
         engine = make_engine(url, pool_size=1 if mode == "sqlite" else 10)
         async with engine.begin() as conn:

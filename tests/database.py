@@ -3,7 +3,7 @@
 Each test gets an empty, fully migrated database: on SQLite a copy of a template file
 migrated once per run; on PostgreSQL the tables of a database migrated once per run,
 truncated before each test. We do not wrap tests in a rolled-back outer transaction (the
-polar pattern in STYLE.md) because the code under test commits on purpose: concurrent
+polar pattern) because the code under test commits on purpose: concurrent
 submissions race on unique constraints in separate transactions and group commit shares
 one transaction between requests, which an outer test transaction would hide.
 """

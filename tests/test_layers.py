@@ -1,4 +1,4 @@
-"""The layers run one way (ARCHITECTURE.md): `api/` over the domain packages over the shared
+"""The layers run one way (docs/architecture.md): `api/` over the domain packages over the shared
 modules. Read from every module's imports, so that a shortcut shows up here rather than in a
 review:
 

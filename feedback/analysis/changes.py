@@ -1,4 +1,4 @@
-"""Change from the previous comparable wave (ANALYSIS.md "Change from the previous wave").
+"""Change from the previous comparable wave (docs/statistics.md "Change from the previous wave").
 
 Every test takes the `from` (earlier) wave's statistics first and the `to` wave's second, and
 reports to − from; where SciPy's reference call puts `to` first, the statistic is the `to`

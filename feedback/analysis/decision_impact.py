@@ -1,4 +1,5 @@
-"""A decision's impact on a question's computed figures (ANALYSIS.md "Decision impact"), no I/O.
+"""A decision's impact on a question's computed figures, no I/O (docs/statistics.md,
+"Decision impact").
 
 The interrupted time series runs over the shown waves of one figure set (the total, or one
 segment value's) that closed by `now`: an open wave's estimate is still moving.
@@ -41,7 +42,7 @@ class FiguresImpact:
 
 @dataclass(frozen=True, slots=True)
 class DecisionImpact:
-    """ANALYSIS.md "Decision impact" of one decision on one question: the total's and, with
+    """docs/statistics.md "Decision impact" of one decision on one question: the total's and, with
     `segment`, each segment value's."""
 
     decision: DecisionMark

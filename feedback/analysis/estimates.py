@@ -1,4 +1,4 @@
-"""Per-wave estimates (ANALYSIS.md "Per-wave estimates"), one function per kind of question.
+"""Per-wave estimates (docs/statistics.md "Per-wave estimates"), one function per kind of question.
 
 Each takes one cell's sufficient statistics and the effective `min_n`, and returns a
 `WaveEstimate`; a cell below `min_n` comes back suppressed, carrying only its `n`.

@@ -1,4 +1,4 @@
-"""A question's figures from its cells' statistics, as ANALYSIS.md defines them (no I/O).
+"""A question's figures from its cells' statistics, as docs/statistics.md defines them (no I/O).
 
 Per wave: the estimate, and the change from the previous shown wave of the same run with
 Benjamini–Hochberg q over the question's family; per run (the waves between two series breaks):
@@ -207,7 +207,7 @@ def _complementary(
     totals: Mapping[Cell, CellStats], by_segment: Mapping[Cell, CellStats], min_n: int
 ) -> set[Cell]:
     """Segment cells to hide: below min_n, or revealing one that is by subtraction from the
-    total (ANALYSIS.md "Segments")."""
+    total (docs/statistics.md "Segments")."""
     per_cell: dict[tuple[int, int], dict[SegmentValue, int]] = defaultdict(dict)
     for cell, stats in by_segment.items():
         per_cell[(cell.wave, cell.run)][cell.segment] = _n(stats.stats)

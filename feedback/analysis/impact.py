@@ -1,4 +1,4 @@
-"""Decision impact: an interrupted time series (ANALYSIS.md "Decision impact").
+"""Decision impact: an interrupted time series (docs/statistics.md "Decision impact").
 
 Over one series run's wave estimates, t = wave number − first wave number, `post` = 1 for the
 waves opening at or after the decision, `t_since` = (t − T0)·post with T0 the first post wave's
@@ -21,8 +21,8 @@ The verdict is one of `VERDICTS`, stable strings a script may compare:
   level first: `level increased`, `level decreased`, `slope increased`, `slope decreased`,
   `level increased, slope decreased`, …, or `no significant change`.
 
-The two changes are two tests at α = 0.05 each, as ANALYSIS.md defines the verdict: on a series
-where nothing happened each comes out significant 5% of the time, so the verdict names some
+The two changes are two tests at α = 0.05 each, as docs/statistics.md defines the verdict: on a
+series where nothing happened each comes out significant 5% of the time, so the verdict names some
 change a little less than 10% of the time (the two estimates are correlated).
 
 Every result also carries `summary`, one plain English sentence.

@@ -1,4 +1,4 @@
-"""Change within the same respondents between two waves (ANALYSIS.md "Panel").
+"""Change within the same respondents between two waves (docs/statistics.md "Panel").
 
 Inputs are the pairs of respondents with a current answer in both waves, d = to − from: the
 differences' counts for scales, their moments for numbers, per-option 2×2 tables for choices.

@@ -1,4 +1,4 @@
-"""Typed results of the analysis, named as the contract names them (API.md "Analysis").
+"""Typed results of the analysis, named as the contract names them (docs/http-api.md "Analysis").
 
 Every result is a frozen dataclass. An edge case is a value, never an exception: a figure that
 cannot be computed is `None` together with a `reason`, never NaN, because every result ends up
@@ -25,7 +25,7 @@ Z_CRITICAL = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
 
 
 def is_suppressed(n: int, min_n: int) -> bool:
-    """The one suppression rule (ANALYSIS.md): a cell, wave or pair set below min_n."""
+    """The one suppression rule (docs/statistics.md): a cell, wave or pair set below min_n."""
     return n < min_n
 
 

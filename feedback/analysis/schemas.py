@@ -56,7 +56,7 @@ class ShareRead(Struct, kw_only=True):
 class EstimateRead(Struct, kw_only=True):
     """A wave's (or a segment cell's) estimate: only `n` when suppressed or for text; for `mean`
     and `nps` metrics `estimate`, `ci_low` and `ci_high` always (null when undefined); the
-    others where they apply (ANALYSIS.md "Per-wave estimates")."""
+    others where they apply (docs/statistics.md "Per-wave estimates")."""
 
     n: int
     suppressed: bool
@@ -73,7 +73,7 @@ class EstimateRead(Struct, kw_only=True):
 
 
 class WaveChangeRead(Struct, kw_only=True):
-    """The change from the previous comparable wave of the same run (ANALYSIS.md "Change from
+    """The change from the previous comparable wave of the same run (docs/statistics.md "Change from
     the previous wave"); `q` is Benjamini–Hochberg over the question's family."""
 
     test: ChangeTestName
@@ -417,8 +417,8 @@ class McNemarRead(Struct, kw_only=True):
 
 
 class PanelResultRead(Struct, kw_only=True):
-    """Change within the same respondents (ANALYSIS.md "Panel"); a suppressed pair set carries
-    only `test`, `n_pairs` and `suppressed`."""
+    """Change within the same respondents (docs/statistics.md "Panel"); a suppressed pair set
+    carries only `test`, `n_pairs` and `suppressed`."""
 
     test: PanelTestName
     n_pairs: int
@@ -519,7 +519,7 @@ class ImpactChangeRead(Struct, kw_only=True):
 
 
 class ImpactRead(Struct, kw_only=True):
-    """ANALYSIS.md "Decision impact" over one series run of closed, non-suppressed waves."""
+    """docs/statistics.md "Decision impact" over one series run of closed, non-suppressed waves."""
 
     pre_waves: Annotated[int, Meta(description="Waves before the decision in the fitted run.")]
     post_waves: Annotated[

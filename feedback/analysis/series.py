@@ -1,4 +1,4 @@
-"""Runs, comparable waves and suppression (ANALYSIS.md "Series breaks", "Segments").
+"""Runs, comparable waves and suppression (docs/statistics.md "Series breaks", "Segments").
 
 A question's waves form one series until a version whose change for that question
 `breaks_series`; the waves between two breaks are a run. Estimates are reported across a

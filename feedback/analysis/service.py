@@ -259,7 +259,7 @@ async def panel(
     to_wave: int,
     min_n: int | None = None,
 ) -> PanelFigures:
-    """Change within the same respondents between two waves (ANALYSIS.md "Panel")."""
+    """Change within the same respondents between two waves (docs/statistics.md "Panel")."""
     if from_wave >= to_wave:
         raise Invalid(
             [FieldError("/from_wave", "must be an earlier wave than to_wave", "query")],

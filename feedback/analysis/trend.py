@@ -1,5 +1,5 @@
 """Trend over one run (the waves between two series breaks): Mann–Kendall with Sen's slope
-(ANALYSIS.md "Trend").
+(docs/statistics.md "Trend").
 
 The test is `pymannkendall.original_test` exactly, composed from the same small steps
 (score → variance → z → p); Sen's slope differs only in using the wave numbers as x, so a

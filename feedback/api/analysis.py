@@ -62,8 +62,8 @@ ToDate = Annotated[
 Impact = Annotated[
     uuid.UUID | None,
     QueryParameter(
-        description="A decision of the survey: draw its fitted pre and post lines (ANALYSIS.md "
-        '"Decision impact"), or say in the subtitle why there are none.'
+        description="A decision of the survey: draw its fitted pre and post lines "
+        '(docs/statistics.md "Decision impact"), or say in the subtitle why there are none.'
     ),
 ]
 # Required, so the OpenAPI document says so (a missing one is a 422 naming it).

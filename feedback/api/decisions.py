@@ -110,7 +110,7 @@ class DecisionController(Controller):
         segment: ImpactSegment = None,
     ) -> DecisionImpactRead:
         """Did the question's metric change after the decision: an interrupted time series over
-        the closed waves (ANALYSIS.md "Decision impact")."""
+        the closed waves (docs/statistics.md "Decision impact")."""
         impact = await analysis.decision_impact(
             db_session,
             org_id=principal.org_id,

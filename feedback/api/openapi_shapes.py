@@ -1,7 +1,7 @@
 """Schemas of the answers whose handlers return plain dicts (a subject access export,
 readiness), written from the HTTP contract: the named fields are required and
-typed; more fields are welcome (API.md), so none is closed. The fuzzer validates every such
-answer against these (tests/api/test_fuzz.py)."""
+typed; more fields are welcome (docs/http-api.md), so none is closed. The fuzzer validates
+every such answer against these (tests/api/test_fuzz.py)."""
 
 from __future__ import annotations
 

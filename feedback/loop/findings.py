@@ -1,4 +1,5 @@
-"""Findings ("you said"): what changed, found once each wave has closed (ANALYSIS.md "Findings").
+"""Findings ("you said"): what changed, found once each wave has closed (docs/statistics.md,
+"Findings").
 
 For each closed wave w not yet checked, in wave order, every question's figures from
 `analysis.service.survey_trends` (the total, no segment) are read as an analyst would have

@@ -2,10 +2,11 @@
 
 A response is one supporter's answers to one survey in one wave. Its identity is the client's
 `response_id` (unique per survey, the idempotency key); its content lives in revisions, each the
-document as it came. `answer` holds the same answers normalised (ARCHITECTURE.md, "Analysis runs
-on sufficient statistics"): one row per answered question (per chosen option for multi-choice) and
-revision, flagged `is_current` on the latest revision only. The analysis SQL reads `answer`
-directly, so its column names are part of the contract with `feedback/analysis/queries.py`.
+document as it came. `answer` holds the same answers normalised (docs/architecture.md, "The
+read path of a trends request"): one row per answered question (per chosen option for
+multi-choice) and revision, flagged `is_current` on the latest revision only. The analysis SQL
+reads `answer` directly, so its column names are part of the contract with
+`feedback/analysis/queries.py`.
 """
 
 from __future__ import annotations

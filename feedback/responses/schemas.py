@@ -50,7 +50,7 @@ class RevisionCreate(Input):
 
 
 class SubmissionCreate(Input):
-    """A supporter's submission (API.md, "Supporters")."""
+    """A supporter's submission (docs/http-api.md, "Supporters")."""
 
     response_id: uuid.UUID = Field(description="Made by the client; the idempotency key.")
     version: int = Field(ge=1, le=INT_MAX, description="The version the form was rendered from.")

@@ -1,5 +1,5 @@
 """A submission's answers: checked against the version it was made from, then turned into the
-one-row-per-value form that analysis counts (ARCHITECTURE.md, "Analysis runs on sufficient
+one-row-per-value form that analysis counts (docs/architecture.md, "Analysis runs on sufficient
 statistics")."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """What publishing a version changes, question by question, and whether each change breaks the
-question's trend (API.md: `changes` on publish).
+question's trend (docs/http-api.md: `changes` on publish).
 
 A question is the same question across versions when its key is the same. `diff_definitions`
 gives one `QuestionChange` per (key, kind); a question changed in several ways has several

@@ -101,7 +101,7 @@ class _Model(BaseModel):
 
 
 class SurveySettings(_Model):
-    """Per-survey settings (API.md `settings`). Origins and locales are de-duplicated."""
+    """Per-survey settings (docs/http-api.md `settings`). Origins and locales are de-duplicated."""
 
     allowed_origins: Annotated[list[Origin], AfterValidator(_unique)] = Field(
         default_factory=list, max_length=100
@@ -301,7 +301,7 @@ Instant = Annotated[
 
 
 class Schedule(_Model):
-    """When waves open (API.md `schedule`).
+    """When waves open (docs/http-api.md `schedule`).
 
     Each occurrence of `rrule`, computed on the local wall clock of `timezone` from `starts_at`,
     opens a wave; the first wave is the first occurrence at or after `starts_at` (dateutil's

@@ -1,5 +1,6 @@
 """The pure assembly of figures, without a database: hand-built cells in, the figures of
-ANALYSIS.md out (estimates, changes within a run, trends per run, complementary suppression)."""
+docs/statistics.md out (estimates, changes within a run, trends per run, complementary
+suppression)."""
 
 from __future__ import annotations
 

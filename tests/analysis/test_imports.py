@@ -1,6 +1,6 @@
 """The pure analysis modules import only the numeric stack, a few typing helpers of the standard
 library, and each other's data types; the modules assembling figures from a survey's definition
-import no I/O either (ARCHITECTURE.md, STYLE.md "Layout")."""
+import no I/O either (docs/architecture.md)."""
 
 from __future__ import annotations
 

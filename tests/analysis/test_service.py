@@ -1,5 +1,5 @@
 """The analysis service: figures assembled from the database equal the pure functions fed with
-hand-built counts; suppression, series breaks, segments and decisions as ANALYSIS.md says."""
+hand-built counts; suppression, series breaks, segments and decisions as docs/statistics.md says."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ from feedback.surveys.definition import (
 )
 from feedback.validation import UNSAFE_TEXT
 
-# The definition of API.md, "Surveys, versions, waves", with its elided parts filled in.
+# The definition of docs/http-api.md, "Surveys, versions, waves", with its elided parts filled in.
 API_EXAMPLE: dict[str, Any] = {
     "questions": [
         {
