@@ -1,13 +1,19 @@
-"""Keyset pagination shared by every list: opaque cursors over (sort key, id)."""
+"""Keyset pagination shared by every list: opaque cursors over (sort key, id), and `paginate`,
+the one query every list runs through."""
 
 from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from feedback.errors import FieldError, Invalid
 from feedback.validation import instant_problem
@@ -69,3 +75,44 @@ def page_from_rows(rows: Sequence[T], limit: int, key: Any) -> Page[T]:
     items = list(rows[:limit])
     has_more = len(rows) > limit
     return Page(items=items, next_cursor=encode_cursor(key(items[-1])) if has_more else None)
+
+
+# What a cursor's value is read back as, by the Python type of the column it sorts on.
+_PARSERS: dict[type, Callable[[Any], Any]] = {datetime: instant, uuid.UUID: uuid.UUID}
+
+
+def _parser(column: InstrumentedAttribute[Any]) -> Callable[[Any], Any]:
+    kind = column.type.python_type
+    parser: Callable[[Any], Any] = _PARSERS.get(kind, kind)
+    return parser
+
+
+def _encoded(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+async def paginate(
+    session: AsyncSession,
+    stmt: Select[*tuple[Any, ...]],
+    keys: Sequence[InstrumentedAttribute[Any]],
+    *,
+    limit: int,
+    cursor: str | None,
+    newest_first: bool = False,
+) -> Page[Any]:
+    """One page of `stmt` (already scoped by organisation) in the order of `keys`, the last of
+    which is unique, so that the order is total: the rows after the cursor's keys, `limit` + 1
+    fetched to know whether there is a next page. A statement of one entity pages its objects;
+    of several, its rows, keyed by the first entity."""
+    after = decode_cursor(cursor, *(_parser(k) for k in keys))
+    if after:
+        key: Any = keys[0] if len(keys) == 1 else tuple_(*keys)
+        bound: Any = after[0] if len(keys) == 1 else tuple(after)
+        stmt = stmt.where(key < bound if newest_first else key > bound)
+    order = [k.desc() for k in keys] if newest_first else list(keys)
+    stmt = stmt.order_by(*order).limit(check_limit(limit) + 1)
+    if len(stmt.column_descriptions) == 1:
+        objects = (await session.scalars(stmt)).all()
+        return page_from_rows(objects, limit, lambda o: [_encoded(getattr(o, k.key)) for k in keys])
+    rows = (await session.execute(stmt)).all()
+    return page_from_rows(rows, limit, lambda r: [_encoded(getattr(r[0], k.key)) for k in keys])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Select, delete, func, select, tuple_, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.errors import Conflict, FieldError, Invalid, NotFound
@@ -17,7 +17,7 @@ from feedback.loop.outbox import emit
 from feedback.loop.schemas import DecisionCreate, DecisionRead, DecisionUpdate, FindingUpdate
 from feedback.orgs import audit
 from feedback.orgs.principal import Principal
-from feedback.pagination import Page, check_limit, decode_cursor, instant, page_from_rows
+from feedback.pagination import Page, paginate
 from feedback.surveys.definition import Definition
 from feedback.surveys.models import Survey, SurveyVersion, Wave
 from feedback.surveys.schedule import wave_by_number
@@ -193,15 +193,8 @@ async def list_decisions(
 ) -> Page[DecisionRecord]:
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)
     stmt = _scoped(principal, survey)
-    after = decode_cursor(cursor, instant, uuid.UUID)
-    if after:
-        stmt = stmt.where(tuple_(Decision.decided_at, Decision.id) > tuple(after))
-    rows = (
-        await session.scalars(
-            stmt.order_by(Decision.decided_at, Decision.id).limit(check_limit(limit) + 1)
-        )
-    ).all()
-    page = page_from_rows(rows, limit, lambda d: (d.decided_at.isoformat(), str(d.id)))
+    keys = (Decision.decided_at, Decision.id)
+    page = await paginate(session, stmt, keys, limit=limit, cursor=cursor)
     linked = await _findings_of(session, page.items)
     return Page([DecisionRecord(d, linked[d.id]) for d in page.items], page.next_cursor)
 
@@ -468,19 +461,8 @@ async def list_findings(
                 "Unknown question key.",
             )
         stmt = stmt.where(Finding.question_key == question)
-    after = decode_cursor(cursor, instant, int, uuid.UUID)
-    if after:
-        stmt = stmt.where(tuple_(Finding.opened_at, Finding.wave_number, Finding.id) < tuple(after))
-    rows = (
-        await session.scalars(
-            stmt.order_by(
-                Finding.opened_at.desc(), Finding.wave_number.desc(), Finding.id.desc()
-            ).limit(check_limit(limit) + 1)
-        )
-    ).all()
-    page = page_from_rows(
-        rows, limit, lambda f: (f.opened_at.isoformat(), f.wave_number, str(f.id))
-    )
+    keys = (Finding.opened_at, Finding.wave_number, Finding.id)
+    page = await paginate(session, stmt, keys, limit=limit, cursor=cursor, newest_first=True)
     answering = await _decisions_of(session, page.items)
     return survey, Page([FindingRecord(f, answering[f.id]) for f in page.items], page.next_cursor)
 

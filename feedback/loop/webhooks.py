@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.errors import Invalid, NotFound
@@ -24,13 +24,7 @@ from feedback.loop.webhook_schemas import (
 )
 from feedback.orgs import audit
 from feedback.orgs.principal import Principal
-from feedback.pagination import (
-    Page,
-    check_limit,
-    decode_cursor,
-    instant,
-    page_from_rows,
-)
+from feedback.pagination import Page, paginate
 
 SECRET_BYTES = 32
 
@@ -92,15 +86,9 @@ async def list_webhooks(
     session: AsyncSession, *, principal: Principal, limit: int, cursor: str | None
 ) -> Page[Webhook]:
     stmt = select(Webhook).where(Webhook.org_id == principal.org_id)
-    after = decode_cursor(cursor, instant, uuid.UUID)
-    if after:
-        stmt = stmt.where(tuple_(Webhook.created_at, Webhook.id) > tuple(after))
-    rows = (
-        await session.scalars(
-            stmt.order_by(Webhook.created_at, Webhook.id).limit(check_limit(limit) + 1)
-        )
-    ).all()
-    return page_from_rows(rows, limit, lambda h: (h.created_at.isoformat(), str(h.id)))
+    keys = (Webhook.created_at, Webhook.id)
+    page: Page[Webhook] = await paginate(session, stmt, keys, limit=limit, cursor=cursor)
+    return page
 
 
 async def delete_webhook(
@@ -144,19 +132,8 @@ async def list_deliveries(
     stmt = select(WebhookDelivery).where(
         WebhookDelivery.org_id == principal.org_id, WebhookDelivery.webhook_id == hook.id
     )
-    after = decode_cursor(cursor, instant, uuid.UUID)
-    if after:
-        stmt = stmt.where(
-            tuple_(WebhookDelivery.created_at, WebhookDelivery.event_id) < tuple(after)
-        )
-    rows = (
-        await session.scalars(
-            stmt.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.event_id.desc()).limit(
-                check_limit(limit) + 1
-            )
-        )
-    ).all()
-    page = page_from_rows(rows, limit, lambda d: (d.created_at.isoformat(), str(d.event_id)))
+    keys = (WebhookDelivery.created_at, WebhookDelivery.event_id)
+    page = await paginate(session, stmt, keys, limit=limit, cursor=cursor, newest_first=True)
     attempts = await _attempts_of(session, hook.id, [d.event_id for d in page.items])
     return Page(
         [DeliveryRecord(d, attempts.get(d.event_id, [])) for d in page.items], page.next_cursor

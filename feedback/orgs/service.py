@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +15,7 @@ from feedback.orgs.keys import generate_key, secret_matches, split_key
 from feedback.orgs.models import ApiKey, AuditEvent, Organisation
 from feedback.orgs.principal import Principal, Role
 from feedback.orgs.queries import audit_of, keys_of
-from feedback.pagination import Page, check_limit, decode_cursor, instant, page_from_rows
+from feedback.pagination import Page, paginate
 
 
 async def create_org(
@@ -121,15 +121,7 @@ async def list_keys(
     session: AsyncSession, *, principal: Principal, limit: int, cursor: str | None
 ) -> Page[ApiKey]:
     stmt = keys_of(principal.org_id)
-    after = decode_cursor(cursor, instant, uuid.UUID)
-    if after:
-        stmt = stmt.where(tuple_(ApiKey.created_at, ApiKey.id) > tuple(after))
-    rows = (
-        await session.scalars(
-            stmt.order_by(ApiKey.created_at, ApiKey.id).limit(check_limit(limit) + 1)
-        )
-    ).all()
-    return page_from_rows(rows, limit, lambda k: (k.created_at.isoformat(), str(k.id)))
+    return await paginate(session, stmt, (ApiKey.created_at, ApiKey.id), limit=limit, cursor=cursor)
 
 
 async def revoke_key(session: AsyncSession, *, principal: Principal, key_id: uuid.UUID) -> None:
@@ -152,12 +144,6 @@ async def list_audit(
     session: AsyncSession, *, principal: Principal, limit: int, cursor: str | None
 ) -> Page[AuditEvent]:
     stmt = audit_of(principal.org_id)
-    before = decode_cursor(cursor, instant, uuid.UUID)
-    if before:
-        stmt = stmt.where(tuple_(AuditEvent.at, AuditEvent.id) < tuple(before))
-    rows = (
-        await session.scalars(
-            stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(check_limit(limit) + 1)
-        )
-    ).all()
-    return page_from_rows(rows, limit, lambda e: (e.at.isoformat(), str(e.id)))
+    return await paginate(
+        session, stmt, (AuditEvent.at, AuditEvent.id), limit=limit, cursor=cursor, newest_first=True
+    )

@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.errors import FieldError, Invalid, NotFound
 from feedback.orgs.principal import Principal
-from feedback.pagination import Page, check_limit, decode_cursor, instant, page_from_rows
+from feedback.pagination import Page, paginate
 from feedback.responses import queries
 from feedback.responses.models import Response, ResponseRevision
 from feedback.surveys.definition import Definition
@@ -97,15 +96,8 @@ async def list_responses(
         stmt = stmt.where(Response.wave_number == wave)
     if since is not None:
         stmt = stmt.where(Response.revised_at >= since)
-    after = decode_cursor(cursor, instant, uuid.UUID)
-    if after:
-        stmt = stmt.where(tuple_(Response.revised_at, Response.id) > tuple(after))
-    rows = (
-        await session.execute(
-            stmt.order_by(Response.revised_at, Response.id).limit(check_limit(limit) + 1)
-        )
-    ).all()
-    page = page_from_rows(rows, limit, lambda r: (r[0].revised_at.isoformat(), str(r[0].id)))
+    keys = (Response.revised_at, Response.id)
+    page = await paginate(session, stmt, keys, limit=limit, cursor=cursor)
     return Page([CurrentResponse(r[0], r[1]) for r in page.items], page.next_cursor)
 
 

@@ -23,7 +23,7 @@ from feedback.orgs import audit
 from feedback.orgs.models import Organisation
 from feedback.orgs.principal import Principal
 from feedback.orgs.schemas import SLUG_PATTERN
-from feedback.pagination import Page, check_limit, decode_cursor, page_from_rows
+from feedback.pagination import Page, paginate
 from feedback.surveys import queries
 from feedback.surveys.changes import QuestionChange, diff_definitions
 from feedback.surveys.definition import Definition, parse_definition
@@ -68,11 +68,7 @@ async def list_surveys(
     session: AsyncSession, *, principal: Principal, limit: int, cursor: str | None
 ) -> Page[Survey]:
     stmt = queries.surveys_of(principal.org_id)
-    after = decode_cursor(cursor, str)
-    if after:
-        stmt = stmt.where(Survey.slug > after[0])
-    rows = (await session.scalars(stmt.order_by(Survey.slug).limit(check_limit(limit) + 1))).all()
-    return page_from_rows(rows, limit, lambda s: (s.slug,))
+    return await paginate(session, stmt, (Survey.slug,), limit=limit, cursor=cursor)
 
 
 def survey_settings(survey: Survey) -> SurveySettings:
