@@ -20,6 +20,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     if args.access_log:  # before the settings are read, here and in every worker
         os.environ["FEEDBACK_ACCESS_LOG"] = "true"
+    if "FEEDBACK_BASE_URL" not in os.environ:  # links handed out point where this serves
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
+        os.environ["FEEDBACK_BASE_URL"] = f"http://{host}:{args.port}"
     settings = get_settings()
     settings.resolved_secret_key()  # refuse a bad key first; make the file before workers race
     if not args.no_migrate:
