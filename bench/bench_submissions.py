@@ -120,7 +120,7 @@ def server(target: Target, port: int, workdir: Path) -> Iterator[str]:
             "FEEDBACK_ADMIN_TOKEN": ADMIN_TOKEN,
             "FEEDBACK_SECRET_KEY": "bench-secret-key-0123456789-abcdefghij",
             # One client address sends everything: the per-client limit would be the benchmark.
-            "FEEDBACK_PUBLIC_RATE_LIMIT": "1000000000",
+            "FEEDBACK_PUBLIC_RATE_LIMIT": "0",
         }
         # `feedback serve`: uvicorn with uvloop, httptools and no access log (feedback/cli.py).
         cmd = [sys.executable, "-m", "feedback", "serve", "--port", str(port)]

@@ -133,7 +133,7 @@ def feedback(url: str, workdir: Path, name: str, worker: str) -> Iterator[str]:
         "FEEDBACK_DATABASE_URL": url,
         "FEEDBACK_ADMIN_TOKEN": ADMIN_TOKEN,
         "FEEDBACK_SECRET_KEY": "bench-secret-key-0123456789-abcdefghij",
-        "FEEDBACK_PUBLIC_RATE_LIMIT": "1000000000",
+        "FEEDBACK_PUBLIC_RATE_LIMIT": "0",
         "FEEDBACK_WEBHOOK_ALLOW_PRIVATE": "true",  # the receiver is on loopback
         "FEEDBACK_EMBEDDED_WORKER": "true" if worker == "embedded" else "false",
     }

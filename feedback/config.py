@@ -58,7 +58,10 @@ class Settings(BaseSettings):
         default=1024**3, ge=1024, description="Cap on one streamed response import (413 above it)."
     )
     public_rate_limit: int = Field(
-        default=300, ge=1, description="Public requests a minute per client and survey."
+        default=300,
+        ge=0,
+        description="Public requests a minute per client and survey; 0: no limit (a proxy in "
+        "front limits, or a benchmark measures the server alone).",
     )
     webhook_allow_private: bool = False
     header_timeout: float = Field(

@@ -56,7 +56,7 @@ class Server:
             "FEEDBACK_DATABASE_URL": settings.database_url,
             "FEEDBACK_ADMIN_TOKEN": ADMIN_TOKEN,
             "FEEDBACK_SECRET_KEY": settings.resolved_secret_key(),
-            "FEEDBACK_PUBLIC_RATE_LIMIT": "10000000",
+            "FEEDBACK_PUBLIC_RATE_LIMIT": "0",
         }
         self.workdir = workdir
         self.process: subprocess.Popen[bytes] | None = None

@@ -68,6 +68,17 @@ async def test_the_window_moves_with_time(tmp_path: Path) -> None:
         await limit.close()
 
 
+async def test_a_limit_of_zero_is_no_limit(tmp_path: Path) -> None:
+    """FEEDBACK_PUBLIC_RATE_LIMIT=0 (a proxy in front limits): nothing refused, nothing stored."""
+    storage = SQLiteStorage(tmp_path / "limits.sqlite3")
+    limit = PublicRateLimit(0, storage)
+    try:
+        assert [await limit.hit("a", "org", "s") for _ in range(50)] == [0] * 50
+        assert await storage.reset() == 0
+    finally:
+        await limit.close()
+
+
 async def test_a_body_over_the_cap_is_413(client: Client, settings: Settings) -> None:
     org = await make_org(client)
     await make_survey(client, org)
