@@ -133,7 +133,7 @@ class ChangeTest:
 
 @dataclass(frozen=True, slots=True)
 class TrendTest:
-    """Mann–Kendall over one segment's non-suppressed wave estimates, with Sen's slope per wave."""
+    """Mann–Kendall over one run's non-suppressed wave estimates, with Sen's slope per wave."""
 
     s: int
     var_s: float

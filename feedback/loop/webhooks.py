@@ -87,8 +87,7 @@ async def list_webhooks(
 ) -> Page[Webhook]:
     stmt = select(Webhook).where(Webhook.org_id == principal.org_id)
     keys = (Webhook.created_at, Webhook.id)
-    page: Page[Webhook] = await paginate(session, stmt, keys, limit=limit, cursor=cursor)
-    return page
+    return await paginate(session, stmt, keys, limit=limit, cursor=cursor)
 
 
 async def delete_webhook(
