@@ -79,7 +79,9 @@ async def test_demo_loads_once_and_hands_out_working_keys(settings: Settings) ->
             assert survey.json()["current_wave"]["number"] == MONTHS + 1
     answered = await answered_waves(app, key_of(first))
     assert [w["number"] for w in answered] == list(range(1, MONTHS + 1))
-    assert all(150 <= int(str(w["responses"])) <= 260 for w in answered)
+    low, high = DemoSize().per_wave
+    assert all(low <= int(str(w["responses"])) <= high for w in answered)
+    assert sum(int(str(w["responses"])) for w in answered) >= 19_000
     async with AsyncTestClient(app=app) as client:
         findings = await client.get(
             "/api/v1/surveys/pulse/findings?question=trust", headers=auth(key_of(first))
