@@ -230,7 +230,7 @@ def _answers(
     warmth = (0.2 if country == "NL" else 0.0) + (0.5 if channel == OFFLINE else 0.0)
     lift = (0.45 if wave >= DECISION_WAVE else 0.0) + 0.01 * wave + warmth
     trust = min(5, max(1, round(rng.gauss(2.8 + lift, 1.0))))
-    nps = min(10, max(0, round(rng.gauss(5.6 + 0.09 * wave + 1.5 * warmth, 2.2))))
+    nps = min(10, max(0, round(rng.gauss(6.9 + 0.08 * wave + 1.5 * warmth, 2.0))))
     housing = 0.2 + 0.025 * wave
     priority = rng.choices(["climate", "housing", "health"], [0.5, housing, 0.25])[0]
     actions = [key for key, p in ACTION_RATES.items() if rng.random() < p]
