@@ -28,6 +28,7 @@ SHARED = (
     "clock",
     "config",
     "db",
+    "read_replica",
     "logs",
     "migrate",
     "models",

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from feedback.analysis import report, schemas, service
 from feedback.analysis.charts import ChartFormat
 from feedback.analysis.service import TrendsQuery
-from feedback.api.deps import AppSettings, Caller, DbSession, Now
+from feedback.api.deps import READS, WRITES, AppSettings, Caller, DbSession, Now
 from feedback.errors import FieldError, Invalid, NotFound
 from feedback.orgs.principal import Principal
 from feedback.validation import INT_MAX
@@ -165,9 +165,12 @@ async def _trend_chart(
 
 
 class AnalysisController(Controller):
+    """Trends, charts, panels: reads, from the read replica when one is configured."""
+
     path = "/surveys/{slug:str}"
     tags = ["analysis"]
     opt = {"role": "analyst"}
+    dependencies = READS
 
     @get("/trends", operation_id="GetTrends")
     async def get_trends(
@@ -254,7 +257,7 @@ class AnalysisController(Controller):
         )
         return schemas.panel_read(result)
 
-    @post("/report-links", operation_id="CreateReportLink", status_code=201)
+    @post("/report-links", operation_id="CreateReportLink", status_code=201, dependencies=WRITES)
     async def create_report_link(
         self,
         db_session: DbSession,
@@ -282,6 +285,7 @@ class ReportPageController(Controller):
     path = "/reports/{token:str}"
     tags = ["analysis"]
     include_in_schema = False
+    dependencies = READS
 
     @get(operation_id="GetReportPage")
     async def page(
