@@ -40,7 +40,7 @@ STATEMENTS = (
     "feedback.orgs.queries",
     "feedback.responses.bulk",
     "feedback.responses.queries",
-    "feedback.responses.writes",
+    "feedback.responses.store_statements",
     "feedback.surveys.queries",
     "feedback.loop.outbox",
 )

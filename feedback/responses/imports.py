@@ -49,8 +49,8 @@ from feedback.errors import (
 from feedback.orgs.principal import Principal
 from feedback.responses.respondents import ref_hash
 from feedback.responses.schemas import Channel, Input, Locale
+from feedback.responses.store_statements import NewResponse, Stored, record_audit, store_responses
 from feedback.responses.submissions import Submissions, SurveyRef, body_hash
-from feedback.responses.writes import NewResponse, Stored, record_audit, store_responses
 from feedback.surveys.answers import normalise_answers
 from feedback.surveys.definition import (
     Definition,

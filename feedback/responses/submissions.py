@@ -28,11 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from feedback.errors import DomainError, FieldError, Invalid, NotFound
 from feedback.loop.public_results import has_public_results
 from feedback.orgs.keys import hash_secret
+from feedback.responses.group_commit import DEFAULT_MAX_BATCH, GroupCommit, WriteStore
 from feedback.responses.models import Respondent
 from feedback.responses.respondents import anonymous_respondent_id
 from feedback.responses.schemas import RevisionCreate, SubmissionCreate
-from feedback.responses.writer import DEFAULT_MAX_BATCH, GroupCommit, WriteStore
-from feedback.responses.writes import (
+from feedback.responses.store_statements import (
     NewResponse,
     Outcome,
     Revision,

@@ -1,11 +1,14 @@
-"""The statements that store responses: blocking functions run on the writer's connection.
+"""The statements that store responses: blocking functions run on the group commit's connection.
+
+Named for what it holds, the storing statements, apart from the queueing and transactions of
+`group_commit` that run them.
 
 They take a SQLAlchemy `Connection` already inside a transaction and never commit: the caller
-(`feedback.responses.writer`) runs a whole batch in one transaction, in one call into the SQLite
-writer thread or one `run_sync` on a PostgreSQL connection. Items were validated before they got
-here; what only the database can decide (the survey's state and wave at the time, duplicates,
-respondent tokens) comes back per item as an outcome, so one item's refusal never fails the
-others in its batch. Unexpected database errors raise, and the caller retries item by item.
+(`feedback.responses.group_commit`) runs a whole batch in one transaction, in one call into the
+SQLite writer thread or one `run_sync` on a PostgreSQL connection. Items were validated before they
+got here; what only the database can decide (the survey's state and wave at the time, duplicates,
+respondent tokens) comes back per item as an outcome, so one item's refusal never fails the others
+in its batch. Unexpected database errors raise, and the caller retries item by item.
 
 Rows that two transactions may both write (waves, respondents, responses: anything inserted
 with ON CONFLICT) are written in one global order, by their conflict key, so that batches of
