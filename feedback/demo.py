@@ -32,13 +32,13 @@ from feedback.responses.group_commit import store_for
 from feedback.responses.imports import ImportSummary, import_responses
 from feedback.responses.respondents import Attributes, create_respondent
 from feedback.responses.submissions import Submissions
+from feedback.surveys.schedule import survey_schedule
 from feedback.surveys.schemas import SurveyCreate
 from feedback.surveys.service import (
     create_survey,
     get_survey,
     publish,
     put_draft,
-    survey_schedule,
 )
 
 DEMO_SLUG = "demo"

@@ -32,15 +32,14 @@ from feedback.loop.service import decisions_for_survey
 from feedback.surveys import queries as survey_queries
 from feedback.surveys.definition import TextQuestion, label_text
 from feedback.surveys.models import Survey, SurveyVersion
+from feedback.surveys.schedule import next_opens_at, window_at
 from feedback.surveys.service import (
     WaveInfo,
     definition_of,
     get_survey,
-    next_opens_at,
     series_breaks,
     survey_settings,
     waves_in_range,
-    window_at,
 )
 
 SEGMENT_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")

@@ -14,10 +14,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import FormMultiDict, State
@@ -38,6 +36,7 @@ from feedback.api.form_view import (
 from feedback.api.links import results_path
 from feedback.api.problems import EXCEPTION_HANDLERS, log_internal_error
 from feedback.api.public_guard import client_of, rate_limit_of
+from feedback.api.templating import TEMPLATES
 from feedback.errors import (
     Conflict,
     DomainError,
@@ -53,17 +52,10 @@ from feedback.responses.schemas import SubmissionCreate
 from feedback.responses.submissions import Submissions, public_form
 from feedback.surveys.definition import Definition, localise_definition
 from feedback.surveys.models import Survey
-from feedback.surveys.service import get_public_survey, survey_schedule, survey_settings
+from feedback.surveys.schedule import survey_schedule
+from feedback.surveys.service import get_public_survey, survey_settings
 from feedback.validation import validate_model
 
-TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    # Every label is untrusted text from a campaigner's definition: escape all of it.
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 CHANNEL = "hosted"
 _VERSION = re.compile(r"[1-9][0-9]{0,8}")
 FORM_MEDIA_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})

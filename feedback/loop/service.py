@@ -20,8 +20,8 @@ from feedback.orgs.principal import Principal
 from feedback.pagination import Page, paginate
 from feedback.surveys.definition import Definition
 from feedback.surveys.models import Survey, SurveyVersion, Wave
-from feedback.surveys.schedule import wave_by_number
-from feedback.surveys.service import get_survey, survey_schedule
+from feedback.surveys.schedule import survey_schedule, wave_by_number
+from feedback.surveys.service import get_survey
 
 T = TypeVar("T")
 

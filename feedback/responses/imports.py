@@ -46,10 +46,11 @@ from feedback.errors import (
     UnsupportedMediaType,
     pointer,
 )
+from feedback.orgs import audit
 from feedback.orgs.principal import Principal
 from feedback.responses.respondents import ref_hash
 from feedback.responses.schemas import Channel, Input, Locale
-from feedback.responses.store_statements import NewResponse, Stored, record_audit, store_responses
+from feedback.responses.store_statements import NewResponse, Stored, store_responses
 from feedback.responses.submissions import Submissions, SurveyRef, body_hash
 from feedback.surveys.answers import normalise_answers
 from feedback.surveys.definition import (
@@ -284,7 +285,7 @@ class _Importer:
             outcomes = store_responses(conn, batch.items, self._submissions.survey_states)
             imported = sum(1 for o in outcomes if isinstance(o, Stored) and o.created)
             if imported:
-                record_audit(
+                audit.record(
                     conn,
                     principal,
                     action="responses.imported",

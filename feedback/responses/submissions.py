@@ -44,16 +44,13 @@ from feedback.surveys import queries as survey_queries
 from feedback.surveys.answers import AnswerValue, normalise_answers
 from feedback.surveys.definition import Definition, choose_locale, localise_definition
 from feedback.surveys.models import SurveyVersion
-from feedback.surveys.schedule import WaveWindow
+from feedback.surveys.schedule import WaveWindow, archived_by, archived_conflict
 from feedback.surveys.service import (
-    archived_by,
-    archived_conflict,
-    closed_conflict,
     current_version,
     definition_of,
     get_public_survey,
     survey_settings,
-    window_at,
+    wave_accepting_at,
 )
 
 K = TypeVar("K", bound=Hashable)
@@ -328,9 +325,7 @@ async def public_form(
     version = await current_version(session, survey)
     if version is None:
         raise NotFound(f"Survey '{survey.slug}' has no published version yet.")
-    window = window_at(survey, now)
-    if window is None:
-        raise closed_conflict(survey, now)
+    window = await wave_accepting_at(session, survey, now)
     respondent = False
     if token is not None:
         found = await session.scalar(
