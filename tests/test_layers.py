@@ -62,6 +62,7 @@ PURE = (
     "analysis.estimates",
     "analysis.figures",
     "analysis.impact",
+    "analysis.number_text",
     "analysis.panel",
     "analysis.results",
     "analysis.series",
