@@ -53,11 +53,7 @@ def chart_renderer(
     when `impact` is given (per panel in a segment chart)."""
     if question.metric is None:
         raise Invalid(
-            [
-                FieldError(
-                    "/question", "is a text question: it has no chart, only n per wave", "path"
-                )
-            ],
+            [FieldError("/question", "is a text question: it has no chart, only n per wave")],
             "Text questions have no chart.",
         )
     if question.segments is None:

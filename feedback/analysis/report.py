@@ -55,9 +55,6 @@ class ReportLink:
     token: str
     expires_at: datetime
 
-    def url(self, base_url: str) -> str:
-        return f"{base_url.rstrip('/')}/reports/{self.token}"
-
 
 @dataclass(frozen=True, slots=True)
 class ReportGrant:

@@ -20,6 +20,7 @@ from feedback.analysis import report, schemas, service
 from feedback.analysis.charts import ChartFormat
 from feedback.analysis.service import TrendsQuery
 from feedback.api.deps import AppSettings, Caller, DbSession, Now
+from feedback.api.links import report_url
 from feedback.api.templating import TEMPLATES
 from feedback.errors import FieldError, Invalid, NotFound
 from feedback.orgs.principal import Principal
@@ -108,7 +109,7 @@ def _dates(**texts: str | None) -> list[date | None]:
         try:
             out.append(None if text is None else date.fromisoformat(text))
         except ValueError:
-            errors.append(FieldError(f"/{name}", "must be a date, YYYY-MM-DD", "query"))
+            errors.append(FieldError(f"/{name}", "must be a date, YYYY-MM-DD"))
     if errors:
         raise Invalid(errors, "The dates are invalid.")
     return out
@@ -264,7 +265,8 @@ class AnalysisController(Controller):
             secret=app_settings.resolved_secret_key(),
             now=now,
         )
-        return ReportLinkRead(url=link.url(app_settings.base_url), expires_at=link.expires_at)
+        url = report_url(app_settings.base_url, link.token)
+        return ReportLinkRead(url=url, expires_at=link.expires_at)
 
 
 class ReportPageController(Controller):

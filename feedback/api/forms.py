@@ -34,7 +34,7 @@ from feedback.api.form_view import (
     text_direction,
 )
 from feedback.api.links import results_path
-from feedback.api.problems import EXCEPTION_HANDLERS, log_internal_error
+from feedback.api.problems import EXCEPTION_HANDLERS, RateLimited, log_internal_error
 from feedback.api.public_guard import client_of, rate_limit_of
 from feedback.api.templating import TEMPLATES
 from feedback.errors import (
@@ -43,9 +43,8 @@ from feedback.errors import (
     FieldError,
     Invalid,
     NotFound,
-    PayloadTooLarge,
-    RateLimited,
-    UnsupportedMediaType,
+    TooLarge,
+    UnsupportedFormat,
 )
 from feedback.loop.public_results import has_public_results
 from feedback.responses.schemas import SubmissionCreate
@@ -296,14 +295,14 @@ def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]
         retry = {"Retry-After": str(exc.retry_after)}
         return _error_page(request, 429, "too_many", retry, n=exc.retry_after)
     status = exc.status_code if isinstance(exc, HTTPException) else None
-    if isinstance(exc, PayloadTooLarge) or status == 413:
+    if isinstance(exc, TooLarge) or status == 413:
         return _error_page(request, 413, "too_large")
     if isinstance(exc, NotFound) or status in (404, 405):
         return _error_page(request, 404, "not_found")
     if isinstance(exc, DomainError | ValidationException | RecursionError) or (
         status is not None and status < 500
     ):
-        code = 415 if isinstance(exc, UnsupportedMediaType) else status or 400
+        code = 415 if isinstance(exc, UnsupportedFormat) else status or 400
         return _error_page(request, code if code < 500 else 400, "bad_request")
     log_internal_error(request, exc)
     return _error_page(request, 500, "server_error")
@@ -373,7 +372,7 @@ class HostedFormController(Controller):
         survey_slug: FromPath[str],
     ) -> Response[str]:
         if request.content_type[0] not in FORM_MEDIA_TYPES:
-            raise UnsupportedMediaType("Send the form as application/x-www-form-urlencoded.")
+            raise UnsupportedFormat("Send the form as application/x-www-form-urlencoded.")
         posted = Posted.of(await request.form())
         accept = request.headers.get("accept-language")
         # Reads only, in a session of their own: the request's write session would hold

@@ -457,7 +457,7 @@ async def list_findings(
     if question is not None:
         if question not in await _known_keys(session, survey):
             raise Invalid(
-                [FieldError("/question", f"is not a question of survey '{slug}'", "query")],
+                [FieldError("/question", f"is not a question of survey '{slug}'")],
                 "Unknown question key.",
             )
         stmt = stmt.where(Finding.question_key == question)

@@ -42,8 +42,8 @@ from feedback.errors import (
     FieldError,
     Invalid,
     NotFound,
-    PayloadTooLarge,
-    UnsupportedMediaType,
+    TooLarge,
+    UnsupportedFormat,
     pointer,
 )
 from feedback.orgs import audit
@@ -161,8 +161,8 @@ async def import_responses(
     """Import a streamed NDJSON or CSV file into survey `slug` of the caller's organisation,
     received at `now` (answers dated after it are refused).
 
-    Raises `NotFound` (survey), `UnsupportedMediaType`, `PayloadTooLarge` (more than
-    `max_bytes`, or a line over 1 MiB); batches stored before a PayloadTooLarge stay stored,
+    Raises `NotFound` (survey), `UnsupportedFormat`, `TooLarge` (more than
+    `max_bytes`, or a line over 1 MiB); batches stored before a TooLarge stay stored,
     and re-sending the file completes the import without duplicates.
     """
     async with sessions() as session:
@@ -178,7 +178,7 @@ async def import_responses(
     elif kind in CSV_TYPES:
         records = _csv_records(_lines(chunks, max_bytes))
     else:
-        raise UnsupportedMediaType(
+        raise UnsupportedFormat(
             "Send application/x-ndjson (one submission a line) or text/csv (one response a row)."
         )
     importer = _Importer(submissions, principal, ref, current.number, now)
@@ -331,13 +331,11 @@ async def _lines(chunks: AsyncIterator[bytes], max_bytes: int) -> AsyncIterator[
     async for chunk in chunks:
         total += len(chunk)
         if total > max_bytes:
-            raise PayloadTooLarge(f"An import is at most {max_bytes} bytes.")
+            raise TooLarge(f"An import is at most {max_bytes} bytes.")
         pending += chunk
         *complete, pending = pending.split(b"\n")
         if len(pending) > MAX_LINE_BYTES:
-            raise PayloadTooLarge(
-                f"Line {number + len(complete) + 1} is over {MAX_LINE_BYTES} bytes."
-            )
+            raise TooLarge(f"Line {number + len(complete) + 1} is over {MAX_LINE_BYTES} bytes.")
         for raw in complete:
             number += 1
             yield number, _strip(raw, number)
@@ -476,9 +474,7 @@ async def _csv_texts(
         quotes += text.count('"')
         size += len(text)
         if size > MAX_LINE_BYTES:
-            raise PayloadTooLarge(
-                f"The record starting at line {start} is over {MAX_LINE_BYTES} bytes."
-            )
+            raise TooLarge(f"The record starting at line {start} is over {MAX_LINE_BYTES} bytes.")
         if quotes % 2 == 0:
             yield start, "\n".join(parts)
             parts, quotes, size = [], 0, 0

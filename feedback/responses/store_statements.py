@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from feedback.db import utcnow
-from feedback.errors import Conflict, DomainError, Invalid, NotFound, PreconditionFailed
+from feedback.errors import Conflict, DomainError, Invalid, NotFound, StaleRevision
 from feedback.loop.fanout import Events, subscribed
 from feedback.responses import bulk
 from feedback.responses.models import Answer, Respondent, Response, ResponseRevision
@@ -389,7 +389,7 @@ def revise_response(conn: Connection, item: Revision) -> Stored:
     """Add revision n+1 and move the current flag to it, or raise why not.
 
     The compare-and-set on `response.revision` makes two concurrent revisions of the same
-    revision meet: the second updates no row and answers PreconditionFailed.
+    revision meet: the second updates no row and answers StaleRevision.
     """
     row = conn.execute(
         select(
@@ -438,9 +438,7 @@ def revise_response(conn: Connection, item: Revision) -> Stored:
             closed_at=closes_at,
         )
     if item.if_match is not None and row.revision not in item.if_match:
-        raise PreconditionFailed(
-            f"The response is at revision {row.revision}; If-Match names another."
-        )
+        raise StaleRevision(f"The response is at revision {row.revision}; If-Match names another.")
     revision = row.revision + 1
     moved = conn.execute(
         update(Response)
@@ -448,7 +446,7 @@ def revise_response(conn: Connection, item: Revision) -> Stored:
         .values(revision=revision, version=item.version, revised_at=item.received_at)
     )
     if moved.rowcount != 1:
-        raise PreconditionFailed("The response was revised concurrently; fetch it and retry.")
+        raise StaleRevision("The response was revised concurrently; fetch it and retry.")
     conn.execute(
         update(Answer)
         .where(Answer.response_id == row.id, Answer.is_current)

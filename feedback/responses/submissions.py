@@ -229,7 +229,7 @@ class Submissions:
 
         `if_match` holds the revision numbers the client believes current (None: any). Raises
         `NotFound` (unknown id or wrong token), `Invalid` (answers, version), `Conflict`
-        (archived, edits not allowed, the response's wave has closed) or `PreconditionFailed`
+        (archived, edits not allowed, the response's wave has closed) or `StaleRevision`
         (the response is at another revision). Resending the revision that is already
         current answers it again with `created=False`.
         """
@@ -334,7 +334,7 @@ async def public_form(
             )
         )
         if found is None:
-            raise Invalid([FieldError("/token", "is not a valid respondent token", "query")])
+            raise Invalid([FieldError("/token", "is not a valid respondent token")])
         respondent = True
     settings = survey_settings(survey)
     chosen = choose_locale(locale, settings.locales, survey.default_locale)

@@ -543,14 +543,14 @@ async def waves_in_range(
     """Waves opening between `start` and `end` (dates in the schedule's time zone, inclusive);
     without `end`, up to `now` plus the next wave to come."""
     out_of_range = [
-        FieldError(f"/{name}", RANGE_TEXT, "query")
+        FieldError(f"/{name}", RANGE_TEXT)
         for name, value in (("from", start), ("to", end))
         if value is not None and not date_in_range(value)
     ]
     if out_of_range:
         raise Invalid(out_of_range, "The dates are out of range.")
     if start and end and start > end:
-        raise Invalid([FieldError("/from", "must not be after `to`", "query")])
+        raise Invalid([FieldError("/from", "must not be after `to`")])
     schedule = survey_schedule(survey)
     zone = schedule.zone if schedule else UTC
     lo = datetime.combine(start, time.min, tzinfo=zone) if start else None
@@ -570,9 +570,7 @@ async def waves_in_range(
             limit=MAX_LISTED_WAVES + 1,
         )
         if len(computed) > MAX_LISTED_WAVES:
-            raise Invalid(
-                [FieldError("/from", f"the range holds over {MAX_LISTED_WAVES} waves", "query")]
-            )
+            raise Invalid([FieldError("/from", f"the range holds over {MAX_LISTED_WAVES} waves")])
         for window in computed:
             shifted = numbered(window, survey.wave_offset)
             windows[shifted.number] = shifted
