@@ -527,6 +527,7 @@ def _wave_for(conn: Connection, state: _SurveyState, at: datetime) -> WaveWindow
     """The wave accepting answers at `at` (`schedule.wave_accepting`, as the async services
     decide it), its row created if new."""
     survey = state.survey
+    # Archival first: a window remembered from an earlier item must not outlive it.
     if archived_by(survey, at):
         return archived_conflict(survey)
     for window in state.windows:

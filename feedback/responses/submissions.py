@@ -317,7 +317,7 @@ async def public_form(
     """The current version of a survey, localised, and the wave open at `now`.
 
     Raises `NotFound` (no such survey, or no published version yet), `Conflict` when archived or
-    between waves (`extra["next_opens_at"]`), `Invalid` at `token` (query) for an unknown token.
+    between waves (`extra["next_opens_at"]`), `Invalid` at `/token` for an unknown token.
     """
     org, survey = await get_public_survey(session, org_slug=org_slug, survey_slug=survey_slug)
     if archived_by(survey, now):
