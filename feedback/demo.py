@@ -35,17 +35,17 @@ from feedback.orgs import audit
 from feedback.orgs.models import AuditEvent, Organisation
 from feedback.orgs.principal import Principal, Role
 from feedback.orgs.service import create_key, create_org
+from feedback.responses.group_commit import store_for
 from feedback.responses.imports import ImportSummary, import_responses
 from feedback.responses.respondents import Attributes, create_respondents
 from feedback.responses.submissions import Submissions
-from feedback.responses.writer import store_for
+from feedback.surveys.schedule import survey_schedule
 from feedback.surveys.schemas import SurveyCreate
 from feedback.surveys.service import (
     create_survey,
     get_survey,
     publish,
     put_draft,
-    survey_schedule,
 )
 
 DEMO_SLUG = "demo"

@@ -27,7 +27,7 @@ from feedback.demo import (
     _lines,
     load_demo,
 )
-from feedback.errors import PayloadTooLarge
+from feedback.errors import TooLarge
 from feedback.surveys.schedule import wave_at
 from feedback.surveys.settings import parse_schedule
 
@@ -140,7 +140,7 @@ async def test_an_interrupted_load_is_resumed_and_never_called_loaded(
 ) -> None:
     # A cap that lets the first batch of lines in and then stops the import part-way.
     cramped = settings.model_copy(update={"import_max_bytes": 600_000})
-    with pytest.raises(PayloadTooLarge):
+    with pytest.raises(TooLarge):
         await load_demo(cramped, now=NOW)
     app = create_app(settings, clock=fixed_clock(NOW))
     resumed = await load_demo(settings, now=NOW + timedelta(hours=1))

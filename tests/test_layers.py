@@ -41,7 +41,7 @@ STATEMENTS = (
     "feedback.orgs.queries",
     "feedback.responses.bulk",
     "feedback.responses.queries",
-    "feedback.responses.writes",
+    "feedback.responses.store_statements",
     "feedback.surveys.queries",
     "feedback.loop.outbox",
 )
@@ -63,6 +63,7 @@ PURE = (
     "analysis.estimates",
     "analysis.figures",
     "analysis.impact",
+    "analysis.number_text",
     "analysis.panel",
     "analysis.results",
     "analysis.series",

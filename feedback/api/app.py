@@ -55,8 +55,8 @@ from feedback.config import Settings, get_settings
 from feedback.db import make_engine, make_sessionmaker
 from feedback.loop.worker import run_worker
 from feedback.read_replica import ReadRouter
+from feedback.responses.group_commit import store_for
 from feedback.responses.submissions import Submissions
-from feedback.responses.writer import store_for
 
 # The supporters' routes: no key, CORS and a rate limit per survey (PublicSurveyGuard). Apart
 # from the keyed routes so that no per-request guard runs for them at all: Litestar copies the
