@@ -53,6 +53,7 @@ from feedback.responses.submissions import Submissions, SurveyRef, body_hash
 from feedback.responses.writes import NewResponse, Stored, record_audit, store_responses
 from feedback.surveys.answers import normalise_answers
 from feedback.surveys.definition import (
+    DateQuestion,
     Definition,
     MultiChoiceQuestion,
     Question,
@@ -386,7 +387,7 @@ def _cell_value(question: Question, text: str) -> Any:
     if isinstance(question, TextQuestion):
         return text
     stripped = text.strip()
-    if isinstance(question, SingleChoiceQuestion):
+    if isinstance(question, SingleChoiceQuestion | DateQuestion):
         return stripped
     if _INTEGER.fullmatch(stripped) and len(stripped) <= MAX_INTEGER_DIGITS:
         return int(stripped)
