@@ -163,9 +163,8 @@ def test_embed_js_and_the_server_show_the_same_questions(
     shown = visible_keys(definition.questions, answers)
     assert node.visible_keys(definition, answers) == shown
     # The answer check refuses exactly the answers the rule hides.
-    refused = {
-        e.pointer.split("/")[2] for e in validate_answers(definition, answers) if e.message == HIDDEN
-    }
+    errors = validate_answers(definition, answers)
+    refused = {e.pointer.split("/")[2] for e in errors if e.message == HIDDEN}
     hidden_answered = {
         q.key
         for q in definition.questions
