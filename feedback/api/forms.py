@@ -508,29 +508,36 @@ async def submit_posted(
     """Store the answers through the one submission door; thank-you, closed, or the form again
     with the answers kept and each error beside its field."""
     assert posted.version is not None
+    version = posted.version
+
+    def again(errors: Sequence[FieldError], index: int) -> Response[str]:
+        return form_page(
+            page,
+            definition,
+            version=version,
+            response_id=posted.response_uuid(),
+            token=posted.token,
+            values=posted.values,
+            errors=errors,
+            index=index,
+        )
+
     answers = answers_from_form(definition, posted.values)
     pages = len(split_pages(definition))
     if posted.page is not None and posted.page < pages - 1:
         # A page before the last: check what it asked, then show the next page with a question.
         errors = errors_so_far(definition, posted.page, answers)
-        following = None if errors else next_page(definition, posted.page, answers)
-        if errors or following is not None:
-            return form_page(
-                page,
-                definition,
-                version=posted.version,
-                response_id=posted.response_uuid(),
-                token=posted.token,
-                values=posted.values,
-                errors=errors,
-                index=following if following is not None else posted.page,
-            )
+        if errors:
+            return again(errors, posted.page)
+        following = next_page(definition, posted.page, answers)
+        if following is not None:
+            return again((), following)
     try:
         submission = validate_model(
             SubmissionCreate,
             {
                 "response_id": posted.response_id,
-                "version": posted.version,
+                "version": version,
                 "answers": answers,
                 "locale": page.locale,
                 "channel": CHANNEL,
@@ -544,16 +551,7 @@ async def submit_posted(
             received_at=now,
         )
     except Invalid as exc:
-        return form_page(
-            page,
-            definition,
-            version=posted.version,
-            response_id=posted.response_uuid(),
-            token=posted.token,
-            values=posted.values,
-            errors=exc.errors,
-            index=min(page_of(definition, exc.errors, posted.page or 0), pages - 1),
-        )
+        return again(exc.errors, min(page_of(definition, exc.errors, posted.page or 0), pages - 1))
     except Conflict as exc:
         if "response_id" in exc.extra:  # sent before with other answers: those are kept
             return thank_you_page(page, repeated=True)
