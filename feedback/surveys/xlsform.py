@@ -10,7 +10,7 @@ structure `xls2xform.convert` builds its XForm from); this module maps that onto
 | text                                     | text                                             |
 | range with start, end, step=1            | rating, scale start..end (tick_labelset: labels) |
 | label / hint                             | label / description                              |
-| `label::English (en)` columns            | `{"en": ...}` maps (no code: a slug of the name) |
+| `label::English (en)`, `label::French`   | `{"en": ...}`, `{"fr": ...}` (xlsform_languages) |
 | required yes / true / TRUE()             | required                                         |
 
 Everything else is listed in `unsupported`, one entry per survey-sheet row (several reasons
@@ -48,10 +48,10 @@ from feedback.surveys.definition import (
     parse_definition,
 )
 from feedback.surveys.settings import LOCALE_PATTERN
+from feedback.surveys.xlsform_languages import language_code
 
 FILE_POINTER = "/file"
 _ZIP_MAGIC = b"PK\x03\x04"
-_LANGUAGE_CODE = re.compile(r"\(\s*([A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*)\s*\)\s*$")
 _ROW_PREFIX = re.compile(r"^\[row : (\d+)\]\s*")
 _SELECTS = {constants.SELECT_ONE: "single_choice", constants.SELECT_ALL_THAT_APPLY: "multi_choice"}
 _CONTAINERS = {constants.GROUP, constants.REPEAT, constants.LOOP}
@@ -252,7 +252,15 @@ class _Languages:
         by_name: dict[str, str] = {}
         for name in seen:
             locale = fallback if name == constants.DEFAULT_LANGUAGE_VALUE else _locale_of(name)
-            clash = next((n for n, loc in by_name.items() if loc == locale), None)
+            # A plain `label` beside `label::English` is English too: one language, not a clash.
+            clash = next(
+                (
+                    n
+                    for n, loc in by_name.items()
+                    if loc == locale and constants.DEFAULT_LANGUAGE_VALUE not in (n, name)
+                ),
+                None,
+            )
             if clash is not None:
                 raise Invalid.at(
                     FILE_POINTER,
@@ -277,9 +285,8 @@ class _Languages:
 
 
 def _locale_of(language: str) -> str:
-    match = _LANGUAGE_CODE.search(language)
-    code = match.group(1) if match else "-".join(re.findall(r"[a-z0-9]+", language.lower()))
-    if not LOCALE_PATTERN.fullmatch(code):
+    code = language_code(language)
+    if code is None or not LOCALE_PATTERN.fullmatch(code):
         raise Invalid.at(
             FILE_POINTER,
             f"cannot tell the locale of language '{language}'; "
@@ -573,8 +580,14 @@ def _localised(
 ) -> str | dict[str, str]:
     if len(languages.locales) == 1 and isinstance(text, str):
         return text
+    # The plain column first, so that a named column of the same locale wins over it.
     by_locale = (
-        {languages.by_name[name]: value for name, value in text.items()}
+        {
+            languages.by_name[name]: value
+            for name, value in sorted(
+                text.items(), key=lambda item: item[0] != constants.DEFAULT_LANGUAGE_VALUE
+            )
+        }
         if isinstance(text, dict)
         else {languages.default: text}
     )

@@ -170,17 +170,30 @@ def test_untranslated_columns_are_the_default_language() -> None:
     assert result.definition.questions[0].label == {"en": "Anything else?", "hi": "और कुछ?"}
 
 
-def test_languages_without_a_code_become_slugs() -> None:
+def test_languages_without_a_code_are_found_by_name() -> None:
     survey: Sheet = [
-        ["type", "name", "label::English", "label::Deutsch"],
-        ["text", "comment", "Anything else?", "Sonst noch etwas?"],
+        ["type", "name", "label::English", "label::Deutsch", "label::Arabic", "label::french"],
+        ["text", "comment", "Anything else?", "Sonst noch etwas?", "أي شيء آخر؟", "Autre chose ?"],
     ]
     result = parse_xlsform(xlsform(survey), "f.xlsx")
-    assert result.locales == ["english", "deutsch"]
+    assert result.locales == ["en", "de", "ar", "fr"]
     assert result.definition.questions[0].label == {
-        "english": "Anything else?",
-        "deutsch": "Sonst noch etwas?",
+        "en": "Anything else?",
+        "de": "Sonst noch etwas?",
+        "ar": "أي شيء آخر؟",
+        "fr": "Autre chose ?",
     }
+
+
+def test_a_language_name_nobody_knows_asks_for_its_code() -> None:
+    survey: Sheet = [["type", "name", "label::Klingonese"], ["text", "c", "Else?"]]
+    assert rejected(xlsform(survey)) == [
+        FieldError(
+            "/file",
+            "cannot tell the locale of language 'Klingonese'; "
+            "add its code in parentheses, e.g. label::Klingonese (xx)",
+        )
+    ]
 
 
 def test_two_languages_with_one_code_are_rejected() -> None:
