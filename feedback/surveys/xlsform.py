@@ -139,13 +139,12 @@ def parse_xlsform(content: bytes, filename: str, *, default_locale: str = "en") 
     importer.report_leftover_rows()
     languages = _Languages.of(form, importer.languages_seen, default_locale)
     importer.localise(languages)
-    unsupported = importer.unsupported()
     if not importer.questions:
         raise Invalid(
             [FieldError(FILE_POINTER, "The survey sheet has no question feedback can import.")]
             + [
                 FieldError(FILE_POINTER, f"survey sheet row {u.row} ({u.type}): {u.reason}")
-                for u in unsupported
+                for u in importer.unsupported()
             ],
             "The XLSForm has no question feedback can import.",
         )
@@ -167,7 +166,7 @@ def parse_xlsform(content: bytes, filename: str, *, default_locale: str = "en") 
         title=str(form.get("title") or PurePath(filename).stem or "Imported XLSForm"),
         default_locale=languages.default,
         locales=list(languages.locales),
-        unsupported=unsupported,
+        unsupported=importer.unsupported(),
     )
 
 
@@ -490,6 +489,7 @@ class _Importer:
                 consumed.add("relevant")
             except Untranslatable as exc:
                 self.report(row, f"its relevance ({expression}) is not translated: {exc}")
+                consumed.add("relevant")  # reported just now, with the reason
         return consumed
 
     def _choices_of(self, element: dict[str, Any]) -> list[dict[str, Any]]:

@@ -3,7 +3,7 @@
 `relevant` becomes a `show_if` (feedback/surveys/show_if.py) when it is built only from
 
     ${q} = 'x'   ${q} = 3   selected(${q}, 'x')   ${q} >= 3   ${q} <= 3   ${q} > 3   ${q} < 3
-    ${q} != ''   ${q} = ''  and   or   ( )
+    ${q} != ''   ${q} = ''   count-selected(${q}) > 0   string-length(${q}) > 0   and   or   ( )
 
 (`>` and `<` only on whole-number questions, as `at_least 4` / `at_most 2`); anything else
 raises `Untranslatable` with the reason, and the importer lists it on the question's row. A
@@ -107,6 +107,17 @@ class _Parser:
             value = self.take("str")[1:-1]
             self.take("punct", ")")
             return {"question": target.key, "equals": _option(target, value)}
+        if token in (("word", "count-selected"), ("word", "string-length")):
+            self.at += 1
+            self.take("punct", "(")
+            target = self.target(self.take("ref"))
+            self.take("punct", ")")
+            test = (self.take("op"), self.take("num"))
+            if test in ((">", "0"), (">=", "1"), ("!=", "0")):
+                return {"question": target.key, "answered": True}
+            if test == ("=", "0"):
+                return {"question": target.key, "answered": False}
+            raise Untranslatable(f"{token[1]}() is only translated as answered or not")
         if token is not None and token[0] == "ref":
             self.at += 1
             target = self.target(token[1])
