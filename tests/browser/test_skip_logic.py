@@ -12,19 +12,14 @@ from playwright.async_api import BrowserContext, expect
 
 from tests.browser.conftest import SiteOrigin
 from tests.builders.orgs import make_org
+from tests.builders.skip_logic import nps, why_not
 from tests.builders.surveys import make_survey
 
 Client = AsyncTestClient[Litestar]
 DEFINITION: dict[str, Any] = {
     "questions": [
-        {"key": "nps", "type": "nps", "label": "Recommend us?", "required": True},
-        {
-            "key": "why_not",
-            "type": "text",
-            "label": "What would change your mind?",
-            "required": True,
-            "show_if": {"question": "nps", "at_most": 6},
-        },
+        nps(),
+        why_not(),
         {
             "key": "joined",
             "type": "date",

@@ -11,6 +11,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.builders.orgs import Org, make_org
+from tests.builders.skip_logic import nps, why_not
 from tests.builders.surveys import make_survey
 from tests.forms.dom import Node, parse
 
@@ -19,15 +20,9 @@ FORM = "/f/acme/logic"
 
 DEFINITION: dict[str, Any] = {
     "questions": [
-        {"key": "nps", "type": "nps", "label": "Recommend us?", "required": True},
+        nps(),
         {"key": "joined", "type": "date", "label": "Joined on", "min": "2000-01-01"},
-        {
-            "key": "why_not",
-            "type": "text",
-            "label": "What would change your mind?",
-            "required": True,
-            "show_if": {"question": "nps", "at_most": 6},
-        },
+        why_not(),
         {
             "key": "praise",
             "type": "text",

@@ -12,16 +12,11 @@ from feedback.surveys.answers import HIDDEN, normalise_answers, validate_answers
 from feedback.surveys.changes import QuestionChange, diff_definitions
 from feedback.surveys.definition import Definition, parse_definition
 from feedback.surveys.show_if import visible_keys
+from tests.builders.skip_logic import nps, why_not
 
 QUESTIONS: list[dict[str, Any]] = [
-    {"key": "nps", "type": "nps", "label": "Recommend us?", "required": True},
-    {
-        "key": "why_not",
-        "type": "text",
-        "label": "What would change your mind?",
-        "required": True,
-        "show_if": {"question": "nps", "at_most": 6},
-    },
+    nps(),
+    why_not(),
     {
         "key": "topics",
         "type": "multi_choice",
