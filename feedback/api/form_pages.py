@@ -43,11 +43,14 @@ class Step:
 
 
 def step(
-    definition: Definition, index: int, values: Mapping[str, Sequence[str]], answers: object
+    definition: Definition,
+    index: int,
+    values: Mapping[str, Sequence[str]],
+    answers: Mapping[str, object],
 ) -> Step:
     """Page `index` for the answers given so far (`values` as posted, `answers` as parsed)."""
     pages = split_pages(definition)
-    shown = set(visible_keys(definition.questions, answers if isinstance(answers, dict) else {}))
+    shown = set(visible_keys(definition.questions, answers))
     earlier = [k for page in pages[:index] for k in page if k in shown]
     return Step(
         index=index,
@@ -58,14 +61,16 @@ def step(
     )
 
 
-def next_page(definition: Definition, index: int, answers: object) -> int | None:
+def next_page(definition: Definition, index: int, answers: Mapping[str, object]) -> int | None:
     """The first page after `index` with a question shown for `answers`, else None."""
     pages = split_pages(definition)
-    shown = set(visible_keys(definition.questions, answers if isinstance(answers, dict) else {}))
+    shown = set(visible_keys(definition.questions, answers))
     return next((j for j in range(index + 1, len(pages)) if shown & set(pages[j])), None)
 
 
-def errors_so_far(definition: Definition, index: int, answers: object) -> list[FieldError]:
+def errors_so_far(
+    definition: Definition, index: int, answers: Mapping[str, object]
+) -> list[FieldError]:
     """The answer check's errors about the questions of pages up to `index`."""
     asked = {k for page in split_pages(definition)[: index + 1] for k in page}
     return [e for e in validate_answers(definition, answers) if answer_key(e.pointer) in asked]

@@ -94,11 +94,7 @@ def _kind(value: object) -> str | None:
     # locations (feedback.validation.loc_to_pointer).
     if isinstance(value, dict):
         return next((f"if_{k}" for k in KINDS if k in value), None)
-    if isinstance(value, All | AnyOf):
-        return "if_all" if isinstance(value, All) else "if_any"
-    if isinstance(value, BaseModel):
-        return next(f"if_{k}" for k in LEAF_KINDS if k in value.model_dump(by_alias=True))
-    return None
+    return _TAGS.get(type(value))
 
 
 Condition = Annotated[
@@ -117,6 +113,15 @@ Condition = Annotated[
 ]
 All.model_rebuild()
 AnyOf.model_rebuild()
+_TAGS: dict[type, str] = {
+    All: "if_all",
+    AnyOf: "if_any",
+    Equals: "if_equals",
+    OneOf: "if_in",
+    AtLeast: "if_at_least",
+    AtMost: "if_at_most",
+    Answered: "if_answered",
+}
 
 
 def leaves(condition: Condition, at: str = "") -> Iterator[tuple[Leaf, str]]:
