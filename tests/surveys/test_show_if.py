@@ -11,6 +11,7 @@ from feedback.errors import FieldError, Invalid
 from feedback.surveys.answers import HIDDEN, normalise_answers, validate_answers
 from feedback.surveys.changes import QuestionChange, diff_definitions
 from feedback.surveys.definition import Definition, parse_definition
+from feedback.surveys.settings import parse_settings, public_question_errors
 from feedback.surveys.show_if import visible_keys
 from tests.builders.skip_logic import nps, why_not
 
@@ -236,3 +237,12 @@ def test_a_changed_condition_breaks_the_series() -> None:
         QuestionChange("since", "show_if_changed", True, "now asked of everyone (show_if removed)"),
     ]
     assert diff_definitions(before, definition()) == []
+
+
+def test_a_date_question_is_never_public() -> None:
+    settings = parse_settings({"public_questions": ["nps", "since"]})
+    assert public_question_errors(settings, [definition()]) == [
+        FieldError(
+            "/settings/public_questions/1", "is a date question: it has no results to publish"
+        )
+    ]
