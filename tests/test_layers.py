@@ -50,6 +50,7 @@ PURE = (
     "surveys.definition",
     "surveys.changes",
     "surveys.answers",
+    "surveys.show_if",
     "surveys.schedule",
     "surveys.settings",
     "surveys.xlsform",

@@ -37,6 +37,7 @@ METRICS: dict[str, Metric | None] = {
     "multi_choice": "share",
     "number": "mean",
     "text": None,
+    "date": None,
 }
 
 

@@ -53,12 +53,12 @@ from feedback.analysis.series import change_pairs, complementary_suppression
 from feedback.analysis.sufficient import Moments, OptionCounts, ScaleCounts
 from feedback.analysis.trend import mann_kendall
 from feedback.surveys.definition import (
+    CountedOnly,
     MultiChoiceQuestion,
     NpsQuestion,
     NumberQuestion,
     Question,
     SingleChoiceQuestion,
-    TextQuestion,
     label_text,
 )
 
@@ -340,7 +340,7 @@ def _change_test(question: Question) -> Callable[[Stats, Stats, int], ChangeOf] 
         assert isinstance(a, Moments) and isinstance(b, Moments)
         return welch_t(a, b, from_wave=wave)
 
-    if isinstance(question, TextQuestion):
+    if isinstance(question, CountedOnly):
         return None
     if isinstance(question, NumberQuestion):
         return number

@@ -345,7 +345,9 @@ def _decision_section(
             continue
         metric = question.metric
         if metric is None:
-            rows.append(_no_impact_row(question.label, "text answers have no metric to change"))
+            rows.append(
+                _no_impact_row(question.label, "text and date answers have no metric to change")
+            )
             continue
         impact = impact_of(trends, question, decision.mark, now=now).total
         named: list[tuple[str, Impact]] = [(question.label, impact.impact)]

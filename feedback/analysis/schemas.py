@@ -305,7 +305,9 @@ class _TrendFields(NamedTuple):
 def _trend_fields(run: RunFigures) -> _TrendFields:
     """`trend` (null with `trend_reason` when no test ran) and, for shares, `option_trends`."""
     if run.metric is None:
-        return _TrendFields(trend=None, trend_reason="text answers have no metric to trend")
+        return _TrendFields(
+            trend=None, trend_reason="text and date answers have no metric to trend"
+        )
     if run.option_trends is not None:
         reasons = [t.reason for t in run.option_trends.values() if isinstance(t, NoTrend)]
         return _TrendFields(

@@ -30,7 +30,7 @@ from feedback.analysis.series import effective_min_n
 from feedback.errors import FieldError, Invalid, NotFound
 from feedback.loop.service import decisions_for_survey
 from feedback.surveys import queries as survey_queries
-from feedback.surveys.definition import TextQuestion, label_text
+from feedback.surveys.definition import CountedOnly, label_text
 from feedback.surveys.models import Survey, SurveyVersion
 from feedback.surveys.schedule import next_opens_at, window_at
 from feedback.surveys.service import (
@@ -271,10 +271,11 @@ async def panel(
     meta = metas.get(key)
     if meta is None:
         raise NotFound(f"Survey '{slug}' has no question '{key}'.")
-    if isinstance(meta.question, TextQuestion):
+    if isinstance(meta.question, CountedOnly):
+        kind = meta.question.type
         raise Invalid(
-            [FieldError("/question", "is a text question: it has no panel test")],
-            "Text questions have no panel test.",
+            [FieldError("/question", f"is a {kind} question: it has no panel test")],
+            f"{kind.capitalize()} questions have no panel test.",
         )
     stats = await queries.panel_stats(
         session, meta.query, survey_id=survey.id, from_wave=from_wave, to_wave=to_wave

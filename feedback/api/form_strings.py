@@ -21,6 +21,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "link_invalid": "This personal link is not valid; check that you opened all of it.",
         "submit": "Submit",
+        "next_page": "Next",
         "sending": "Sending…",
         "required": "Required",
         "error": "Error",
@@ -79,6 +80,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "link_invalid": "Deze persoonlijke link is niet geldig; controleer of je de hele link "
         "hebt geopend.",
         "submit": "Versturen",
+        "next_page": "Volgende",
         "sending": "Bezig met versturen…",
         "required": "Verplicht",
         "error": "Fout",
@@ -139,6 +141,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "link_invalid": "Dieser persönliche Link ist ungültig; bitte prüfen Sie, ob Sie ihn "
         "vollständig geöffnet haben.",
         "submit": "Absenden",
+        "next_page": "Weiter",
         "sending": "Wird gesendet…",
         "required": "Pflichtfeld",
         "error": "Fehler",
@@ -203,6 +206,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "link_invalid": "Ce lien personnel n'est pas valide ; vérifiez que vous l'avez ouvert "
         "en entier.",
         "submit": "Envoyer",
+        "next_page": "Suivant",
         "sending": "Envoi en cours…",
         "required": "Obligatoire",
         "error": "Erreur",
@@ -263,6 +267,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "es": {
         "link_invalid": "Este enlace personal no es válido; compruebe que lo ha abierto completo.",
         "submit": "Enviar",
+        "next_page": "Siguiente",
         "sending": "Enviando…",
         "required": "Obligatorio",
         "error": "Error",
@@ -323,6 +328,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "hi": {
         "link_invalid": "यह व्यक्तिगत लिंक मान्य नहीं है; जाँचें कि आपने पूरा लिंक खोला है।",
         "submit": "जमा करें",
+        "next_page": "आगे",
         "sending": "भेजा जा रहा है…",
         "required": "आवश्यक",
         "error": "त्रुटि",

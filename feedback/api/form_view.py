@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from feedback.errors import FieldError
 from feedback.surveys.definition import (
+    DateQuestion,
     Definition,
     LikertQuestion,
     MultiChoiceQuestion,
@@ -34,7 +35,7 @@ MAX_CAPTIONED_POINTS = 7
 RTL_LANGUAGES = frozenset({"ar", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"})
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 
-Kind = Literal["scale", "choice", "number", "text"]
+Kind = Literal["scale", "choice", "number", "text", "date"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,8 @@ class Field:
     value: str = ""
     inputmode: str = "decimal"
     max_length: int | None = None
+    min: str | None = None
+    max: str | None = None
 
     @property
     def hint_id(self) -> str:
@@ -144,7 +147,7 @@ def summary(
 
 def _first_control(question: Question) -> str:
     base = control_id(question.key)
-    if isinstance(question, NumberQuestion | TextQuestion):
+    if isinstance(question, NumberQuestion | TextQuestion | DateQuestion):
         return base
     return f"{base}-0"
 
@@ -202,6 +205,16 @@ def _field(
             inputmode="numeric" if question.integer else "decimal",
             **common,
         )
+    if isinstance(question, DateQuestion):
+        return Field(
+            kind="date",
+            id=base,
+            hint=description,
+            value=value,
+            min=question.min,
+            max=question.max,
+            **common,
+        )
     return Field(
         kind="text",
         id=base,
@@ -254,7 +267,7 @@ def answers_from_form(definition: Definition, form: Mapping[str, Sequence[str]])
             answers[question.key] = given
         elif isinstance(question, TextQuestion):
             answers[question.key] = given[0]
-        elif isinstance(question, SingleChoiceQuestion):
+        elif isinstance(question, SingleChoiceQuestion | DateQuestion):
             answers[question.key] = given[0].strip()
         else:
             answers[question.key] = parse_number(given[0])

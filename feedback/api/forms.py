@@ -25,6 +25,7 @@ from litestar.params import FromPath, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.api.deps import DbSession, Now, Submitter, sessions_of
+from feedback.api.form_pages import errors_so_far, next_page, page_of, split_pages, step
 from feedback.api.form_strings import FALLBACK, STRINGS, negotiate_locale, strings_for
 from feedback.api.form_view import (
     answers_from_form,
@@ -57,6 +58,7 @@ from feedback.validation import validate_model
 
 CHANNEL = "hosted"
 _VERSION = re.compile(r"[1-9][0-9]{0,8}")
+_PAGE = re.compile(r"[0-9]{1,3}")
 FORM_MEDIA_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 # allowed_origins are normalised when saved; this re-check keeps anything else out of a header.
 _ORIGIN = re.compile(
@@ -162,10 +164,21 @@ def form_page(
     token: str | None,
     values: Mapping[str, Sequence[str]] | None = None,
     errors: Sequence[FieldError] = (),
+    index: int = 0,
 ) -> Response[str]:
     """The form, blank or as the supporter sent it with the server's errors beside its fields.
-    `definition` is the version's definition, as stored or already localised."""
-    localised = localise_definition(definition, page.locale, page.survey.default_locale)
+    `definition` is the version's definition, as stored or already localised. `index` is the
+    page to show when skip logic splits the form (feedback/api/form_pages.py)."""
+    values = values or {}
+    answers = answers_from_form(definition, values)
+    shown = step(definition, index, values, answers)
+    if not shown.keys:  # errors only about questions hidden on that page: start again
+        shown = step(definition, 0, values, answers)
+    localised = localise_definition(
+        Definition(questions=[q for q in definition.questions if q.key in shown.keys]),
+        page.locale,
+        page.survey.default_locale,
+    )
     by_key = errors_by_key(errors, localised.keys())
     return _html(
         page,
@@ -175,8 +188,9 @@ def form_page(
         version=version,
         response_id=response_id,
         token=token,
-        fields=fields(localised, page.strings, values or {}, by_key),
+        fields=fields(localised, page.strings, values, by_key),
         summary=summary(errors, localised, by_key),
+        step=shown,
     )
 
 
@@ -404,6 +418,7 @@ class Posted:
     response_id: str | None
     locale: str | None
     token: str | None
+    page: int | None = None
 
     @classmethod
     def of(cls, form: FormMultiDict) -> Posted:
@@ -412,6 +427,7 @@ class Posted:
             return value if isinstance(value, str) and value else None
 
         version = first("_version")
+        page = first("_page")
         return cls(
             values={k: [v for v in form.getall(k) if isinstance(v, str)] for k in form},
             # ASCII digits only: str.isdigit() also takes "¹", which int() refuses.
@@ -419,6 +435,7 @@ class Posted:
             response_id=first("_response_id"),
             locale=first("_locale"),
             token=first("_token"),
+            page=int(page) if page and _PAGE.fullmatch(page) else None,
         )
 
     def response_uuid(self) -> uuid.UUID:
@@ -482,13 +499,37 @@ async def submit_posted(
     """Store the answers through the one submission door; thank-you, closed, or the form again
     with the answers kept and each error beside its field."""
     assert posted.version is not None
+    version = posted.version
+
+    def again(errors: Sequence[FieldError], index: int) -> Response[str]:
+        return form_page(
+            page,
+            definition,
+            version=version,
+            response_id=posted.response_uuid(),
+            token=posted.token,
+            values=posted.values,
+            errors=errors,
+            index=index,
+        )
+
+    answers = answers_from_form(definition, posted.values)
+    pages = len(split_pages(definition))
+    if posted.page is not None and posted.page < pages - 1:
+        # A page before the last: check what it asked, then show the next page with a question.
+        errors = errors_so_far(definition, posted.page, answers)
+        if errors:
+            return again(errors, posted.page)
+        following = next_page(definition, posted.page, answers)
+        if following is not None:
+            return again((), following)
     try:
         submission = validate_model(
             SubmissionCreate,
             {
                 "response_id": posted.response_id,
-                "version": posted.version,
-                "answers": answers_from_form(definition, posted.values),
+                "version": version,
+                "answers": answers,
                 "locale": page.locale,
                 "channel": CHANNEL,
                 "respondent_token": posted.token,
@@ -501,15 +542,7 @@ async def submit_posted(
             received_at=now,
         )
     except Invalid as exc:
-        return form_page(
-            page,
-            definition,
-            version=posted.version,
-            response_id=posted.response_uuid(),
-            token=posted.token,
-            values=posted.values,
-            errors=exc.errors,
-        )
+        return again(exc.errors, min(page_of(definition, exc.errors, posted.page or 0), pages - 1))
     except Conflict as exc:
         if "response_id" in exc.extra:  # sent before with other answers: those are kept
             return thank_you_page(page, repeated=True)

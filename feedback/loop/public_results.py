@@ -49,6 +49,7 @@ from feedback.loop.result_sentences import (
 )
 from feedback.surveys import queries as survey_queries
 from feedback.surveys.definition import (
+    CountedOnly,
     Definition,
     LikertQuestion,
     MultiChoiceQuestion,
@@ -57,7 +58,6 @@ from feedback.surveys.definition import (
     Question,
     RatingQuestion,
     SingleChoiceQuestion,
-    TextQuestion,
     label_text,
     match_locale,
 )
@@ -170,7 +170,7 @@ def public_keys(keys: Sequence[str], newest: Mapping[str, Question]) -> list[str
     """The listed keys that a published version asks and whose newest definition is not free
     text, in the listed order."""
     return [
-        k for k in dict.fromkeys(keys) if k in newest and not isinstance(newest[k], TextQuestion)
+        k for k in dict.fromkeys(keys) if k in newest and not isinstance(newest[k], CountedOnly)
     ]
 
 

@@ -54,6 +54,7 @@ from feedback.responses.store_statements import NewResponse, Stored, store_respo
 from feedback.responses.submissions import Submissions, SurveyRef, body_hash
 from feedback.surveys.answers import normalise_answers
 from feedback.surveys.definition import (
+    DateQuestion,
     Definition,
     MultiChoiceQuestion,
     Question,
@@ -385,7 +386,7 @@ def _cell_value(question: Question, text: str) -> Any:
     if isinstance(question, TextQuestion):
         return text
     stripped = text.strip()
-    if isinstance(question, SingleChoiceQuestion):
+    if isinstance(question, SingleChoiceQuestion | DateQuestion):
         return stripped
     if _INTEGER.fullmatch(stripped) and len(stripped) <= MAX_INTEGER_DIGITS:
         return int(stripped)

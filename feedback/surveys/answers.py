@@ -12,6 +12,7 @@ from feedback.errors import FieldError, Invalid, pointer
 from feedback.surveys.definition import (
     NUMBER_DOMAIN,
     NUMBER_LIMIT,
+    DateQuestion,
     Definition,
     MultiChoiceQuestion,
     NumberQuestion,
@@ -20,7 +21,9 @@ from feedback.surveys.definition import (
     TextQuestion,
     in_number_domain,
     integer_points,
+    parse_iso_date,
 )
+from feedback.surveys.show_if import visible_keys
 from feedback.validation import UNSAFE_TEXT, safe_text
 
 
@@ -48,6 +51,7 @@ def validate_answers(
 
     A missing or null answer, and text that is blank, is unanswered: an error only when the
     question is required. Integer scales take whole numbers (4 or 4.0, never 3.5 or true).
+    A question hidden by its `show_if` is never required, and an answer to it is refused.
     """
     return _check(definition, answers, at, None)
 
@@ -78,8 +82,13 @@ def _check(
         for key in answers
         if definition.question(str(key)) is None
     ]
+    shown = set(visible_keys(definition.questions, answers)) if definition.has_conditions else None
     for question in definition.questions:
         value = answers.get(question.key)
+        if shown is not None and question.key not in shown:
+            if not _unanswered(question, value):
+                errors.append(FieldError(at + pointer(question.key), HIDDEN))
+            continue
         if _unanswered(question, value):
             if question.required:
                 errors.append(FieldError(at + pointer(question.key), "is required"))
@@ -93,6 +102,9 @@ def _check(
     return errors
 
 
+HIDDEN = "must be left unanswered: the question is not asked after the answers before it"
+
+
 def _rows(question: Question, value: Any) -> list[AnswerValue]:
     key = question.key
     if isinstance(question, MultiChoiceQuestion):
@@ -101,7 +113,7 @@ def _rows(question: Question, value: Any) -> list[AnswerValue]:
         return [AnswerValue(key, None, o, None, i == 0) for i, o in enumerate(value)]
     if isinstance(question, SingleChoiceQuestion):
         return [AnswerValue(key, None, value, None, True)]
-    if isinstance(question, TextQuestion):
+    if isinstance(question, TextQuestion | DateQuestion):
         return [AnswerValue(key, None, None, value, True)]
     if isinstance(question, NumberQuestion):
         stored = in_number_domain(float(value))
@@ -135,6 +147,8 @@ def _answer_errors(question: Question, value: object) -> list[Problem]:
         return []
     if isinstance(question, MultiChoiceQuestion):
         return _choices_errors(question, value)
+    if isinstance(question, DateQuestion):
+        return _date_errors(question, value)
     assert isinstance(question, TextQuestion)
     if not isinstance(value, str):
         return [("", "must be a string")]
@@ -142,6 +156,16 @@ def _answer_errors(question: Question, value: object) -> list[Problem]:
         return [("", f"must be at most {question.max_length} characters")]
     if not safe_text(value):
         return [("", UNSAFE_TEXT)]
+    return []
+
+
+def _date_errors(question: DateQuestion, value: object) -> list[Problem]:
+    if not isinstance(value, str) or parse_iso_date(value) is None:
+        return [("", "must be a date written YYYY-MM-DD, such as 2025-01-31")]
+    if question.min is not None and value < question.min:
+        return [("", f"must be on or after {question.min}")]
+    if question.max is not None and value > question.max:
+        return [("", f"must be on or before {question.max}")]
     return []
 
 

@@ -17,6 +17,9 @@ entries, and its series breaks at this version when any of them says so. The rul
   added). On a multi-choice question each option is its own series, so adding or removing
   options does not break, but changing `max_choices` does. Relabelled or reordered options do
   not break unless the question declares `breaks_series: true`.
+- `show_if_changed`: the question's condition was added, removed or changed. Breaks: it changes
+  who is asked, so the answers before and after come from different groups of supporters (a
+  question asked of everyone, then only of detractors, would show a "drop" nobody caused).
 - `reworded`: the label, description or scale/NPS point labels changed in some locale
   (whitespace-only edits are not changes). Breaks only when the question declares
   `breaks_series: true`, which likewise turns any other non-breaking change into a break.
@@ -42,7 +45,13 @@ from feedback.surveys.definition import (
 )
 
 ChangeKind = Literal[
-    "added", "removed", "reworded", "options_changed", "scale_changed", "type_changed"
+    "added",
+    "removed",
+    "reworded",
+    "options_changed",
+    "scale_changed",
+    "type_changed",
+    "show_if_changed",
 ]
 
 
@@ -69,7 +78,7 @@ def diff_definitions(
     counts as reworded only when the string matches none of the map's texts.
 
     Entries come in `current`'s question order (kinds in the order type, scale, options,
-    reworded), then removed keys in `previous`'s order.
+    show_if, reworded), then removed keys in `previous`'s order.
     """
     before = {q.key: q for q in previous.questions} if previous is not None else {}
     earlier = {q.key for d in history for q in d.questions}
@@ -111,10 +120,20 @@ def _compared(old: Question, new: Question, default_locale: str | None) -> list[
         if options is not None:
             detail, breaks = options
             changes.append(QuestionChange(new.key, "options_changed", breaks or declared, detail))
+    if old.show_if != new.show_if:
+        changes.append(QuestionChange(new.key, "show_if_changed", True, _show_if_detail(old, new)))
     wording = _wording_changes(old, new, default_locale)
     if wording:
         changes.append(QuestionChange(new.key, "reworded", declared, "; ".join(wording)))
     return changes
+
+
+def _show_if_detail(old: Question, new: Question) -> str:
+    if old.show_if is None:
+        return "now asked only when its show_if holds"
+    if new.show_if is None:
+        return "now asked of everyone (show_if removed)"
+    return "show_if changed"
 
 
 def _scale_change(old: Question, new: Question) -> tuple[str, bool] | None:

@@ -9,6 +9,7 @@ syntax, so a definition stored under earlier locales still loads with `Definitio
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -27,9 +28,29 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from feedback.errors import FieldError, Invalid, pointer
+from feedback.surveys.show_if import (
+    MAX_DEPTH,
+    AtLeast,
+    AtMost,
+    Condition,
+    Equals,
+    Leaf,
+    OneOf,
+    depth,
+    leaves,
+)
 from feedback.validation import UNSAFE_TEXT, loc_to_pointer, safe_text
 
-QUESTION_TYPES = ("likert", "rating", "nps", "single_choice", "multi_choice", "number", "text")
+QUESTION_TYPES = (
+    "likert",
+    "rating",
+    "nps",
+    "single_choice",
+    "multi_choice",
+    "number",
+    "text",
+    "date",
+)
 KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
 KEY_RULE = (
     "must be a lowercase letter followed by up to 62 lowercase letters, digits or underscores"
@@ -98,7 +119,26 @@ def _check_number(value: object) -> object:
     return value
 
 
+def _check_iso_date(value: object) -> object:
+    if not isinstance(value, str) or parse_iso_date(value) is None:
+        raise PydanticCustomError("date_syntax", "must be an ISO date such as 2025-01-31")
+    return value
+
+
+def parse_iso_date(value: str) -> dt.date | None:
+    """The calendar date `value` names in the form YYYY-MM-DD exactly, else None."""
+    if not _ISO_DATE.fullmatch(value):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 Key = Annotated[str, AfterValidator(_check_key)]
+IsoDate = Annotated[str, BeforeValidator(_check_iso_date)]
+"""A calendar date as the text YYYY-MM-DD (so it compares in calendar order as text)."""
 Label = Annotated[str | dict[str, str], BeforeValidator(_check_label_shape)]
 """A text shown to respondents: one string for every locale, or a `{locale: text}` map."""
 Number = Annotated[int | float, BeforeValidator(_check_number)]
@@ -132,6 +172,8 @@ class _Question(_Model):
     required: bool = False
     breaks_series: bool = False
     """Declared by the campaigner: this version's rewording of the question breaks its trend."""
+    show_if: Condition | None = None
+    """Skip logic (feedback/surveys/show_if.py): the question is shown only when this holds."""
 
 
 class LikertQuestion(_Question):
@@ -182,6 +224,14 @@ class TextQuestion(_Question):
     max_length: int = TEXT_MAX_LENGTH_DEFAULT
 
 
+class DateQuestion(_Question):
+    """A calendar date, answered as YYYY-MM-DD; counted and exported, never trended."""
+
+    type: Literal["date"] = "date"
+    min: IsoDate | None = None
+    max: IsoDate | None = None
+
+
 Question = Annotated[
     LikertQuestion
     | RatingQuestion
@@ -189,10 +239,13 @@ Question = Annotated[
     | SingleChoiceQuestion
     | MultiChoiceQuestion
     | NumberQuestion
-    | TextQuestion,
+    | TextQuestion
+    | DateQuestion,
     Field(discriminator="type"),
 ]
 ScaleQuestion = LikertQuestion | RatingQuestion
+CountedOnly = TextQuestion | DateQuestion
+"""Questions whose answers are counted and exported but have no metric to trend or test."""
 ChoiceQuestion = SingleChoiceQuestion | MultiChoiceQuestion
 
 
@@ -200,6 +253,10 @@ class Definition(_Model):
     """The questions of one survey version, in the order the form shows them."""
 
     questions: list[Question] = Field(min_length=1)
+
+    @cached_property
+    def has_conditions(self) -> bool:
+        return any(q.show_if is not None for q in self.questions)
 
     @cached_property
     def questions_by_key(self) -> dict[str, Question]:
@@ -289,6 +346,8 @@ def _parse_questions(
             errors.extend(pydantic_field_errors(exc, here, item))
             continue
         errors.extend(_question_rules(question, here, locales))
+        if question.show_if is not None:
+            errors.extend(_show_if_rules(question.show_if, here + "/show_if", questions))
         questions.append(question)
     return questions
 
@@ -356,9 +415,69 @@ def _question_rules(question: Question, at: str, locales: tuple[str, ...]) -> li
                 )
     elif isinstance(question, NumberQuestion):
         errors += _number_rules(question, at)
+    elif isinstance(question, DateQuestion):
+        if question.min is not None and question.max is not None and question.min > question.max:
+            errors.append(FieldError(at + "/max", f"must be on or after min ({question.min})"))
     elif not 1 <= question.max_length <= TEXT_MAX_LENGTH_CAP:
         errors.append(FieldError(at + "/max_length", f"must be from 1 to {TEXT_MAX_LENGTH_CAP}"))
     return errors
+
+
+def _show_if_rules(condition: Condition, at: str, earlier: Sequence[Question]) -> list[FieldError]:
+    """A condition refers only to earlier questions, with values their answers can take."""
+    if depth(condition) > MAX_DEPTH:
+        return [FieldError(at, f"must nest all/any at most {MAX_DEPTH - 1} deep")]
+    by_key = {q.key: q for q in earlier}
+    errors: list[FieldError] = []
+    for leaf, below in leaves(condition):
+        here = at + below
+        target = by_key.get(leaf.question)
+        if target is None:
+            errors.append(FieldError(here + "/question", "must be the key of an earlier question"))
+        else:
+            errors += [FieldError(here + suffix, m) for suffix, m in _leaf_rules(leaf, target)]
+    return errors
+
+
+def _leaf_rules(leaf: Leaf, target: Question) -> list[tuple[str, str]]:
+    if isinstance(leaf, Equals | OneOf):
+        values = (
+            [("/equals", leaf.equals)]
+            if isinstance(leaf, Equals)
+            else [(f"/in/{i}", v) for i, v in enumerate(leaf.in_)]
+        )
+        return [(where, m) for where, v in values if (m := _value_rule(v, target)) is not None]
+    if isinstance(leaf, AtLeast | AtMost):
+        where, bound = (
+            ("/at_least", leaf.at_least)
+            if isinstance(leaf, AtLeast)
+            else ("/at_most", leaf.at_most)
+        )
+        if isinstance(target, DateQuestion):
+            ok = isinstance(bound, str) and parse_iso_date(bound) is not None
+            return [] if ok else [(where, "must be an ISO date such as 2025-01-31")]
+        if integer_points(target) is not None or isinstance(target, NumberQuestion):
+            ok = not isinstance(bound, str)
+            return [] if ok else [(where, f"must be a number (question '{target.key}')")]
+        return [(where, f"cannot compare the answers of a {target.type} question")]
+    return []
+
+
+def _value_rule(value: object, target: Question) -> str | None:
+    """Why `value` is never an answer to `target`, or None when it may be."""
+    points = integer_points(target)
+    if points is not None:
+        ok = isinstance(value, int | float) and float(value) in points
+        return None if ok else f"must be an integer from {points.start} to {points.stop - 1}"
+    if isinstance(target, SingleChoiceQuestion | MultiChoiceQuestion):
+        ok = isinstance(value, str) and value in target.option_keys
+        return None if ok else "must be one of: " + ", ".join(o.key for o in target.options)
+    if isinstance(target, NumberQuestion):
+        return None if isinstance(value, int | float) else "must be a number"
+    if isinstance(target, DateQuestion):
+        ok = isinstance(value, str) and parse_iso_date(value) is not None
+        return None if ok else "must be an ISO date such as 2025-01-31"
+    return "cannot compare free text; use `answered`"
 
 
 def _scale_rules(scale: Scale, at: str, locales: tuple[str, ...]) -> list[FieldError]:

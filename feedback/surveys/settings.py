@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError
 
 from feedback.errors import FieldError, Invalid, pointer
 from feedback.surveys.definition import (
+    DateQuestion,
     Definition,
     Key,
     Question,
@@ -151,6 +152,8 @@ def public_question_errors(
             errors.append(
                 FieldError(here, "is a text question: free-text answers are never public")
             )
+        elif isinstance(question, DateQuestion):
+            errors.append(FieldError(here, "is a date question: it has no results to publish"))
         elif key in seen:
             errors.append(FieldError(here, f"'{key}' is listed twice"))
         seen.add(key)

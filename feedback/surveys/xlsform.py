@@ -6,18 +6,24 @@ structure `xls2xform.convert` builds its XForm from); this module maps that onto
 | XLSForm                                  | feedback                                         |
 |------------------------------------------|--------------------------------------------------|
 | select_one / select_multiple LIST        | single_choice / multi_choice, options from LIST  |
-| integer / decimal                        | number (`integer: true` / false)                 |
-| text                                     | text                                             |
+| integer (int) / decimal                  | number (`integer: true` / false)                 |
+| text (string, phone number)              | text                                             |
+| date                                     | date                                             |
+| constraint `. >= 0 and . <= 120`         | number `min` / `max` (xlsform_logic)             |
+| relevant `${q} = 'x'`, `selected(...)`…  | show_if (xlsform_logic), also a group's          |
 | range with start, end, step=1            | rating, scale start..end (tick_labelset: labels) |
 | label / hint                             | label / description                              |
-| `label::English (en)` columns            | `{"en": ...}` maps (no code: a slug of the name) |
+| `label::English (en)`, `label::French`   | `{"en": ...}`, `{"fr": ...}` (xlsform_languages) |
 | required yes / true / TRUE()             | required                                         |
 
 Everything else is listed in `unsupported`, one entry per survey-sheet row (several reasons
 joined): other question types, groups (their questions are imported without them), repeats
-(not imported, nor what is inside), and columns whose logic feedback does not run (relevant,
-constraint, calculation, choice_filter, default, appearance, media...; the question is imported
-without them, and is optional when a relevance made it conditional). Names that are not valid
+(not imported, nor what is inside), labels that insert earlier answers (`${name}`: the question
+is not imported rather than shown with the literal text), a question that is not valid as a
+feedback question (a select with one choice: not imported), and columns whose logic feedback
+does not run (relevant and constraint beyond the forms above, calculation, choice_filter,
+default, appearance, media...; the question is imported without them, and is optional when a
+relevance it lost made it conditional). Names that are not valid
 keys are rewritten (`Q1` → `q1`, choice `1` → `o1`) and listed too, as are translations that are
 missing (the default language's text fills in). Rows that pyxform adds itself (the `meta` group
 with instanceID, the text box of `or_other`) are not the user's and are not listed.
@@ -48,10 +54,26 @@ from feedback.surveys.definition import (
     parse_definition,
 )
 from feedback.surveys.settings import LOCALE_PATTERN
+from feedback.surveys.xlsform_languages import language_code
+from feedback.surveys.xlsform_logic import (
+    Target,
+    Untranslatable,
+    constraint_to_range,
+    relevant_to_show_if,
+)
 
 FILE_POINTER = "/file"
 _ZIP_MAGIC = b"PK\x03\x04"
-_LANGUAGE_CODE = re.compile(r"\(\s*([A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*)\s*\)\s*$")
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls
+_TYPES: dict[str, dict[str, Any]] = {
+    "integer": {"type": "number", "integer": True},
+    "int": {"type": "number", "integer": True},
+    "decimal": {"type": "number", "integer": False},
+    "text": {"type": "text"},
+    "string": {"type": "text"},
+    "phone number": {"type": "text"},
+    "date": {"type": "date"},
+}
 _ROW_PREFIX = re.compile(r"^\[row : (\d+)\]\s*")
 _SELECTS = {constants.SELECT_ONE: "single_choice", constants.SELECT_ALL_THAT_APPLY: "multi_choice"}
 _CONTAINERS = {constants.GROUP, constants.REPEAT, constants.LOOP}
@@ -106,9 +128,10 @@ class XlsformImport:
 
 
 def parse_xlsform(content: bytes, filename: str, *, default_locale: str = "en") -> XlsformImport:
-    """Map an XLSForm (.xlsx) onto a definition; Invalid at `/file` when the workbook cannot be
-    read (not an .xlsx, no survey sheet, a pyxform error such as a missing choice list) or
-    leaves nothing to import. `default_locale` names the language of untranslated labels.
+    """Map an XLSForm (.xlsx, .xls or .csv) onto a definition; Invalid at `/file` when the
+    workbook cannot be read (none of those, no survey sheet, a pyxform error such as a missing
+    choice list) or leaves nothing to import. `default_locale` names the language of
+    untranslated labels.
     """
     workbook, form = _read(content, filename)
     importer = _Importer(form, _survey_rows(workbook), _choice_rows(workbook))
@@ -116,38 +139,51 @@ def parse_xlsform(content: bytes, filename: str, *, default_locale: str = "en") 
     importer.report_leftover_rows()
     languages = _Languages.of(form, importer.languages_seen, default_locale)
     importer.localise(languages)
-    unsupported = importer.unsupported()
     if not importer.questions:
         raise Invalid(
             [FieldError(FILE_POINTER, "The survey sheet has no question feedback can import.")]
             + [
                 FieldError(FILE_POINTER, f"survey sheet row {u.row} ({u.type}): {u.reason}")
-                for u in unsupported
+                for u in importer.unsupported()
             ],
             "The XLSForm has no question feedback can import.",
         )
-    try:
-        definition = parse_definition(
-            {"questions": importer.questions},
-            locales=languages.locales,
-            default_locale=languages.default,
-        )
-    except Invalid as exc:
-        raise importer.located(exc) from None
+    definition = None
+    while definition is None:
+        try:
+            definition = parse_definition(
+                {"questions": importer.questions},
+                locales=languages.locales,
+                default_locale=languages.default,
+            )
+        except Invalid as exc:
+            located = importer.located(exc)
+            importer.set_aside(exc)  # one invalid question does not fail the import
+            if not importer.questions:
+                raise located from None
     return XlsformImport(
         definition=definition,
         title=str(form.get("title") or PurePath(filename).stem or "Imported XLSForm"),
         default_locale=languages.default,
         locales=list(languages.locales),
-        unsupported=unsupported,
+        unsupported=importer.unsupported(),
     )
 
 
+def _file_type(content: bytes, filename: str) -> str:
+    if content.startswith(_ZIP_MAGIC):
+        return ".xlsx"
+    if content.startswith(_OLE2_MAGIC):
+        return ".xls"
+    if PurePath(filename).suffix.lower() == ".csv" and b"\x00" not in content:
+        return ".csv"
+    raise Invalid.at(FILE_POINTER, "must be an XLSForm saved as an .xlsx, .xls or .csv file")
+
+
 def _read(content: bytes, filename: str) -> tuple[DefinitionData, dict[str, Any]]:
-    if not content.startswith(_ZIP_MAGIC):
-        raise Invalid.at(FILE_POINTER, "must be an XLSForm saved as an .xlsx workbook")
+    file_type = _file_type(content, filename)
     try:
-        workbook = get_xlsform(content, file_type=".xlsx")
+        workbook = get_xlsform(content, file_type=file_type)
         form = workbook_to_json(
             workbook_dict=workbook,
             fallback_form_name=PurePath(filename).stem or None,
@@ -252,7 +288,15 @@ class _Languages:
         by_name: dict[str, str] = {}
         for name in seen:
             locale = fallback if name == constants.DEFAULT_LANGUAGE_VALUE else _locale_of(name)
-            clash = next((n for n, loc in by_name.items() if loc == locale), None)
+            # A plain `label` beside `label::English` is English too: one language, not a clash.
+            clash = next(
+                (
+                    n
+                    for n, loc in by_name.items()
+                    if loc == locale and constants.DEFAULT_LANGUAGE_VALUE not in (n, name)
+                ),
+                None,
+            )
             if clash is not None:
                 raise Invalid.at(
                     FILE_POINTER,
@@ -277,9 +321,8 @@ class _Languages:
 
 
 def _locale_of(language: str) -> str:
-    match = _LANGUAGE_CODE.search(language)
-    code = match.group(1) if match else "-".join(re.findall(r"[a-z0-9]+", language.lower()))
-    if not LOCALE_PATTERN.fullmatch(code):
+    code = language_code(language)
+    if code is None or not LOCALE_PATTERN.fullmatch(code):
         raise Invalid.at(
             FILE_POINTER,
             f"cannot tell the locale of language '{language}'; "
@@ -305,6 +348,7 @@ class _Importer:
     languages_seen: list[str] = field(default_factory=list)
     _reasons: dict[int, tuple[_Row, list[str]]] = field(default_factory=dict)
     _key_rows: dict[str, _Row] = field(default_factory=dict)
+    _targets: dict[str, Target] = field(default_factory=dict)
 
     # --- walking pyxform's tree -------------------------------------------------------------
 
@@ -349,7 +393,7 @@ class _Importer:
                 reason = "groups are not supported; the questions in it are imported without it"
                 relevant = element.get("bind", {}).get("relevant")
                 if relevant:
-                    reason += f", and without its relevance ({relevant})"
+                    reason += f"; its relevance ({relevant}) goes to each of them"
                     shown_if = relevant if shown_if is None else f"({shown_if}) and ({relevant})"
                 self.report(row, reason)
             else:
@@ -370,10 +414,8 @@ class _Importer:
         kind = element[constants.TYPE]
         if kind in _SELECTS:
             mapped = self._choice(element, row)
-        elif kind in {"integer", "decimal"}:
-            mapped = {"type": "number", "integer": kind == "integer"}
-        elif kind == "text":
-            mapped = {"type": "text"}
+        elif kind in _TYPES:
+            mapped = dict(_TYPES[kind])
         elif kind == "range":
             mapped = self._range(element, row)
         elif kind in _METADATA_TYPES:
@@ -390,6 +432,9 @@ class _Importer:
             return
         if mapped is None:
             return
+        if _refers(element.get("label")):
+            self.report(row, "its label shows earlier answers (${...}), which feedback does not")
+            return
         key = _key(row.name, "q")
         taken = self._key_rows.get(key)
         if taken is not None:
@@ -403,13 +448,54 @@ class _Importer:
             label = row.name
         question: dict[str, Any] = {"key": key, **mapped, "label": label}
         hint = self._text(element.get("hint"))
-        if hint is not None:
+        if hint is not None and _refers(element.get("hint")):
+            self.report(row, "its hint shows earlier answers (${...}); imported without it")
+        elif hint is not None:
             question["description"] = hint
-        question["required"] = self._required(element, row, shown_if)
+        consumed = self._logic(element, row, question, shown_if)
+        question["required"] = self._required(element, row, conditional="show_if" not in question)
         self._key_rows[key] = row
         self.questions.append(question)
         self.question_rows.append(row)
-        self._report_dropped(element, row)
+        options = {
+            str(c.get(constants.NAME)): o["key"]
+            for c, o in zip(self._choices_of(element), question.get("options", []), strict=False)
+        }
+        self._targets[row.name] = Target(
+            key, question["type"], bool(question.get("integer")), options if options else None
+        )
+        self._report_dropped(element, row, consumed)
+
+    def _logic(
+        self, element: dict[str, Any], row: _Row, question: dict[str, Any], shown_if: str | None
+    ) -> set[str]:
+        """Translate the relevance (the question's and its groups') and a numeric constraint
+        into `question`; the bind keys consumed."""
+        bind = element.get("bind", {})
+        consumed: set[str] = set()
+        constraint = bind.get("constraint")
+        if constraint and question["type"] == "number":
+            bounds = constraint_to_range(str(constraint), integer=question["integer"])
+            if bounds is not None:
+                low, high = bounds
+                question.update({k: v for k, v in (("min", low), ("max", high)) if v is not None})
+                consumed.add("constraint")
+        own = bind.get("relevant")
+        parts = [str(p) for p in (shown_if, own) if p]
+        if parts:
+            expression = parts[0] if len(parts) == 1 else " and ".join(f"({p})" for p in parts)
+            try:
+                question["show_if"] = relevant_to_show_if(expression, self._targets.get)
+                consumed.add("relevant")
+            except Untranslatable as exc:
+                self.report(row, f"its relevance ({expression}) is not translated: {exc}")
+                consumed.add("relevant")  # reported just now, with the reason
+        return consumed
+
+    def _choices_of(self, element: dict[str, Any]) -> list[dict[str, Any]]:
+        list_name = str(element.get("itemset") or element.get(constants.LIST_NAME_U) or "")
+        choices = self.form.get(constants.CHOICES, {}).get(list_name) or []
+        return [c for c in choices if (list_name, str(c.get("name"))) in self.choice_rows]
 
     def _choice(self, element: dict[str, Any], row: _Row) -> dict[str, Any] | None:
         list_name = str(element.get("itemset") or element.get(constants.LIST_NAME_U) or "")
@@ -425,6 +511,11 @@ class _Importer:
             # pyxform appends its 'other' choice to the list itself, so every select that
             # shares the list gains it; only a choice written on the choices sheet is kept.
         choices = [c for c in choices if (list_name, str(c.get("name"))) in self.choice_rows]
+        if any(_refers(c.get("label")) for c in choices):
+            self.report(
+                row, "a choice label shows earlier answers (${...}), which feedback does not"
+            )
+            return None
         options = []
         renamed = []
         for choice in choices:
@@ -473,7 +564,7 @@ class _Importer:
                 labels[str(int(Decimal(str(tick[constants.NAME]))))] = label
         return {"type": "rating", "scale": {"min": lo, "max": hi, "labels": labels}}
 
-    def _required(self, element: dict[str, Any], row: _Row, shown_if: str | None) -> bool:
+    def _required(self, element: dict[str, Any], row: _Row, *, conditional: bool) -> bool:
         bind = element.get("bind", {})
         value = bind.get("required")
         # pyxform's yes_no table knows `true()` and `TRUE` but not `TRUE()`, which people write.
@@ -485,13 +576,17 @@ class _Importer:
         else:
             self.report(row, f"a conditional required ({value}) is not supported; it is optional")
             required = False
-        if required and (bind.get("relevant") or shown_if):
+        if required and conditional and bind.get("relevant"):
             self.report(row, "it is optional, as it was required only when shown")
             required = False
         return required
 
-    def _report_dropped(self, element: dict[str, Any], row: _Row) -> None:
-        dropped = [f"{k} ({v})" for k, v in element.get("bind", {}).items() if k != "required"]
+    def _report_dropped(self, element: dict[str, Any], row: _Row, consumed: set[str]) -> None:
+        dropped = [
+            f"{k} ({v})"
+            for k, v in element.get("bind", {}).items()
+            if k != "required" and k not in consumed
+        ]
         control = dict(element.get("control", {}))
         if element[constants.TYPE] == "range":
             control = {k: v for k, v in control.items() if k not in _RANGE_PARAMETERS}
@@ -538,6 +633,28 @@ class _Importer:
             for _, (row, reasons) in sorted(self._reasons.items())
         ]
 
+    def set_aside(self, exc: Invalid) -> None:
+        """Take out what parse_definition refused, reporting each on its row: a condition in
+        error is dropped (the question is then asked of everyone, optionally), any other error
+        drops its question. Errors about no question in particular are left to `located`."""
+        by_index: dict[int, list[FieldError]] = {}
+        for error in exc.errors:
+            parts = error.pointer.split("/")  # "", "definition", "questions", i, ...
+            if len(parts) >= 4:
+                by_index.setdefault(int(parts[3]), []).append(error)
+        if not by_index:
+            raise self.located(exc)
+        for index in sorted(by_index, reverse=True):
+            row, errors = self.question_rows[index], by_index[index]
+            said = "; ".join("/".join(e.pointer.split("/")[4:]) + " " + e.message for e in errors)
+            if all("/show_if" in e.pointer for e in errors):
+                del self.questions[index]["show_if"]
+                self.questions[index]["required"] = False
+                self.report(row, f"its relevance is not translated ({said}); it is asked of all")
+            else:
+                self.report(row, f"not imported: {said}")
+                del self.questions[index], self.question_rows[index]
+
     def located(self, exc: Invalid) -> Invalid:
         """`exc` from parse_definition, its pointers told as sheet rows."""
         errors = []
@@ -557,6 +674,12 @@ class _Importer:
         return Invalid(errors, "The XLSForm does not make a valid survey.")
 
 
+def _refers(text: object) -> bool:
+    """Does a label (a string or pyxform's {language: text}) insert an answer (`${name}`)?"""
+    texts = text.values() if isinstance(text, dict) else [text]
+    return any(has_pyxform_reference(str(t)) for t in texts if t is not None)
+
+
 def _label_slots(question: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str, str]]:
     yield question, "label", "label"
     if "description" in question:
@@ -573,8 +696,14 @@ def _localised(
 ) -> str | dict[str, str]:
     if len(languages.locales) == 1 and isinstance(text, str):
         return text
+    # The plain column first, so that a named column of the same locale wins over it.
     by_locale = (
-        {languages.by_name[name]: value for name, value in text.items()}
+        {
+            languages.by_name[name]: value
+            for name, value in sorted(
+                text.items(), key=lambda item: item[0] != constants.DEFAULT_LANGUAGE_VALUE
+            )
+        }
         if isinstance(text, dict)
         else {languages.default: text}
     )

@@ -236,7 +236,7 @@ async def test_text_questions_report_only_n(client: Client, settings: Settings) 
         await trends_of(settings, TrendsQuery(["comment"], end=date(2025, 2, 28))), "comment"
     )
     assert got["metric"] is None and got["trend"] is None
-    assert got["trend_reason"] == "text answers have no metric to trend"
+    assert got["trend_reason"] == "text and date answers have no metric to trend"
     assert set(got["waves"][0]) == {
         "number",
         "label",

@@ -439,5 +439,5 @@ async def test_the_report_shows_each_decisions_impact(client: Client) -> None:
     assert "level increased" in text and "no significant change" in text
     assert "Over 4 waves before the decision and 4 after it, the level rose by" in text
     assert "Climate" in text
-    assert "text answers have no metric" in text
+    assert "text and date answers have no metric" in text
     assert "names no question" in text

@@ -15,6 +15,7 @@ from feedback.config import Settings
 from tests.builders.orgs import Org, make_org
 from tests.builders.surveys import MONTHLY, make_survey, publish_version, pulse_definition
 from tests.builders.xlsform import xlsform
+from tests.surveys.test_xlsform_field import FIELD_VISIT_XLS
 
 Client = AsyncTestClient[Litestar]
 
@@ -295,13 +296,31 @@ async def test_xlsform_import(client: Client) -> None:
     body = got.json()
     assert body["survey"]["slug"] == "kobo-pulse" and body["survey"]["draft_version"] == 1
     reported = {(u["row"], u["name"]) for u in body["unsupported"]}
-    assert (4, "comment") in reported and (5, "g") in reported
+    assert (5, "g") in reported and (4, "comment") not in reported
     draft = (await client.get("/api/v1/surveys/kobo-pulse/versions/1", headers=org.auth())).json()
     questions = {q["key"]: q for q in draft["definition"]["questions"]}
+    # the relevance ${hours} > 0 of a whole-number question is shown if hours >= 1
+    assert questions["comment"]["show_if"] == {"question": "hours", "at_least": 1}
     assert questions["priority"]["type"] == "single_choice" and questions["priority"]["required"]
     assert questions["priority"]["label"] == {"en": "Top issue", "hi": "मुख्य मुद्दा"}
     assert questions["hours"]["type"] == "number"
     assert questions["actions"]["type"] == "multi_choice"
+
+
+async def test_xlsform_import_takes_an_old_xls_workbook(client: Client) -> None:
+    org = await make_org(client)
+    got = await client.post(
+        "/api/v1/surveys/import/xlsform",
+        files={
+            "file": ("field_visit.xls", FIELD_VISIT_XLS.read_bytes(), "application/vnd.ms-excel")
+        },
+        data={"slug": "field-visit"},
+        headers=org.auth("campaigner"),
+    )
+    assert got.status_code == 201, got.text
+    body = got.json()
+    assert body["survey"]["default_locale"] == "en"
+    assert [u["name"] for u in body["unsupported"]] == ["area", "only", "thanks", "greet"]
 
 
 async def test_malformed_xlsform_is_422(client: Client) -> None:

@@ -116,6 +116,7 @@ def test_defaults() -> None:
         "description": None,
         "required": False,
         "breaks_series": False,
+        "show_if": None,
         "max_length": 2000,
     }
 
@@ -227,6 +228,7 @@ def test_question_types_are_the_contracts() -> None:
         "multi_choice",
         "number",
         "text",
+        "date",
     )
 
 

@@ -170,17 +170,30 @@ def test_untranslated_columns_are_the_default_language() -> None:
     assert result.definition.questions[0].label == {"en": "Anything else?", "hi": "और कुछ?"}
 
 
-def test_languages_without_a_code_become_slugs() -> None:
+def test_languages_without_a_code_are_found_by_name() -> None:
     survey: Sheet = [
-        ["type", "name", "label::English", "label::Deutsch"],
-        ["text", "comment", "Anything else?", "Sonst noch etwas?"],
+        ["type", "name", "label::English", "label::Deutsch", "label::Arabic", "label::french"],
+        ["text", "comment", "Anything else?", "Sonst noch etwas?", "أي شيء آخر؟", "Autre chose ?"],
     ]
     result = parse_xlsform(xlsform(survey), "f.xlsx")
-    assert result.locales == ["english", "deutsch"]
+    assert result.locales == ["en", "de", "ar", "fr"]
     assert result.definition.questions[0].label == {
-        "english": "Anything else?",
-        "deutsch": "Sonst noch etwas?",
+        "en": "Anything else?",
+        "de": "Sonst noch etwas?",
+        "ar": "أي شيء آخر؟",
+        "fr": "Autre chose ?",
     }
+
+
+def test_a_language_name_nobody_knows_asks_for_its_code() -> None:
+    survey: Sheet = [["type", "name", "label::Klingonese"], ["text", "c", "Else?"]]
+    assert rejected(xlsform(survey)) == [
+        FieldError(
+            "/file",
+            "cannot tell the locale of language 'Klingonese'; "
+            "add its code in parentheses, e.g. label::Klingonese (xx)",
+        )
+    ]
 
 
 def test_two_languages_with_one_code_are_rejected() -> None:
@@ -229,37 +242,44 @@ def test_unsupported_rows_are_listed_row_by_row() -> None:
     ]
     choices = [["list_name", "name", "label"], ["yn", "yes", "Yes"], ["yn", "no", "No"]]
     result = parse_xlsform(xlsform(survey, choices), "f.xlsx")
-    assert result.definition.keys() == ["age", "job", "why", "member", "lives"]
-    assert [q.required for q in result.definition.questions] == [True, False, False, False, False]
+    assert result.definition.keys() == ["age", "job", "joined", "why", "member", "lives"]
+    # relevance that translates keeps `required` (a hidden question is never required)
+    assert [q.required for q in result.definition.questions] == [
+        True,
+        True,
+        False,
+        True,
+        False,
+        False,
+    ]
+    assert result.definition.to_json()["questions"][1]["show_if"] == {
+        "question": "age",
+        "at_least": 18,
+    }
+    assert result.definition.to_json()["questions"][3]["show_if"] == {
+        "question": "age",
+        "at_most": 17,
+    }
+    assert result.definition.to_json()["questions"][0]["min"] == 16  # . > 15
     member = result.definition.question("member")
     assert member is not None and [o.key for o in member.options] == ["yes", "no"]  # type: ignore[union-attr]
     assert result.unsupported == [
         UnsupportedRow(2, "started", "start", "metadata is not collected by feedback"),
         UnsupportedRow(3, "ended", "end", "metadata is not collected by feedback"),
-        UnsupportedRow(4, "age", "integer", "imported without: constraint (. > 15)"),
         UnsupportedRow(
             5,
             "about",
             "begin group",
-            "groups are not supported; the questions in it are imported without it, and "
-            "without its relevance (${age} > 17)",
+            "groups are not supported; the questions in it are imported without it; "
+            "its relevance (${age} > 17) goes to each of them",
         ),
         UnsupportedRow(6, "intro", "note", "notes (text without an answer) are not supported"),
-        UnsupportedRow(7, "job", "text", "it is optional, as it was required only when shown"),
         UnsupportedRow(8, "where", "geopoint", "the question type 'geopoint' is not supported"),
         UnsupportedRow(
             11, "kids", "begin repeat", "repeats are not supported; nothing inside it is imported"
         ),
         UnsupportedRow(12, "kid_name", "text", "inside repeat 'kids' (row 11)"),
-        UnsupportedRow(14, "joined", "date", "the question type 'date' is not supported"),
         UnsupportedRow(15, "double", "calculate", "calculations are not supported"),
-        UnsupportedRow(
-            16,
-            "why",
-            "text",
-            "it is optional, as it was required only when shown; "
-            "imported without: relevant (${age} < 18)",
-        ),
         UnsupportedRow(
             17,
             "member",
@@ -380,7 +400,7 @@ def test_a_question_without_label_uses_its_name() -> None:
 
 def test_not_an_xlsx() -> None:
     assert rejected(b"type,name,label\ntext,c,Else?\n") == [
-        FieldError("/file", "must be an XLSForm saved as an .xlsx workbook")
+        FieldError("/file", "must be an XLSForm saved as an .xlsx, .xls or .csv file")
     ]
 
 

@@ -7,6 +7,8 @@
 (function () {
   "use strict";
   var STRINGS = /*STRINGS*/ { en: {} };
+  // Under node (the tests) there is no page: hand over the skip-logic evaluator and stop.
+  if (typeof document === "undefined") return (module.exports = { holds: holds, visibleKeys: visibleKeys });
   var script = document.currentScript || document.querySelector('script[src*="/embed.js"]');
   var BASE = new URL(script ? script.src : "/", location.href).origin;
   var QUEUE = "feedback:queue";
@@ -105,14 +107,69 @@
     return parts.filter(Boolean).join(" ");
   }
 
+  // Skip logic, the rule of feedback/surveys/show_if.py to the letter (a property test runs
+  // both on the same conditions and answers): conditions are read in question order, a hidden
+  // question's answer counts for nothing, types compare strictly, and only ASCII text (ISO
+  // dates) compares by order. Blank text is what Python's str.strip() empties, as on the server.
+  // (Literals inside the functions: under node the script returns before any `var` is set.)
+  function answered(v) {
+    if (v == null) return false;
+    if (typeof v === "string") return !/^[\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/.test(v);
+    if (Array.isArray(v)) return v.length > 0;
+    return true;
+  }
+  function same(a, b) {
+    return (typeof a === "number" || typeof a === "string") && typeof a === typeof b && a === b;
+  }
+  function onSide(v, bound, least) {
+    var ascii = /^[\x00-\x7f]*$/;
+    var ok = (typeof v === "number" && typeof bound === "number") ||
+      (typeof v === "string" && typeof bound === "string" && ascii.test(v) && ascii.test(bound));
+    return ok && (least ? v >= bound : v <= bound);
+  }
+  function holds(c, answers) {
+    if ("all" in c) return c.all.every(function (p) { return holds(p, answers); });
+    if ("any" in c) return c.any.some(function (p) { return holds(p, answers); });
+    var v = Object.prototype.hasOwnProperty.call(answers, c.question) ? answers[c.question] : null;
+    if ("answered" in c) return answered(v) === c.answered;
+    if (!answered(v)) return false;
+    var chosen = Array.isArray(v) ? v : [v];
+    if ("equals" in c) return chosen.some(function (x) { return same(x, c.equals); });
+    if ("in" in c) return chosen.some(function (x) { return c.in.some(function (w) { return same(x, w); }); });
+    if ("at_least" in c) return onSide(v, c.at_least, true);
+    return onSide(v, c.at_most, false);
+  }
+  function visibleKeys(questions, answers) {
+    var shown = [], seen = {};
+    questions.forEach(function (q) {
+      if (q.show_if != null && !holds(q.show_if, seen)) return;
+      shown.push(q.key);
+      if (Object.prototype.hasOwnProperty.call(answers, q.key)) seen[q.key] = answers[q.key];
+    });
+    return shown;
+  }
+  // Shows the questions whose conditions hold for the answers on the form, hides the others.
+  function applyShowIf(ctx) {
+    var shown = visibleKeys(ctx.form.questions, answersOf(ctx));
+    Object.keys(ctx.fields).forEach(function (key) { ctx.fields[key].box.hidden = shown.indexOf(key) < 0; });
+  }
+  // The answers to send: those of the questions shown (a hidden question's answer is refused).
+  function shownAnswers(ctx) {
+    var answers = answersOf(ctx), out = {};
+    visibleKeys(ctx.form.questions, answers).forEach(function (k) { if (k in answers) out[k] = answers[k]; });
+    return out;
+  }
+
   function question(ctx, q) {
     var t = ctx.t, id = ctx.prefix + q.key, hint = hintOf(q, t), controls = [], body;
     var title = q.required ? [q.label, " ", el("span", { class: "fb-req" }, t.required)] : [q.label];
     var hintEl = hint ? el("p", { class: "fb-hint", id: id + "-hint" }, hint) : null;
     var errEl = el("p", { class: "fb-error-msg", id: id + "-error", hidden: true });
-    if (q.type === "number" || q.type === "text") {
+    if (q.type === "number" || q.type === "text" || q.type === "date") {
       var input = q.type === "text"
         ? el("textarea", { class: "fb-text", id: id, name: q.key, rows: 5, maxlength: q.max_length })
+        : q.type === "date"
+        ? el("input", { class: "fb-input fb-date", type: "date", id: id, name: q.key, min: q.min, max: q.max })
         : el("input", { class: "fb-input", type: "text", inputmode: q.integer ? "numeric" : "decimal",
             autocomplete: "off", id: id, name: q.key });
       controls.push(input);
@@ -161,6 +218,7 @@
       if (q.type === "multi_choice") { if (on.length) answers[key] = on; }
       else if (q.type === "single_choice") { if (on.length) answers[key] = on[0]; }
       else if (q.type === "text") { if (f.controls[0].value.trim()) answers[key] = f.controls[0].value; }
+      else if (q.type === "date") { if (f.controls[0].value) answers[key] = f.controls[0].value; }
       else if (q.type === "number") { if (f.controls[0].value.trim()) answers[key] = number(f.controls[0].value); }
       else if (on.length) answers[key] = Number(on[0]);
     });
@@ -268,7 +326,7 @@
   }
 
   async function submit(ctx) {
-    var body = { response_id: ctx.rid, version: ctx.form.version, answers: answersOf(ctx),
+    var body = { response_id: ctx.rid, version: ctx.form.version, answers: shownAnswers(ctx),
       locale: ctx.locale, channel: "embed", anonymous_id: anonymousId() };
     if (ctx.token) body.respondent_token = ctx.token;
     var item = { url: ctx.api + "/responses", key: ctx.key, body: body };
@@ -293,6 +351,9 @@
     ctx.form.questions.forEach(function (q) { form.append(question(ctx, q)); });
     form.append(ctx.button, ctx.status);
     form.addEventListener("submit", function (ev) { ev.preventDefault(); submit(ctx); });
+    form.addEventListener("input", function () { applyShowIf(ctx); });
+    form.addEventListener("change", function () { applyShowIf(ctx); });
+    applyShowIf(ctx);
     ctx.root.replaceChildren(el("h2", { class: "fb-title" }, ctx.form.title), form);
   }
 
