@@ -52,12 +52,14 @@ def z_interval(center: float, se: float) -> tuple[float, float]:
 
 @dataclass(frozen=True, slots=True)
 class Share:
-    """A proportion `count / n` with its Wilson interval (estimate None when n is 0)."""
+    """A proportion `count / n` with its Wilson interval (estimate None when n is 0), and for an
+    option's share of a wave its smallest detectable change (`analysis.mdc`)."""
 
     count: int
     estimate: float | None
     ci_low: float | None
     ci_high: float | None
+    mdc: float | None = None
 
     @classmethod
     def wilson(cls, count: int, n: int) -> Share:
@@ -82,7 +84,8 @@ class WaveEstimate:
     """One question's figures in one wave (or one segment cell of a wave).
 
     `metric` is None for text questions, which report only `n`. A suppressed estimate carries
-    `n` and nothing else.
+    `n` and nothing else. `mdc` is the smallest detectable change of a mean or NPS estimate
+    (`analysis.mdc`; a share's is on each option).
     """
 
     metric: Metric | None
@@ -98,6 +101,7 @@ class WaveEstimate:
     passives: float | None = None
     detractors: float | None = None
     options: Mapping[str, Share] | None = None
+    mdc: float | None = None
 
     def as_suppressed(self) -> WaveEstimate:
         """The same cell hidden, e.g. by complementary suppression: only `n` survives."""

@@ -45,12 +45,14 @@ from feedback.analysis.results import (
 
 
 class ShareRead(Struct, kw_only=True):
-    """A proportion with its Wilson interval."""
+    """A proportion with its Wilson interval; an option's share also its smallest detectable
+    change (`mdc`, docs/statistics.md)."""
 
     count: int
     estimate: float | None
     ci_low: float | None
     ci_high: float | None
+    mdc: float | UnsetType | None = UNSET
 
 
 class EstimateRead(Struct, kw_only=True):
@@ -70,6 +72,13 @@ class EstimateRead(Struct, kw_only=True):
     passives: float | UnsetType | None = UNSET
     detractors: float | UnsetType | None = UNSET
     options: dict[str, ShareRead] | UnsetType = UNSET
+    mdc: Annotated[
+        float | UnsetType | None,
+        Meta(
+            description="Mean and NPS metrics: the smallest change a next wave of the same n "
+            "would detect (80% power, α 0.05); shares carry theirs per option."
+        ),
+    ] = UNSET
 
 
 class WaveChangeRead(Struct, kw_only=True):
@@ -203,7 +212,11 @@ class TrendsRead(Struct, kw_only=True):
 
 def share_read(share: Share) -> ShareRead:
     return ShareRead(
-        count=share.count, estimate=share.estimate, ci_low=share.ci_low, ci_high=share.ci_high
+        count=share.count,
+        estimate=share.estimate,
+        ci_low=share.ci_low,
+        ci_high=share.ci_high,
+        mdc=UNSET if share.mdc is None else share.mdc,
     )
 
 
@@ -231,6 +244,7 @@ def _estimate_fields(e: WaveEstimate) -> dict[str, Any]:
         "options": UNSET
         if e.options is None
         else {key: share_read(share) for key, share in e.options.items()},
+        "mdc": e.mdc if interval else UNSET,
     }
 
 

@@ -109,6 +109,7 @@ async def test_trends_answer_the_contract_for_every_question(client: Client) -> 
         "estimate",
         "ci_low",
         "ci_high",
+        "mdc",
     }
     assert priority["waves"][1]["change"]["test"] == "chi_square"
     actions = body["questions"][3]
