@@ -266,7 +266,11 @@ def _count(n: int) -> str:
 
 
 def _suppressed(wave: WaveFigures, min_n: int, width: int) -> tuple[Cell, ...]:
-    hidden = Cell(f"suppressed (n < {min_n})" if wave.estimate.n else "no answers", muted=True)
+    if wave.estimate.suppression == "complementary":
+        why = "hidden to protect a small group"
+    else:
+        why = f"suppressed (n < {min_n})" if wave.estimate.n else "no answers"
+    hidden = Cell(why, muted=True)
     return (
         Cell(wave.wave.label),
         Cell(_count(wave.estimate.n), muted=True),

@@ -38,6 +38,7 @@ from feedback.analysis.results import (
     PanelResult,
     PanelTestName,
     Share,
+    Suppression,
     WaveEstimate,
 )
 
@@ -61,7 +62,13 @@ class EstimateRead(Struct, kw_only=True):
     others where they apply (docs/statistics.md "Per-wave estimates")."""
 
     n: int
-    suppressed: bool
+    suppressed: Annotated[
+        Suppression | bool,
+        Meta(
+            description='false when shown; why it is hidden otherwise: "small" (n < min_n) or '
+            '"complementary" (so that a small cell cannot be recovered from the total).'
+        ),
+    ]
     estimate: float | UnsetType | None = UNSET
     ci_low: float | UnsetType | None = UNSET
     ci_high: float | UnsetType | None = UNSET
@@ -226,12 +233,12 @@ def estimate_read(e: WaveEstimate) -> EstimateRead:
 
 def _estimate_fields(e: WaveEstimate) -> dict[str, Any]:
     if e.suppressed or e.metric is None:
-        return {"n": e.n, "suppressed": e.suppressed}
+        return {"n": e.n, "suppressed": e.suppression}
     interval = e.metric in ("mean", "nps")
     nps = e.metric == "nps"
     return {
         "n": e.n,
-        "suppressed": e.suppressed,
+        "suppressed": e.suppression,
         "estimate": e.estimate if interval else UNSET,
         "ci_low": e.ci_low if interval else UNSET,
         "ci_high": e.ci_high if interval else UNSET,
@@ -286,7 +293,11 @@ def wave_read(entry: WaveFigures, *, with_series: bool) -> WaveFiguresRead:
     wave = entry.wave
     if entry.estimate.suppressed:
         return WaveFiguresRead(
-            number=wave.number, label=wave.label, n=entry.estimate.n, suppressed=True, series=series
+            number=wave.number,
+            label=wave.label,
+            n=entry.estimate.n,
+            suppressed=entry.estimate.suppression,
+            series=series,
         )
     metric = entry.estimate.metric
     change: WaveChangeRead | UnsetType | None = UNSET

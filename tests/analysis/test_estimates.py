@@ -121,7 +121,7 @@ def test_suppressed_wave_shows_only_n() -> None:
         number_estimate(Moments(4, 10.0, 30.0), min_n=5),
     ):
         assert result.suppressed and result.n == 4
-        assert wire(result) == {"n": 4, "suppressed": True}
+        assert wire(result) == {"n": 4, "suppressed": "small"}
 
 
 def test_no_answers_is_suppressed_and_carries_no_figures() -> None:

@@ -20,6 +20,8 @@ PURE = (
     "panel",
     "impact",
     "cells",
+    "mdc",
+    "suppression",
 )
 # Pure as well (no I/O, no database, no web framework), but assembling figures from the survey's
 # definition: they may read the pure modules, each other and the definition types.
@@ -33,6 +35,8 @@ ALLOWED = {
         "scipy",
         "feedback.analysis.sufficient",
         "feedback.analysis.results",
+        # the smallest detectable change each estimate carries
+        "feedback.analysis.mdc",
     },
     "charts": PLUMBING | {"io", "textwrap", "datetime", "matplotlib", "feedback.analysis.results"},
     "assembly": PLUMBING

@@ -67,8 +67,8 @@ async def test_segment_channel_splits_by_each_responses_channel(client: Client) 
     assert ns(segments["event"]["waves"]) == [6, 6, 6, 6]
     # One answer on paper is too few to show, and the event's six are hidden with it so that
     # the total minus the shown import figures does not give it away.
-    assert segments["paper-2025"]["waves"][0]["suppressed"]
-    assert segments["event"]["waves"][0]["suppressed"]
+    assert segments["paper-2025"]["waves"][0]["suppressed"] == "small"
+    assert segments["event"]["waves"][0]["suppressed"] == "complementary"
     assert segments["import"]["waves"][0]["estimate"] == pytest.approx(4.5)
     assert ns(question["waves"]) == [15, 15, 15, 15]
 
@@ -221,3 +221,15 @@ async def test_a_bad_channel_is_a_problem_naming_the_parameter(client: Client) -
     got = await client.get(f"{TRENDS}?channel=Event!", headers=org.auth("analyst"))
     assert got.status_code == 422
     assert [(e["pointer"], e["source"]) for e in got.json()["errors"]] == [("/channel", "query")]
+
+
+async def test_charts_tell_a_complementary_cell_from_a_small_one(client: Client) -> None:
+    org = await channelled(client)
+    got = await client.get(
+        f"{TRENDS}/trust/chart.svg?segment=channel&to=2025-04-30", headers=org.auth("analyst")
+    )
+    assert got.status_code == 200
+    svg = got.text
+    # matplotlib keeps each text as a comment beside its outlines.
+    assert "hidden to protect a small group" in svg and "suppressed (n&lt;5)" in svg
+    assert "n=6: hidden to protect a small group" not in svg  # panels' gaps are unlabelled
