@@ -23,8 +23,9 @@ from feedback.analysis.charts import (
 )
 from feedback.analysis.estimates import choice_estimate, scale_estimate
 from feedback.analysis.results import WaveEstimate
-from feedback.analysis.series import complementary_suppression, runs
+from feedback.analysis.series import runs
 from feedback.analysis.sufficient import OptionCounts, ScaleCounts
+from feedback.analysis.suppression import suppressed_cells
 from feedback.analysis.trend import mann_kendall
 
 DOCS = Path(__file__).resolve().parent
@@ -124,10 +125,11 @@ def segments_example(rng: np.random.Generator) -> bytes:
     for wave in range(len(leans)):
         ns = {name: cells[name][wave].n for name in countries}
         # the total wave is shown, so small cells also hide the next smallest (ANALYSIS.md)
-        hidden = complementary_suppression(sum(ns.values()), ns, MIN_N)
+        hidden = suppressed_cells(sum(ns.values()), ns, MIN_N)
         for name in countries:
             estimate = scale_estimate(cells[name][wave], min_n=MIN_N)
-            estimates[name].append(estimate.as_suppressed() if name in hidden else estimate)
+            why = hidden.get(name)
+            estimates[name].append(estimate if why is None else estimate.as_suppressed(why))
     decisions = (ChartDecision(6.4, "Published campaign priorities"),)
     panels = [
         replace(trust_series(name, estimates[name]), decisions=decisions) for name in countries

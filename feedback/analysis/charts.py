@@ -52,6 +52,9 @@ MUTED = "#5F5F5F"
 FAINT = "#8C8C8C"
 GRID = "#E6E6E6"
 SUPPRESSED_FILL = "#F3F3F3"
+# A cell hidden to protect a small one is drawn apart from a small cell: its group is not small.
+COMPLEMENTARY_FILL = "#EEF1F6"
+COMPLEMENTARY_LABEL = "hidden to protect a small group"
 FONT = "DejaVu Sans"  # ships with matplotlib, so every server renders the same glyphs
 
 # Vertical layout in figure fractions, top down: title, subtitle, key, decision labels, plot.
@@ -68,7 +71,8 @@ LEGEND_WIDTH = 0.2  # right column for the option legend of share charts
 
 @dataclass(frozen=True, slots=True)
 class ChartPoint:
-    """One wave on the chart. `shares` (option → share) is for choice questions."""
+    """One wave on the chart. `shares` (option → share) is for choice questions; `complementary`
+    marks a cell hidden so that a small one cannot be recovered, not for being small itself."""
 
     wave: int
     label: str
@@ -78,6 +82,7 @@ class ChartPoint:
     ci_low: float | None = None
     ci_high: float | None = None
     shares: Mapping[str, float] | None = None
+    complementary: bool = False
 
     @classmethod
     def from_estimate(cls, wave: int, label: str, estimate: WaveEstimate) -> ChartPoint:
@@ -97,6 +102,7 @@ class ChartPoint:
             ci_low=estimate.ci_low,
             ci_high=estimate.ci_high,
             shares=shares,
+            complementary=estimate.suppression == "complementary",
         )
 
     @property
@@ -428,7 +434,8 @@ def _line_key(metric: Metric) -> list[Patch | Line2D]:
 
 def _marks_key(*panels: ChartData, labelled_decisions: bool = True) -> list[Patch | Line2D]:
     handles: list[Patch | Line2D] = []
-    if any(not p.shown for panel in panels for p in panel.points):
+    hidden = [p for panel in panels for p in panel.points if not p.shown]
+    if any(not p.complementary for p in hidden):
         handles.append(
             Patch(
                 facecolor=SUPPRESSED_FILL,
@@ -436,6 +443,16 @@ def _marks_key(*panels: ChartData, labelled_decisions: bool = True) -> list[Patc
                 hatch="////",
                 linewidth=0,
                 label=f"suppressed (n<{panels[0].min_n})",
+            )
+        )
+    if any(p.complementary for p in hidden):
+        handles.append(
+            Patch(
+                facecolor=COMPLEMENTARY_FILL,
+                edgecolor="#B9C3D3",
+                hatch="....",
+                linewidth=0,
+                label=COMPLEMENTARY_LABEL,
             )
         )
     if any(_drawn_breaks(panel.breaks, panel.points) for panel in panels):
@@ -744,20 +761,25 @@ def _suppressed_gaps(ax: Axes, points: Sequence[ChartPoint], min_n: int, *, labe
     for point in points:
         if point.shown:
             continue
+        fill = COMPLEMENTARY_FILL if point.complementary else SUPPRESSED_FILL
         ax.axvspan(
             point.wave - 0.36,
             point.wave + 0.36,
-            facecolor=SUPPRESSED_FILL,
-            edgecolor="#D2D2D2",
-            hatch="////",
+            facecolor=fill,
+            edgecolor="#C5CDDA" if point.complementary else "#D2D2D2",
+            hatch="...." if point.complementary else "////",
             linewidth=0,
             zorder=0,
         )
         if labelled:
+            if point.complementary:
+                text = f"n={point.n}: {COMPLEMENTARY_LABEL}"
+            else:
+                text = f"n<{min_n}: suppressed" if point.n > 0 else "no answers"
             ax.text(
                 point.wave,
                 0.5,
-                f"n<{min_n}: suppressed" if point.n > 0 else "no answers",
+                text,
                 transform=ax.get_xaxis_transform(),
                 rotation=90,
                 ha="center",
@@ -765,7 +787,7 @@ def _suppressed_gaps(ax: Axes, points: Sequence[ChartPoint], min_n: int, *, labe
                 fontsize=7.5,
                 color=MUTED,
                 family=FONT,
-                bbox={"boxstyle": "square,pad=0.3", "facecolor": SUPPRESSED_FILL, "linewidth": 0},
+                bbox={"boxstyle": "square,pad=0.3", "facecolor": fill, "linewidth": 0},
                 zorder=1,
             )
 

@@ -7,7 +7,9 @@ Each takes one cell's sufficient statistics and the effective `min_n`, and retur
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
+from feedback.analysis.mdc import mean_mdc, nps_mdc, share_mdc
 from feedback.analysis.results import (
     Share,
     WaveEstimate,
@@ -43,6 +45,7 @@ def scale_estimate(counts: ScaleCounts, *, min_n: int) -> WaveEstimate:
         sd=None if variance is None else math.sqrt(variance),
         distribution=counts.distribution(),
         top_box=Share.wilson(counts.top_box_count(), n),
+        mdc=mean_mdc(None if variance is None else math.sqrt(variance), n),
     )
 
 
@@ -66,6 +69,7 @@ def nps_estimate(counts: ScaleCounts, *, min_n: int) -> WaveEstimate:
         promoters=promoters / n,
         passives=passives / n,
         detractors=detractors / n,
+        mdc=nps_mdc(promoters / n, detractors / n, n),
     )
 
 
@@ -78,8 +82,13 @@ def choice_estimate(counts: OptionCounts, *, min_n: int) -> WaveEstimate:
         n=counts.n,
         suppressed=False,
         distribution=counts.distribution(),
-        options={o: Share.wilson(c, counts.n) for o, c in counts.distribution().items()},
+        options={o: _option_share(c, counts.n) for o, c in counts.distribution().items()},
     )
+
+
+def _option_share(count: int, n: int) -> Share:
+    share = Share.wilson(count, n)
+    return replace(share, mdc=share_mdc(share.estimate, n))
 
 
 def number_estimate(moments: Moments, *, min_n: int) -> WaveEstimate:
@@ -97,6 +106,7 @@ def number_estimate(moments: Moments, *, min_n: int) -> WaveEstimate:
         ci_low=ci_low,
         ci_high=ci_high,
         sd=moments.sd,
+        mdc=mean_mdc(moments.sd, n),
     )
 
 

@@ -48,9 +48,17 @@ from feedback.analysis.estimates import (
     scale_estimate,
     text_estimate,
 )
-from feedback.analysis.results import ChangeTest, Metric, NoTrend, TrendTest, WaveEstimate
-from feedback.analysis.series import change_pairs, complementary_suppression
+from feedback.analysis.results import (
+    ChangeTest,
+    Metric,
+    NoTrend,
+    Suppression,
+    TrendTest,
+    WaveEstimate,
+)
+from feedback.analysis.series import change_pairs
 from feedback.analysis.sufficient import Moments, OptionCounts, ScaleCounts
+from feedback.analysis.suppression import suppressed_cells
 from feedback.analysis.trend import mann_kendall
 from feedback.surveys.definition import (
     CountedOnly,
@@ -185,7 +193,7 @@ def question_trends(
         segments = {
             value: figure(
                 {Cell(c.wave, c.run): s for c, s in by_segment.items() if c.segment == value},
-                hidden={(c.wave, c.run) for c in hidden if c.segment == value},
+                hidden={(c.wave, c.run): why for c, why in hidden.items() if c.segment == value},
             )
             for value in values
         }
@@ -193,7 +201,7 @@ def question_trends(
         meta=meta,
         label=label_text(meta.question.label, None, locale),
         option_labels=options,
-        total=figure(totals, hidden=set()),
+        total=figure(totals, hidden={}),
         segments=segments,
         decisions=tuple(decisions),
     )
@@ -205,18 +213,18 @@ def _n(stats: Stats) -> int:
 
 def _complementary(
     totals: Mapping[Cell, CellStats], by_segment: Mapping[Cell, CellStats], min_n: int
-) -> set[Cell]:
+) -> dict[Cell, Suppression]:
     """Segment cells to hide: below min_n, or revealing one that is by subtraction from the
     total (docs/statistics.md "Segments")."""
     per_cell: dict[tuple[int, int], dict[SegmentValue, int]] = defaultdict(dict)
     for cell, stats in by_segment.items():
         per_cell[(cell.wave, cell.run)][cell.segment] = _n(stats.stats)
-    hidden: set[Cell] = set()
+    hidden: dict[Cell, Suppression] = {}
     for (wave, run), cells in per_cell.items():
         total = totals.get(Cell(wave, run))
         total_n = 0 if total is None else _n(total.stats)
-        for value in complementary_suppression(total_n, cells, min_n):
-            hidden.add(Cell(wave, run, value))
+        for value, why in suppressed_cells(total_n, cells, min_n).items():
+            hidden[Cell(wave, run, value)] = why
     return hidden
 
 
@@ -227,7 +235,7 @@ def figures(
     waves: Sequence[Wave],
     in_effect: Mapping[int, int | None],
     min_n: int,
-    hidden: set[tuple[int, int]],
+    hidden: Mapping[tuple[int, int], Suppression],
 ) -> Figures:
     """Estimates, change tests (q over the family), and each run's trend."""
     estimates: dict[tuple[int, int], WaveEstimate] = {}
@@ -235,8 +243,9 @@ def figures(
         question = meta.series[cell.run]
         assert question is not None
         estimate = _estimate(question, cell_stats.stats, min_n)
-        if (cell.wave, cell.run) in hidden:
-            estimate = estimate.as_suppressed()
+        why = hidden.get((cell.wave, cell.run))
+        if why is not None:
+            estimate = estimate.as_suppressed(why)
         estimates[(cell.wave, cell.run)] = estimate
     listed = {w.number for w in waves}
     by_run: dict[int, list[int]] = defaultdict(list)

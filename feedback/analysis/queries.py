@@ -77,11 +77,13 @@ from feedback.analysis.sufficient import (
     PairTable,
     ScaleCounts,
 )
-from feedback.responses.models import Answer, Respondent
+from feedback.responses.models import Answer, Respondent, Response
 from feedback.responses.queries import attribute_value
 
 # Smaller than any number validation lets through (1e-6), far above float underflow.
 TINY = 1e-100
+# `segment=channel` splits by the channel of each response's latest revision, not by an attribute.
+CHANNEL_SEGMENT = "channel"
 
 
 class _Row(NamedTuple):
@@ -102,9 +104,26 @@ class _Row(NamedTuple):
 Expression = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
-def _current(survey_id: uuid.UUID) -> list[ColumnExpressionArgument[bool]]:
+def _current(
+    survey_id: uuid.UUID, channels: Sequence[str] | None = None
+) -> list[ColumnExpressionArgument[bool]]:
     # `Answer.is_current` alone, as the partial index spells its predicate (models.py).
-    return [Answer.survey_id == survey_id, Answer.is_current]
+    return [Answer.survey_id == survey_id, Answer.is_current, *_through(survey_id, channels)]
+
+
+def _through(
+    survey_id: uuid.UUID, channels: Sequence[str] | None
+) -> list[ColumnExpressionArgument[bool]]:
+    """Answers whose response's latest revision came through one of `channels` (None: any).
+
+    A semi-join on the survey's responses: the database hashes the (few) matching response ids
+    once and filters the answers as it reads them, so nothing per answer reaches Python."""
+    if channels is None:
+        return []
+    matching = select(Response.id).where(
+        Response.survey_id == survey_id, Response.channel.in_(list(channels))
+    )
+    return [Answer.response_id.in_(matching)]
 
 
 def _columns(
@@ -155,6 +174,7 @@ def _branch(
     waves: tuple[int, int] | None,
     by_version: bool,
     moments_shift: float | None,
+    channels: Sequence[str] | None,
 ) -> Select[Any]:
     """One question's branch of the statement without segments: its counts (or, with
     `moments_shift`, its moments), by version too when asked, grouped in the index's column
@@ -171,7 +191,7 @@ def _branch(
         columns = _columns(
             version=version, total=func.sum(centred), total_sq=func.sum(centred * centred)
         )
-    stmt = select(*columns).where(*_current(survey_id), Answer.question_key == key)
+    stmt = select(*columns).where(*_current(survey_id, channels), Answer.question_key == key)
     if waves is not None:
         stmt = stmt.where(Answer.wave_number.between(*waves))
     return stmt.group_by(*group)
@@ -184,15 +204,21 @@ def trends_statement(
     org_id: uuid.UUID,
     waves: tuple[int, int] | None = None,
     segment: str | None = None,
+    channels: Sequence[str] | None = None,
 ) -> Select[Any] | CompoundSelect[Any]:
     """The one aggregate of a trends request: every question's counts per wave (and series
     segment, and segment value), as rows of (key, wave, version, segment, value, option, n,
-    n_first, total, total_sq)."""
+    n_first, total, total_sq), over the answers that came through `channels` (None: all)."""
     if not questions:
         raise ValueError("nothing to count")
     if segment is not None:
         return _segmented_statement(
-            questions, survey_id=survey_id, org_id=org_id, waves=waves, segment=segment
+            questions,
+            survey_id=survey_id,
+            org_id=org_id,
+            waves=waves,
+            segment=segment,
+            channels=channels,
         )
     branches: list[Select[Any]] = []
     for question in questions:
@@ -211,6 +237,7 @@ def trends_statement(
                     waves=waves,
                     by_version=bool(question.breaks),
                     moments_shift=shift,
+                    channels=channels,
                 )
             )
     return branches[0] if len(branches) == 1 else union_all(*branches)
@@ -233,23 +260,20 @@ def _segmented_statement(
     org_id: uuid.UUID,
     waves: tuple[int, int] | None,
     segment: str,
+    channels: Sequence[str] | None,
 ) -> Select[Any]:
-    """The statement split by a respondent attribute: one scan of the answer table.
+    """The statement split by a respondent attribute (or by channel): one scan of the answer
+    table.
 
     `respondent_id` is not in the analysis index, so a segment split reads every answer row
     whatever the plan; reading them once, in table order, is the cheapest plan. The filter on
     `is_current` is spelled `IS true` so that SQLite does not pick the partial index and then
     visit the table row by row (twice as slow as scanning it; PostgreSQL scans either way).
-    Respondents' attributes come from a CTE of the organisation's respondents.
+    Respondents' attributes come from a CTE of the organisation's respondents, channels from
+    one of the survey's responses (`_segment_of`).
     Numbers are told apart from counted values with CASE: their value is summed, not grouped.
     """
-    segments = (
-        select(Respondent.id.label("id"), attribute_value(segment).label("value"))
-        .where(Respondent.org_id == org_id)
-        .cte("segment_of")
-        # SQLite then builds an index on it; PostgreSQL, left to inline it, hashes respondents.
-        .prefix_with("MATERIALIZED", dialect="sqlite")
-    )
+    segments, on = _segment_of(segment, survey_id=survey_id, org_id=org_id)
     numbers: list[tuple[ColumnElement[bool], float]] = []
     broken: list[str] = []
     for question in questions:
@@ -282,11 +306,12 @@ def _segmented_statement(
     stmt = (
         select(*columns)
         .select_from(Answer)
-        .outerjoin(segments, segments.c.id == Answer.respondent_id)
+        .outerjoin(segments, segments.c.id == on)
         .where(
             Answer.survey_id == survey_id,
             Answer.is_current.is_(True),
             Answer.question_key.in_([q.key for q in questions]),
+            *_through(survey_id, channels),
         )
     )
     if waves is not None:
@@ -295,6 +320,30 @@ def _segmented_statement(
     if version is not None:
         group.insert(2, version)
     return stmt.group_by(*group)
+
+
+def _segment_of(
+    segment: str, *, survey_id: uuid.UUID, org_id: uuid.UUID
+) -> tuple[Any, InstrumentedAttribute[Any]]:
+    """A CTE of (id, value) to join on the returned answer column: the organisation's
+    respondents and their attribute `segment`, or the survey's responses and their channel."""
+    on: InstrumentedAttribute[Any]
+    if segment == CHANNEL_SEGMENT:
+        source = select(Response.id.label("id"), Response.channel.label("value")).where(
+            Response.survey_id == survey_id
+        )
+        on = Answer.response_id
+    else:
+        source = select(Respondent.id.label("id"), attribute_value(segment).label("value")).where(
+            Respondent.org_id == org_id
+        )
+        on = Answer.respondent_id
+    cte = (
+        source.cte("segment_of")
+        # SQLite then builds an index on it; PostgreSQL, left to inline it, hashes its rows.
+        .prefix_with("MATERIALIZED", dialect="sqlite")
+    )
+    return cte, on
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,13 +363,19 @@ async def trend_stats(
     org_id: uuid.UUID,
     waves: tuple[int, int] | None = None,
     segment: str | None = None,
+    channels: Sequence[str] | None = None,
 ) -> TrendStats:
     """Run the trends aggregate and fold its rows into statistics per question and cell. With
     a segment split the totals are folded from the same rows, so they agree exactly."""
     if not questions:
         return TrendStats({}, None if segment is None else {})
     stmt = trends_statement(
-        questions, survey_id=survey_id, org_id=org_id, waves=waves, segment=segment
+        questions,
+        survey_id=survey_id,
+        org_id=org_id,
+        waves=waves,
+        segment=segment,
+        channels=channels,
     )
     parallel = segment is None and session.get_bind().dialect.name == "postgresql"
     if parallel:
@@ -428,10 +483,10 @@ def _once_in_each(from_wave: int, to_wave: int) -> list[ColumnExpressionArgument
 
 
 def _pair_filter(
-    survey_id: uuid.UUID, key: str, from_wave: int, to_wave: int
+    survey_id: uuid.UUID, key: str, from_wave: int, to_wave: int, channels: Sequence[str] | None
 ) -> list[ColumnExpressionArgument[bool]]:
     return [
-        *_current(survey_id),
+        *_current(survey_id, channels),
         Answer.question_key == key,
         Answer.wave_number.in_([from_wave, to_wave]),
         Answer.respondent_id.is_not(None),
@@ -445,15 +500,16 @@ def panel_statement(
     survey_id: uuid.UUID,
     from_wave: int,
     to_wave: int,
+    channels: Sequence[str] | None = None,
 ) -> Select[Any] | CompoundSelect[Any]:
-    """The panel aggregate of one question between two waves.
+    """The panel aggregate of one question between two waves (answers through `channels`).
 
     Scales and single choice: rows (from version, to version, from value, to value, count);
     numbers: (from version, to version, count, Σd, Σd²) with d = to − from; multi-choice:
     (from version, to version, option, chose in from, chose in to, count), plus one row per
     version pair with option NULL whose count is the number of pairs.
     """
-    where = _pair_filter(survey_id, question.key, from_wave, to_wave)
+    where = _pair_filter(survey_id, question.key, from_wave, to_wave, channels)
     versions = (
         func.max(_in_wave(from_wave, Answer.version)).label("from_version"),
         func.max(_in_wave(to_wave, Answer.version)).label("to_version"),
@@ -556,6 +612,7 @@ async def panel_stats(
     survey_id: uuid.UUID,
     from_wave: int,
     to_wave: int,
+    channels: Sequence[str] | None = None,
 ) -> PanelStats:
     """Run the panel aggregate of one question and fold it into one series' statistics."""
     stmt = panel_statement(
@@ -564,6 +621,7 @@ async def panel_stats(
         survey_id=survey_id,
         from_wave=from_wave,
         to_wave=to_wave,
+        channels=channels,
     )
     rows = (await session.execute(stmt)).all()
     return fold_panel(question, [tuple(row) for row in rows])

@@ -1,7 +1,9 @@
 """Signed, expiring report links, and the report they open: every question's chart and table.
 
-A link carries a token, never an API key: `base64url(org id ‖ survey id ‖ expiry ‖ tag)`, the
-tag an HMAC-SHA256 of the rest under the instance's secret key (`Settings.resolved_secret_key`),
+A link carries a token, never an API key: `base64url(org id ‖ survey id ‖ expiry ‖ channels ‖
+tag)`, channels the comma-joined channel filter (empty: every channel; channel names are ASCII
+without commas), the tag an HMAC-SHA256 of the rest under the instance's secret key
+(`Settings.resolved_secret_key`),
 compared in constant time. A token that does not verify, or has expired, opens nothing: the
 caller sees the same "not found" as for a survey that does not exist. The survey is then loaded
 scoped by the organisation the token names, so a link can never reach another organisation's
@@ -15,6 +17,7 @@ import binascii
 import hashlib
 import hmac
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -58,11 +61,16 @@ class ReportLink:
 
 @dataclass(frozen=True, slots=True)
 class ReportGrant:
-    """What a verified token grants: one survey of one organisation, until `expires_at`."""
+    """What a verified token grants: one survey of one organisation, until `expires_at`, over
+    the responses through `channels` (None: every channel)."""
 
     org_id: uuid.UUID
     survey_id: uuid.UUID
     expires_at: datetime
+    channels: tuple[str, ...] | None = None
+
+    def query(self) -> TrendsQuery:
+        return TrendsQuery(channels=self.channels)
 
 
 def _tag(secret: str, payload: bytes) -> bytes:
@@ -71,7 +79,8 @@ def _tag(secret: str, payload: bytes) -> bytes:
 
 def sign(secret: str, grant: ReportGrant) -> str:
     expires = int(grant.expires_at.timestamp())
-    payload = grant.org_id.bytes + grant.survey_id.bytes + expires.to_bytes(8, "big")
+    channels = ",".join(grant.channels or ()).encode("ascii")
+    payload = grant.org_id.bytes + grant.survey_id.bytes + expires.to_bytes(8, "big") + channels
     return base64.urlsafe_b64encode(payload + _tag(secret, payload)).rstrip(b"=").decode()
 
 
@@ -81,15 +90,19 @@ def verify(secret: str, token: str, *, now: datetime) -> ReportGrant:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError):
         raise NotFound(GONE) from None
-    if len(raw) != _PAYLOAD + _TAG:
+    if len(raw) < _PAYLOAD + _TAG:
         raise NotFound(GONE)
-    payload, tag = raw[:_PAYLOAD], raw[_PAYLOAD:]
+    payload, tag = raw[:-_TAG], raw[-_TAG:]
     if not hmac.compare_digest(tag, _tag(secret, payload)):
         raise NotFound(GONE)
-    expires_at = datetime.fromtimestamp(int.from_bytes(payload[32:], "big"), UTC)
+    expires_at = datetime.fromtimestamp(int.from_bytes(payload[32:_PAYLOAD], "big"), UTC)
     if now >= expires_at:
         raise NotFound(GONE)
-    return ReportGrant(uuid.UUID(bytes=payload[:16]), uuid.UUID(bytes=payload[16:32]), expires_at)
+    # Signed by us, so ASCII channel names; a token without them reports every channel.
+    channels = tuple(payload[_PAYLOAD:].decode("ascii").split(",")) if payload[_PAYLOAD:] else None
+    return ReportGrant(
+        uuid.UUID(bytes=payload[:16]), uuid.UUID(bytes=payload[16:32]), expires_at, channels
+    )
 
 
 async def create_link(
@@ -100,19 +113,24 @@ async def create_link(
     expires_in: timedelta,
     secret: str,
     now: datetime,
+    channels: Sequence[str] | None = None,
 ) -> ReportLink:
-    """A link to the survey's report, valid for `expires_in` (whole seconds); audited, since it
-    lets whoever holds it read the survey's results without a key."""
+    """A link to the survey's report, valid for `expires_in` (whole seconds), over the
+    responses through `channels` (None: all); audited, since it lets whoever holds it read the
+    survey's results without a key."""
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)
     expires_at = (now + expires_in).replace(microsecond=0)
-    token = sign(secret, ReportGrant(principal.org_id, survey.id, expires_at))
+    grant = ReportGrant(
+        principal.org_id, survey.id, expires_at, None if not channels else tuple(channels)
+    )
+    token = sign(secret, grant)
     audit.record(
         session,
         principal,
         action="report_link.created",
         object_type="survey",
         object_id=survey.slug,
-        details={"expires_at": expires_at.isoformat()},
+        details={"expires_at": expires_at.isoformat(), "channels": list(grant.channels or ())},
     )
     await session.flush()
     return ReportLink(token, expires_at)
@@ -175,12 +193,13 @@ class Report:
     expires_at: datetime
     sections: tuple[Section, ...]
     decisions: tuple[DecisionSection, ...] = ()
+    channels: tuple[str, ...] | None = None
 
 
 async def report(session: AsyncSession, *, secret: str, token: str, now: datetime) -> Report:
     """The report as of `now`: decisions' impacts count only the waves closed by then."""
     survey, grant = await granted_survey(session, secret=secret, token=token, now=now)
-    trends = await survey_trends(session, survey, TrendsQuery(), now=now)
+    trends = await survey_trends(session, survey, grant.query(), now=now)
     decisions = await survey_decisions(session, survey)
     return Report(
         survey=survey,
@@ -189,14 +208,15 @@ async def report(session: AsyncSession, *, secret: str, token: str, now: datetim
         expires_at=grant.expires_at,
         sections=tuple(_section(trends, q) for q in trends.questions),
         decisions=tuple(_decision_section(trends, d, now) for d in decisions),
+        channels=grant.channels,
     )
 
 
 async def report_chart(
     session: AsyncSession, *, secret: str, token: str, key: str, fmt: ChartFormat, now: datetime
 ) -> bytes:
-    survey, _ = await granted_survey(session, secret=secret, token=token, now=now)
-    return await survey_chart(session, survey, key, TrendsQuery(), fmt, now=now)
+    survey, grant = await granted_survey(session, secret=secret, token=token, now=now)
+    return await survey_chart(session, survey, key, grant.query(), fmt, now=now)
 
 
 def _section(trends: SurveyTrends, question: QuestionTrends) -> Section:
@@ -210,6 +230,11 @@ def _section(trends: SurveyTrends, question: QuestionTrends) -> Section:
         + (f", wave {d.wave})" if d.wave is not None else ")")
         for d in question.decisions
     ]
+    if metric is not None:
+        notes.append(
+            "± is the smallest change the next wave could detect with as many answers "
+            "(80% power, α = 0.05): a smaller change may be noise."
+        )
     if metric == "share":
         options = list(question.option_labels)
         for wave in question.total.waves:
@@ -220,7 +245,7 @@ def _section(trends: SurveyTrends, question: QuestionTrends) -> Section:
         columns = ("Wave", "n")
         rows = tuple((Cell(w.wave.label), Cell(_count(w.estimate.n))) for w in question.total.waves)
     else:
-        columns = ("Wave", "n", "Estimate (95% CI)", "Change", "q")
+        columns = ("Wave", "n", "Estimate (95% CI)", "Smallest detectable change", "Change", "q")
         rows = tuple(_mean_row(w, metric, trends.min_n) for w in question.total.waves)
     return Section(
         key=question.meta.key,
@@ -239,7 +264,11 @@ def _count(n: int) -> str:
 
 
 def _suppressed(wave: WaveFigures, min_n: int, width: int) -> tuple[Cell, ...]:
-    hidden = Cell(f"suppressed (n < {min_n})" if wave.estimate.n else "no answers", muted=True)
+    if wave.estimate.suppression == "complementary":
+        why = "hidden to protect a small group"
+    else:
+        why = f"suppressed (n < {min_n})" if wave.estimate.n else "no answers"
+    hidden = Cell(why, muted=True)
     return (
         Cell(wave.wave.label),
         Cell(_count(wave.estimate.n), muted=True),
@@ -254,7 +283,7 @@ def _number(value: float | None, metric: Metric, *, signed: bool = False) -> str
 
 def _mean_row(wave: WaveFigures, metric: Metric, min_n: int) -> tuple[Cell, ...]:
     if wave.estimate.suppressed:
-        return _suppressed(wave, min_n, 5)
+        return _suppressed(wave, min_n, 6)
     e = wave.estimate
     interval = ""
     if e.ci_low is not None and e.ci_high is not None:
@@ -264,6 +293,7 @@ def _mean_row(wave: WaveFigures, metric: Metric, min_n: int) -> tuple[Cell, ...]
         Cell(wave.wave.label),
         Cell(_count(e.n)),
         Cell(_number(e.estimate, metric) + interval),
+        Cell("–" if e.mdc is None else "±" + _number(e.mdc, metric), muted=True),
         *_change_cells(change, metric),
     )
 
@@ -285,6 +315,9 @@ def _share_row(wave: WaveFigures, options: list[str], min_n: int) -> tuple[Cell,
     for option in options:
         share = shares.get(option)
         text = "–" if share is None or share.estimate is None else share_text(share.estimate)
+        if share is not None and share.mdc is not None:
+            # The smallest detectable change of the share, in percentage points.
+            text += f" (±{figure_text(share.mdc, 'share')} pts)"
         change = changes.get(option)
         cells.append(Cell(text, strong=change is not None and bool(change.significant)))
     return tuple(cells)

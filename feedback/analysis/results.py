@@ -18,6 +18,9 @@ Metric = Literal["mean", "nps", "share"]
 ChangeTestName = Literal["mann_whitney", "nps_z", "chi_square", "two_proportion_z", "welch_t"]
 PanelTestName = Literal["wilcoxon", "paired_t", "mcnemar"]
 Direction = Literal["increasing", "decreasing", "no trend"]
+Suppression = Literal["small", "complementary"]
+"""Why a cell is hidden: `small`, fewer than `min_n` answers; `complementary`, hidden so that the
+total minus the shown cells cannot give a small cell away (`analysis.suppression`)."""
 
 ALPHA = 0.05
 CONFIDENCE = 0.95
@@ -52,12 +55,14 @@ def z_interval(center: float, se: float) -> tuple[float, float]:
 
 @dataclass(frozen=True, slots=True)
 class Share:
-    """A proportion `count / n` with its Wilson interval (estimate None when n is 0)."""
+    """A proportion `count / n` with its Wilson interval (estimate None when n is 0), and for an
+    option's share of a wave its smallest detectable change (`analysis.mdc`)."""
 
     count: int
     estimate: float | None
     ci_low: float | None
     ci_high: float | None
+    mdc: float | None = None
 
     @classmethod
     def wilson(cls, count: int, n: int) -> Share:
@@ -82,7 +87,9 @@ class WaveEstimate:
     """One question's figures in one wave (or one segment cell of a wave).
 
     `metric` is None for text questions, which report only `n`. A suppressed estimate carries
-    `n` and nothing else.
+    `n` and nothing else, and `hidden_as` says why (None: `small`, below `min_n`). `mdc` is the
+    smallest detectable change of a mean or NPS estimate (`analysis.mdc`; a share's is on each
+    option).
     """
 
     metric: Metric | None
@@ -98,10 +105,19 @@ class WaveEstimate:
     passives: float | None = None
     detractors: float | None = None
     options: Mapping[str, Share] | None = None
+    mdc: float | None = None
+    hidden_as: Suppression | None = None
 
-    def as_suppressed(self) -> WaveEstimate:
+    @property
+    def suppression(self) -> Suppression | Literal[False]:
+        """Why the estimate is hidden, or False when it is shown."""
+        if not self.suppressed:
+            return False
+        return self.hidden_as or "small"
+
+    def as_suppressed(self, reason: Suppression = "small") -> WaveEstimate:
         """The same cell hidden, e.g. by complementary suppression: only `n` survives."""
-        return WaveEstimate(metric=self.metric, n=self.n, suppressed=True)
+        return WaveEstimate(metric=self.metric, n=self.n, suppressed=True, hidden_as=reason)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ from feedback.analysis.results import (
     PanelResult,
     PanelTestName,
     Share,
+    Suppression,
     WaveEstimate,
 )
 
@@ -45,12 +46,14 @@ from feedback.analysis.results import (
 
 
 class ShareRead(Struct, kw_only=True):
-    """A proportion with its Wilson interval."""
+    """A proportion with its Wilson interval; an option's share also its smallest detectable
+    change (`mdc`, docs/statistics.md)."""
 
     count: int
     estimate: float | None
     ci_low: float | None
     ci_high: float | None
+    mdc: float | UnsetType | None = UNSET
 
 
 class EstimateRead(Struct, kw_only=True):
@@ -59,7 +62,13 @@ class EstimateRead(Struct, kw_only=True):
     others where they apply (docs/statistics.md "Per-wave estimates")."""
 
     n: int
-    suppressed: bool
+    suppressed: Annotated[
+        Suppression | bool,
+        Meta(
+            description='false when shown; why it is hidden otherwise: "small" (n < min_n) or '
+            '"complementary" (so that a small cell cannot be recovered from the total).'
+        ),
+    ]
     estimate: float | UnsetType | None = UNSET
     ci_low: float | UnsetType | None = UNSET
     ci_high: float | UnsetType | None = UNSET
@@ -70,6 +79,13 @@ class EstimateRead(Struct, kw_only=True):
     passives: float | UnsetType | None = UNSET
     detractors: float | UnsetType | None = UNSET
     options: dict[str, ShareRead] | UnsetType = UNSET
+    mdc: Annotated[
+        float | UnsetType | None,
+        Meta(
+            description="Mean and NPS metrics: the smallest change a next wave of the same n "
+            "would detect (80% power, α 0.05); shares carry theirs per option."
+        ),
+    ] = UNSET
 
 
 class WaveChangeRead(Struct, kw_only=True):
@@ -203,7 +219,11 @@ class TrendsRead(Struct, kw_only=True):
 
 def share_read(share: Share) -> ShareRead:
     return ShareRead(
-        count=share.count, estimate=share.estimate, ci_low=share.ci_low, ci_high=share.ci_high
+        count=share.count,
+        estimate=share.estimate,
+        ci_low=share.ci_low,
+        ci_high=share.ci_high,
+        mdc=UNSET if share.mdc is None else share.mdc,
     )
 
 
@@ -213,12 +233,12 @@ def estimate_read(e: WaveEstimate) -> EstimateRead:
 
 def _estimate_fields(e: WaveEstimate) -> dict[str, Any]:
     if e.suppressed or e.metric is None:
-        return {"n": e.n, "suppressed": e.suppressed}
+        return {"n": e.n, "suppressed": e.suppression}
     interval = e.metric in ("mean", "nps")
     nps = e.metric == "nps"
     return {
         "n": e.n,
-        "suppressed": e.suppressed,
+        "suppressed": e.suppression,
         "estimate": e.estimate if interval else UNSET,
         "ci_low": e.ci_low if interval else UNSET,
         "ci_high": e.ci_high if interval else UNSET,
@@ -231,6 +251,7 @@ def _estimate_fields(e: WaveEstimate) -> dict[str, Any]:
         "options": UNSET
         if e.options is None
         else {key: share_read(share) for key, share in e.options.items()},
+        "mdc": e.mdc if interval else UNSET,
     }
 
 
@@ -272,7 +293,11 @@ def wave_read(entry: WaveFigures, *, with_series: bool) -> WaveFiguresRead:
     wave = entry.wave
     if entry.estimate.suppressed:
         return WaveFiguresRead(
-            number=wave.number, label=wave.label, n=entry.estimate.n, suppressed=True, series=series
+            number=wave.number,
+            label=wave.label,
+            n=entry.estimate.n,
+            suppressed=entry.estimate.suppression,
+            series=series,
         )
     metric = entry.estimate.metric
     change: WaveChangeRead | UnsetType | None = UNSET

@@ -3,19 +3,14 @@
 A question's waves form one series until a version whose change for that question
 `breaks_series`; the waves between two breaks are a run. Estimates are reported across a
 break, but change tests and trends stay within a run. A segment is a group of respondents (one
-value of an attribute), as in `complementary_suppression`.
+value of an attribute), whose cells `analysis.suppression` hides.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import TypeVar
-
-from feedback.analysis.results import is_suppressed
-
-K = TypeVar("K", bound=Hashable)
 
 DEFAULT_MIN_N = 5
 
@@ -73,37 +68,3 @@ def change_pairs(waves: Sequence[int], suppressed: Collection[int]) -> list[tupl
 def effective_min_n(setting: int, requested: int | None = None) -> int:
     """The survey's `min_n`; a request may raise it, never lower it."""
     return setting if requested is None else max(setting, requested)
-
-
-def complementary_suppression(total_n: int, cells: Mapping[K, int], min_n: int) -> set[K]:
-    """The segment cells of one wave to suppress, primary and complementary.
-
-    `cells` maps every segment value of the wave (the `null` segment included, so the cells
-    partition the total) to its n. Primary: every cell below `min_n`. Since the total and every
-    shown cell are published, the total minus the shown cells is the combined figure of the
-    suppressed cells, so that combination must itself cover at least `min_n` respondents:
-
-    - a cell with n = 0 holds no answers and needs no protection;
-    - when the total is shown and the suppressed cells with answers add up to fewer than
-      `min_n` respondents, the smallest shown cells (ties: in the mapping's order) are
-      suppressed one by one until they reach `min_n`.
-
-    With a single suppressed cell that always adds at least one more, so no cell can be derived
-    by subtraction; with several small ones (2 + 1 below min_n = 5) it keeps going, because their
-    combined distribution would describe fewer than `min_n` people. The loop ends at the latest
-    when every cell is suppressed, whose sum is the (shown, so ≥ min_n) total. When the total is
-    itself suppressed every cell is, and nothing can be subtracted.
-    """
-    hidden = {key for key, n in cells.items() if is_suppressed(n, min_n)}
-    if is_suppressed(total_n, min_n):
-        return set(cells)
-    hidden_n = sum(cells[key] for key in hidden)
-    if hidden_n == 0:
-        return hidden
-    shown = sorted((key for key in cells if key not in hidden), key=lambda key: cells[key])
-    for key in shown:
-        if hidden_n >= min_n:
-            break
-        hidden.add(key)
-        hidden_n += cells[key]
-    return hidden

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import partial
 
@@ -48,13 +48,15 @@ SEGMENT_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
 @dataclass(frozen=True, slots=True)
 class TrendsQuery:
     """What a trends request asks for: question keys (None: all), opening dates (inclusive),
-    a respondent attribute to split by, and a `min_n` that may raise the survey's, never lower."""
+    a respondent attribute (or `channel`) to split by, a `min_n` that may raise the survey's,
+    never lower, and the channels whose responses count (None: every channel)."""
 
     questions: Sequence[str] | None = None
     start: date | None = None
     end: date | None = None
     segment: str | None = None
     min_n: int | None = None
+    channels: tuple[str, ...] | None = None
 
 
 # --- trends ------------------------------------------------------------------------------------
@@ -99,6 +101,7 @@ async def survey_trends(
             org_id=survey.org_id,
             waves=(waves[0].number, waves[-1].number) if ranged else None,
             segment=query.segment,
+            channels=query.channels,
         )
     in_effect = versions_in_effect(waves, [(v.published_at, v.number) for v in versions], now)
     marks = [
@@ -233,12 +236,7 @@ async def _one_question(
     session: AsyncSession, survey: Survey, key: str, query: TrendsQuery, *, now: datetime
 ) -> SurveyTrends:
     try:
-        result = await survey_trends(
-            session,
-            survey,
-            TrendsQuery([key], query.start, query.end, query.segment, query.min_n),
-            now=now,
-        )
+        result = await survey_trends(session, survey, replace(query, questions=[key]), now=now)
     except UnknownQuestions as exc:
         raise NotFound(f"Survey '{survey.slug}' has no question '{key}'.") from exc
     return result
@@ -256,6 +254,7 @@ async def panel(
     from_wave: int,
     to_wave: int,
     min_n: int | None = None,
+    channels: tuple[str, ...] | None = None,
 ) -> PanelFigures:
     """Change within the same respondents between two waves (docs/statistics.md "Panel")."""
     if from_wave >= to_wave:
@@ -278,7 +277,12 @@ async def panel(
             f"{kind.capitalize()} questions have no panel test.",
         )
     stats = await queries.panel_stats(
-        session, meta.query, survey_id=survey.id, from_wave=from_wave, to_wave=to_wave
+        session,
+        meta.query,
+        survey_id=survey.id,
+        from_wave=from_wave,
+        to_wave=to_wave,
+        channels=channels,
     )
     effective = effective_min_n(survey_settings(survey).min_n, min_n)
     return PanelFigures(
@@ -304,6 +308,7 @@ async def decision_impact(
     key: str | None,
     segment: str | None,
     now: datetime,
+    channels: tuple[str, ...] | None = None,
 ) -> DecisionImpact:
     """Did the question's metric change after the decision? `key` may be left out when the
     decision names exactly one question. Only waves closed by `now` count: an open wave's
@@ -323,7 +328,8 @@ async def decision_impact(
             )
         key = decision.keys[0]
     try:
-        trends = await survey_trends(session, survey, TrendsQuery([key], segment=segment), now=now)
+        query = TrendsQuery([key], segment=segment, channels=channels)
+        trends = await survey_trends(session, survey, query, now=now)
     except UnknownQuestions as exc:
         raise Invalid(
             [FieldError("/question", f"'{key}' is not a question of this survey")],

@@ -19,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from feedback.analysis import report, schemas, service
 from feedback.analysis.charts import ChartFormat
 from feedback.analysis.service import TrendsQuery
+from feedback.api.channel_filter import ChannelFilter, channels_of
 from feedback.api.deps import READS, WRITES, AppSettings, Caller, DbSession, Now
 from feedback.api.links import report_url
+from feedback.api.query_guard import known_query_parameters
 from feedback.api.templating import TEMPLATES
 from feedback.errors import FieldError, Invalid, NotFound
 from feedback.orgs.principal import Principal
@@ -34,7 +36,9 @@ Questions = Annotated[
 ]
 Segment = Annotated[
     str | None,
-    QueryParameter(description="A respondent attribute: repeat every figure per its value."),
+    QueryParameter(
+        description="A respondent attribute, or `channel`: repeat every figure per its value."
+    ),
 ]
 MinN = Annotated[
     int | None,
@@ -94,6 +98,11 @@ class ReportLinkCreate(BaseModel):
         le=int(report.MAX_EXPIRES_IN.total_seconds()),
         description="Seconds until the link stops working (default 7 days, at most 90).",
     )
+    channel: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Report only responses through this channel, or a comma-separated list.",
+    )
 
 
 class ReportLinkRead(BaseModel):
@@ -121,10 +130,11 @@ def trends_query(
     end: str | None,
     segment: str | None,
     min_n: int | None,
+    channel: str | None,
 ) -> TrendsQuery:
     keys = [k.strip() for k in questions.split(",") if k.strip()] if questions else []
     first, last = _dates(**{"from": start, "to": end})
-    return TrendsQuery(keys or None, first, last, segment, min_n)
+    return TrendsQuery(keys or None, first, last, segment, min_n, channels_of(channel))
 
 
 def _chart(content: bytes, fmt: ChartFormat) -> Response[bytes]:
@@ -163,6 +173,7 @@ class AnalysisController(Controller):
     tags = ["analysis"]
     opt = {"role": "analyst"}
     dependencies = READS
+    guards = [known_query_parameters]
 
     @get("/trends", operation_id="GetTrends")
     async def get_trends(
@@ -176,8 +187,9 @@ class AnalysisController(Controller):
         end: ToDate = None,
         segment: Segment = None,
         min_n: MinN = None,
+        channel: ChannelFilter = None,
     ) -> schemas.TrendsRead:
-        query = trends_query(questions, start, end, segment, min_n)
+        query = trends_query(questions, start, end, segment, min_n, channel)
         result = await service.trends(
             db_session, org_id=principal.org_id, slug=slug, query=query, now=now
         )
@@ -198,8 +210,9 @@ class AnalysisController(Controller):
         segment: Segment = None,
         min_n: MinN = None,
         impact: Impact = None,
+        channel: ChannelFilter = None,
     ) -> Response[bytes]:
-        query = trends_query(None, start, end, segment, min_n)
+        query = trends_query(None, start, end, segment, min_n, channel)
         return await _trend_chart(
             db_session, principal, slug, question, query, "png", now=now, impact=impact
         )
@@ -221,8 +234,9 @@ class AnalysisController(Controller):
         segment: Segment = None,
         min_n: MinN = None,
         impact: Impact = None,
+        channel: ChannelFilter = None,
     ) -> Response[bytes]:
-        query = trends_query(None, start, end, segment, min_n)
+        query = trends_query(None, start, end, segment, min_n, channel)
         return await _trend_chart(
             db_session, principal, slug, question, query, "svg", now=now, impact=impact
         )
@@ -237,6 +251,7 @@ class AnalysisController(Controller):
         from_wave: Wave,
         to_wave: Wave,
         min_n: MinN = None,
+        channel: ChannelFilter = None,
     ) -> schemas.PanelRead:
         result = await service.panel(
             db_session,
@@ -246,6 +261,7 @@ class AnalysisController(Controller):
             from_wave=from_wave,
             to_wave=to_wave,
             min_n=min_n,
+            channels=channels_of(channel),
         )
         return schemas.panel_read(result)
 
@@ -259,12 +275,13 @@ class AnalysisController(Controller):
         slug: Slug,
         data: JSONBody[ReportLinkCreate | None] = None,
     ) -> ReportLinkRead:
-        expires_in = (data or ReportLinkCreate()).expires_in
+        body = data or ReportLinkCreate()
         link = await report.create_link(
             db_session,
             principal=principal,
             slug=slug,
-            expires_in=timedelta(seconds=expires_in),
+            expires_in=timedelta(seconds=body.expires_in),
+            channels=channels_of(body.channel, "body"),
             secret=app_settings.resolved_secret_key(),
             now=now,
         )

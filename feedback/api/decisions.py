@@ -10,8 +10,10 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from feedback.analysis import service as analysis
 from feedback.analysis.schemas import DecisionImpactRead, decision_impact_read
+from feedback.api.channel_filter import ChannelFilter, channels_of
 from feedback.api.deps import READS, Caller, Cursor, DbSession, Limit, Now
 from feedback.api.pagination import PageOut, page_out
+from feedback.api.query_guard import known_query_parameters
 from feedback.loop import service
 from feedback.loop.schemas import DecisionCreate, DecisionRead, DecisionUpdate
 from feedback.loop.service import decision_read
@@ -25,7 +27,9 @@ ImpactQuestion = Annotated[
 ]
 ImpactSegment = Annotated[
     str | None,
-    QueryParameter(description="A respondent attribute: the impact per its value as well."),
+    QueryParameter(
+        description="A respondent attribute, or `channel`: the impact per its value as well."
+    ),
 ]
 
 
@@ -99,6 +103,7 @@ class DecisionController(Controller):
         opt={"role": "analyst"},
         operation_id="GetDecisionImpact",
         dependencies=READS,
+        guards=[known_query_parameters],
     )
     async def get_decision_impact(
         self,
@@ -109,6 +114,7 @@ class DecisionController(Controller):
         decision_id: FromPath[uuid.UUID],
         question: ImpactQuestion = None,
         segment: ImpactSegment = None,
+        channel: ChannelFilter = None,
     ) -> DecisionImpactRead:
         """Did the question's metric change after the decision: an interrupted time series over
         the closed waves (docs/statistics.md "Decision impact")."""
@@ -120,5 +126,6 @@ class DecisionController(Controller):
             key=question,
             segment=segment,
             now=now,
+            channels=channels_of(channel),
         )
         return decision_impact_read(impact)

@@ -74,6 +74,8 @@ class Revision:
     body_hash: str
     values: list[AnswerValue]
     received_at: datetime
+    # The channel the revision came through; None keeps the response's (a form that did not say).
+    channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,7 +445,13 @@ def revise_response(conn: Connection, item: Revision) -> Stored:
     moved = conn.execute(
         update(Response)
         .where(Response.id == row.id, Response.revision == row.revision)
-        .values(revision=revision, version=item.version, revised_at=item.received_at)
+        .values(
+            revision=revision,
+            version=item.version,
+            revised_at=item.received_at,
+            # Analysis splits and filters by the channel of the latest revision.
+            **({} if item.channel is None else {"channel": item.channel}),
+        )
     )
     if moved.rowcount != 1:
         raise StaleRevision("The response was revised concurrently; fetch it and retry.")

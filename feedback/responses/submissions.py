@@ -250,6 +250,7 @@ class Submissions:
             body_hash=body_hash(document),
             values=values,
             received_at=received_at,
+            channel=revision.channel,
         )
         stored = await self.store.run(lambda conn: revise_response(conn, item))
         return SubmissionResult(

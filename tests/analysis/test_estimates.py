@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -120,7 +121,7 @@ def test_suppressed_wave_shows_only_n() -> None:
         number_estimate(Moments(4, 10.0, 30.0), min_n=5),
     ):
         assert result.suppressed and result.n == 4
-        assert wire(result) == {"n": 4, "suppressed": True}
+        assert wire(result) == {"n": 4, "suppressed": "small"}
 
 
 def test_no_answers_is_suppressed_and_carries_no_figures() -> None:
@@ -141,9 +142,15 @@ def test_choice_shares_by_hand() -> None:
     assert result.n == 9 and result.distribution == {"climate": 6, "housing": 3, "jobs": 0}
     assert result.options is not None
     assert result.options["climate"].estimate == 6 / 9
-    assert result.options["jobs"] == Share.wilson(0, 9)
+    assert result.options["jobs"] == replace(Share.wilson(0, 9), mdc=0.0)
     assert wire(result)["options"] == {
-        key: {"count": s.count, "estimate": s.estimate, "ci_low": s.ci_low, "ci_high": s.ci_high}
+        key: {
+            "count": s.count,
+            "estimate": s.estimate,
+            "ci_low": s.ci_low,
+            "ci_high": s.ci_high,
+            "mdc": s.mdc,
+        }
         for key, s in result.options.items()
     }
 
@@ -159,6 +166,7 @@ def test_wire_fields_by_metric() -> None:
         "sd",
         "distribution",
         "top_box",
+        "mdc",
     }
     nps = nps_estimate(ScaleCounts.from_rows([(9, 6)], scale_min=0, scale_max=10), min_n=5)
     assert {"promoters", "passives", "detractors", "distribution"} <= set(wire(nps))
@@ -170,6 +178,7 @@ def test_wire_fields_by_metric() -> None:
         "ci_low": None,
         "ci_high": None,
         "sd": None,
+        "mdc": None,
     }
     share = wire(choice_estimate(OptionCounts(("a",), np.array([5]), 5), min_n=5))
     assert "estimate" not in share and set(share) == {"n", "suppressed", "distribution", "options"}

@@ -21,6 +21,8 @@ PURE = (
     "impact",
     "cells",
     "number_text",
+    "mdc",
+    "suppression",
 )
 # Pure as well (no I/O, no database, no web framework), but assembling figures from the survey's
 # definition: they may read the pure modules, each other and the definition types.
@@ -35,6 +37,8 @@ ALLOWED = {
         "feedback.analysis.sufficient",
         "feedback.analysis.results",
         "feedback.analysis.number_text",
+        # the smallest detectable change each estimate carries
+        "feedback.analysis.mdc",
     },
     "charts": PLUMBING
     | {"io", "textwrap", "datetime", "matplotlib", "feedback.analysis.results"}

@@ -100,7 +100,7 @@ async def test_likert_figures_equal_the_pure_functions_on_the_same_counts(
     for entry in got["waves"]:
         assert figures(entry) == wire(estimates[entry["number"]])
     # Wave 3 is suppressed: only number, label, n; wave 4 is compared with wave 2.
-    assert got["waves"][2] == {"number": 3, "label": "2025-03", "n": 3, "suppressed": True}
+    assert got["waves"][2] == {"number": 3, "label": "2025-03", "n": 3, "suppressed": "small"}
     pairs = [(1, 2), (2, 4), (4, 5), (5, 6)]
     tests = with_q_values(
         [mann_whitney(likert(LIKERT[a]), likert(LIKERT[b]), from_wave=a) for a, b in pairs]
@@ -250,7 +250,7 @@ async def test_text_questions_report_only_n(client: Client, settings: Settings) 
         "number": 2,
         "label": "2025-02",
         "n": 0,
-        "suppressed": True,
+        "suppressed": "small",
     }
 
 
@@ -261,7 +261,7 @@ async def test_a_request_raises_min_n_but_never_lowers_it(
     await import_lines(client, org, counted(1, "trust", {4: 9}) + counted(2, "trust", {2: 7}))
     lowered = await trends_of(settings, TrendsQuery(["trust"], end=date(2025, 2, 28), min_n=2))
     assert lowered.min_n == 8
-    assert [w["suppressed"] for w in question(lowered, "trust")["waves"]] == [False, True]
+    assert [w["suppressed"] for w in question(lowered, "trust")["waves"]] == [False, "small"]
     raised = await trends_of(settings, TrendsQuery(["trust"], end=date(2025, 2, 28), min_n=10))
     assert raised.min_n == 10
     assert [set(w) for w in question(raised, "trust")["waves"]] == [
@@ -403,11 +403,21 @@ async def test_segments_hide_cells_that_subtraction_would_reveal(
 
     # Wave 1: east (2) is below min_n; 15 − 6 − 7 would give it away, so the smallest other
     # cell (north, 6) is hidden too.
-    assert wave("east", 1) == {"number": 1, "label": "2025-01", "n": 2, "suppressed": True}
-    assert wave("north", 1) == {"number": 1, "label": "2025-01", "n": 6, "suppressed": True}
+    assert wave("east", 1) == {"number": 1, "label": "2025-01", "n": 2, "suppressed": "small"}
+    assert wave("north", 1) == {
+        "number": 1,
+        "label": "2025-01",
+        "n": 6,
+        "suppressed": "complementary",
+    }
     assert wave("south", 1)["suppressed"] is False and "estimate" in wave("south", 1)
     # Wave 2: east (2) is hidden again, and the null segment (5) is the smallest shown.
-    assert wave("null", 2) == {"number": 2, "label": "2025-02", "n": 5, "suppressed": True}
+    assert wave("null", 2) == {
+        "number": 2,
+        "label": "2025-02",
+        "n": 5,
+        "suppressed": "complementary",
+    }
     for name in segments:
         for entry in segments[name]["waves"]:
             if entry["suppressed"]:

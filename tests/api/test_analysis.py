@@ -69,7 +69,7 @@ async def test_trends_answer_the_contract_for_every_question(client: Client) -> 
     for q in body["questions"]:
         assert {"key", "type", "metric", "label", "waves", "trend", "breaks", "decisions"} <= set(q)
         assert [w["number"] for w in q["waves"]] == [1, 2, 3, 4, 5, 6]
-        assert q["waves"][5] == {"number": 6, "label": "2025-06", "n": 0, "suppressed": True}
+        assert q["waves"][5] == {"number": 6, "label": "2025-06", "n": 0, "suppressed": "small"}
     trust = body["questions"][0]
     wave = trust["waves"][1]
     assert {
@@ -109,6 +109,7 @@ async def test_trends_answer_the_contract_for_every_question(client: Client) -> 
         "estimate",
         "ci_low",
         "ci_high",
+        "mdc",
     }
     assert priority["waves"][1]["change"]["test"] == "chi_square"
     actions = body["questions"][3]
@@ -147,7 +148,7 @@ async def test_trends_parameters_are_validated_and_named(client: Client) -> None
     assert (first["n"], first["suppressed"]) == (5, False) and "estimate" in first
     raised = await client.get(f"{TRENDS}?min_n=6&to=2025-01-31", headers=auth)
     assert raised.json()["min_n"] == 6
-    assert raised.json()["questions"][0]["waves"][0]["suppressed"] is True
+    assert raised.json()["questions"][0]["waves"][0]["suppressed"] == "small"
 
 
 async def test_analysis_needs_a_key_and_allows_analysts(client: Client) -> None:
@@ -392,7 +393,7 @@ async def test_no_hidden_wave_changes_any_route(client: Client) -> None:
             ).content
         )
         answers.append(got)
-    assert b'"n":3,"suppressed":true' in answers[0][0]
+    assert b'"n":3,"suppressed":"small"' in answers[0][0]
     assert answers[0] == answers[1]
 
 
@@ -430,13 +431,13 @@ async def test_no_hidden_segment_cell_changes_any_route(client: Client) -> None:
         "number": 1,
         "label": "2025-01",
         "n": 2,
-        "suppressed": True,
+        "suppressed": "small",
     }
     assert segments["north"]["waves"][0] == {
         "number": 1,
         "label": "2025-01",
         "n": 6,
-        "suppressed": True,
+        "suppressed": "complementary",
     }
     assert segments["south"]["waves"][0]["suppressed"] is False
     assert a == b and chart_a == chart_b

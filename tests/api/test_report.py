@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+import statistics
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
@@ -14,6 +16,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from feedback.analysis import report
+from feedback.analysis.mdc import Z_DETECT
 from feedback.clock import Clock, fixed_clock
 from feedback.config import Settings
 from tests.builders.analysis import import_lines, line, session_on, survey_row
@@ -159,3 +162,20 @@ async def test_the_report_shows_nothing_of_a_hidden_wave(client: Client) -> None
         page = re.sub(r"/reports/[A-Za-z0-9_-]+/", "/reports/TOKEN/", page)
         pages.append(re.sub(r"Generated [^·]+·|valid until [^<]+", "", page))
     assert pages[0] == pages[1]
+
+
+async def test_the_report_shows_each_waves_smallest_detectable_change(client: Client) -> None:
+    org = await surveyed(client)
+    trends = await client.get(
+        "/api/v1/surveys/pulse/trends?questions=trust,priority&to=2025-01-31",
+        headers=org.auth("analyst"),
+    )
+    trust, priority = trends.json()["questions"]
+    values = [1 + (i + 1) % 5 for i in range(6)]
+    mdc = Z_DETECT * statistics.stdev(values) * math.sqrt(2 / 6)
+    assert trust["waves"][0]["mdc"] == pytest.approx(mdc, rel=1e-12)
+    assert priority["waves"][0]["options"]["climate"]["mdc"] == 0.0  # all six chose it
+    html = (await client.get(path_of((await link(client, org))["url"]))).text
+    assert "Smallest detectable change" in html
+    row = re.search(r"<tr><td>2025-01</td>(.*?)</tr>", html, re.S)
+    assert row is not None and f"±{mdc:.2f}" in row.group(1)
