@@ -12,7 +12,7 @@ from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import StoplightRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import StoplightRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, ControllerRouterHandler
 
@@ -33,6 +33,7 @@ from feedback.api import (
     webhooks,
 )
 from feedback.api.access_log import AccessLog
+from feedback.api.api_browser import swagger_assets, swagger_plugin
 from feedback.api.auth import api_guard, route_access_declared
 from feedback.api.client_address import ClientAddress
 from feedback.api.cors import KeyedApiCors
@@ -145,6 +146,7 @@ def create_app(
             analysis.ReportPageController,
             embed.embed_js,
             embed.form_css,
+            swagger_assets(),
         ],
         dependencies={
             "db_session": Provide(provide_db_session),
@@ -167,7 +169,7 @@ def create_app(
             path="/schema",
             openapi_router=schema_router("/schema"),
             render_plugins=[
-                SwaggerRenderPlugin(path="/swagger"),
+                swagger_plugin(),
                 StoplightRenderPlugin(path="/elements"),
             ],
             components=Components(
