@@ -12,7 +12,6 @@ from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import StoplightRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, ControllerRouterHandler
 
@@ -33,7 +32,7 @@ from feedback.api import (
     webhooks,
 )
 from feedback.api.access_log import AccessLog
-from feedback.api.api_browser import swagger_assets, swagger_plugin
+from feedback.api.api_browser import browser_assets, elements_plugin, swagger_plugin
 from feedback.api.auth import api_guard, route_access_declared
 from feedback.api.client_address import ClientAddress
 from feedback.api.cors import KeyedApiCors
@@ -146,7 +145,7 @@ def create_app(
             analysis.ReportPageController,
             embed.embed_js,
             embed.form_css,
-            swagger_assets(),
+            *browser_assets(),
         ],
         dependencies={
             "db_session": Provide(provide_db_session),
@@ -170,7 +169,7 @@ def create_app(
             openapi_router=schema_router("/schema"),
             render_plugins=[
                 swagger_plugin(),
-                StoplightRenderPlugin(path="/elements"),
+                elements_plugin(),
             ],
             components=Components(
                 security_schemes={
