@@ -7,7 +7,6 @@ database (the commands docs/deployment.md gives)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import time
@@ -25,33 +24,36 @@ CONCURRENCY = 8
 PULSE_VALUES = 7
 
 
+async def _load_for(client: httpx.AsyncClient, tally: Tally, seconds: float) -> None:
+    until = time.monotonic() + seconds
+    await asyncio.gather(*(_load(client, "backup", tally, until) for _ in range(CONCURRENCY)))
+
+
 async def _backup_under_load(
     settings: Settings, workdir: Path, target: Path
 ) -> tuple[Tally, set[str]]:
-    """Load for a few seconds; back up in the middle. Returns the tally and the ids
-    acknowledged before the backup command started."""
+    """Submissions from CONCURRENCY clients before, during and after `feedback backup`.
+    Returns the tally and the ids acknowledged before the backup command started."""
     server = Server(settings, _free_port(), workdir)
     server.start()
     try:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
             await publish_pulse(client, "backup")
             tally = Tally()
-            until = time.monotonic() + 6
-            load = [
-                asyncio.create_task(_load(client, "backup", tally, until))
-                for _ in range(CONCURRENCY)
-            ]
-            await asyncio.sleep(2)
+            await _load_for(client, tally, seconds=2)
             before = set(tally.acknowledged)
             command = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "feedback", "backup", str(target),
                 env=server.env, cwd=workdir,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             )  # fmt: skip
-            out, err = await command.communicate()
+            backing_up = asyncio.create_task(command.communicate())
+            while not backing_up.done():  # load in short rounds for as long as it takes
+                await _load_for(client, tally, seconds=0.5)
+            out, err = await backing_up
             assert command.returncode == 0, err.decode()
             assert out.decode().startswith(f"backed up to {target}: ")
-            await asyncio.gather(*load)
+            await _load_for(client, tally, seconds=1)
     finally:
         server.stop()
     return tally, before
@@ -63,12 +65,11 @@ def _restore(settings: Settings, dump: Path) -> tuple[str, sa.Engine | None]:
         return f"sqlite+aiosqlite:///{dump}", None
     url, admin = database.fresh_postgres_database(settings.database_url)
     libpq = sa.make_url(database.sync_url(url)).set(drivername="postgresql")
-    dsn = libpq.set(password=None).render_as_string(hide_password=False)
+    dsn = libpq.render_as_string(hide_password=False)
     subprocess.run(
         ["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={dsn}", str(dump)],
         check=True,
         capture_output=True,
-        env={**os.environ, "PGPASSWORD": libpq.password or ""},
     )
     return url, admin
 

@@ -3,10 +3,12 @@ against the test database, checking output and exit codes (docs/cli.md)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +18,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from feedback.cli import build_parser, main
+from feedback.commands.backup import pg_dump_command
 from feedback.config import Settings
 from tests.builders.orgs import make_org
 from tests.builders.responses import pulse_answers
@@ -210,3 +213,63 @@ def test_every_command_has_examples_and_exit_codes(
     out = capsys.readouterr().out
     assert "examples:\n  feedback " in out
     assert "exit codes:" in out and "4  the database is unreachable" in out
+
+
+def _at_a_terminal(settings: Settings, cwd: Path, *args: str) -> tuple[int, bytes]:
+    """`python -m feedback *args` with its standard error on a pseudo-terminal: the exit code
+    and what the terminal showed."""
+    controller, terminal = pty.openpty()
+    environ = {
+        **os.environ,
+        "FEEDBACK_DATABASE_URL": settings.database_url,
+        "FEEDBACK_SECRET_KEY": settings.resolved_secret_key(),
+    }
+    command = [sys.executable, "-m", "feedback", *args]
+    with subprocess.Popen(command, env=environ, cwd=cwd, stderr=terminal) as process:
+        os.close(terminal)
+        shown = b""
+        with contextlib.suppress(OSError):  # the terminal closes with the process
+            while chunk := os.read(controller, 4096):
+                shown += chunk
+    os.close(controller)
+    return process.returncode, shown
+
+
+async def test_a_progress_bar_at_a_terminal_only(
+    client: Client, settings: Settings, tmp_path: Path
+) -> None:
+    org = await make_org(client)
+    await make_survey(client, org, schedule=MONTHLY)
+    file = tmp_path / "answers.ndjson"
+    file.write_text(ndjson([{"answers": pulse_answers(), "submitted_at": "2026-03-01T10:00:00Z"}]))
+    piped = run(settings, tmp_path, "import", str(file), "--survey", "pulse")
+    assert piped.returncode == 0 and "\x1b[" not in piped.stderr + piped.stdout
+
+    out = tmp_path / "long.csv"
+    code, shown = _at_a_terminal(
+        settings, tmp_path, "export", "--survey", "pulse", "--output", str(out)
+    )
+    assert code == 0
+    assert b"exporting pulse" in shown and b"\x1b[" in shown
+    assert f"wrote {out.stat().st_size} bytes to {out}".encode() in shown
+
+
+def test_backup_refuses_to_overwrite(settings: Settings, tmp_path: Path) -> None:
+    existing = tmp_path / "copy.db"
+    existing.write_text("an older backup")
+    got = run(settings, tmp_path, "backup", str(existing))
+    assert got.returncode == 1 and "exists already" in got.stderr
+    assert existing.read_text() == "an older backup"
+
+
+def test_pg_dump_gets_the_password_through_the_environment() -> None:
+    url = "postgresql+asyncpg://feedback:s3cret@db.internal:5433/feedback"
+    command, env = pg_dump_command(url, Path("/backups/x.dump"))
+    assert command == [
+        "pg_dump",
+        "--format=custom",
+        "--no-owner",
+        "--file=/backups/x.dump",
+        "postgresql://feedback@db.internal:5433/feedback",
+    ]
+    assert env == {"PGPASSWORD": "s3cret"}

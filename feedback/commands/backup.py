@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import make_url
+from sqlalchemy import URL, make_url
 
 
 class BackupFailed(Exception):
@@ -80,9 +80,11 @@ def _sqlite(database_url: str, target: Path) -> str:
 def pg_dump_command(database_url: str, target: Path) -> tuple[list[str], dict[str, str]]:
     """The pg_dump call for `database_url`, with its password moved to the environment
     (`PGPASSWORD`) so that it shows up in no process list."""
-    url = make_url(database_url).set(drivername="postgresql")
-    env = {"PGPASSWORD": url.password} if url.password else {}
-    dsn = url.set(password=None).render_as_string(hide_password=False)
+    url = make_url(database_url)
+    env = {"PGPASSWORD": str(url.password)} if url.password else {}
+    # URL.set(password=None) would keep the password: None means "unchanged" there.
+    bare = URL.create("postgresql", url.username, None, url.host, url.port, url.database)
+    dsn = bare.update_query_dict(dict(url.query)).render_as_string(hide_password=False)
     return ["pg_dump", "--format=custom", "--no-owner", f"--file={target}", dsn], env
 
 
