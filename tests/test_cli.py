@@ -27,10 +27,8 @@ from tests.builders.surveys import MONTHLY, make_survey
 Client = AsyncTestClient[Litestar]
 
 
-def run(
-    settings: Settings, cwd: Path, *args: str, **env: str | None
-) -> subprocess.CompletedProcess[str]:
-    """`python -m feedback *args` in `cwd`; `env` overrides the settings (None: unset)."""
+def environment(settings: Settings, **env: str | None) -> dict[str, str]:
+    """The test's settings as FEEDBACK_* variables; `env` overrides them (None: unset)."""
     given = {
         **os.environ,
         "FEEDBACK_DATABASE_URL": settings.database_url,
@@ -38,10 +36,16 @@ def run(
         "FEEDBACK_BASE_URL": "https://feedback.example.org",
         **env,
     }
-    environ = {name: value for name, value in given.items() if value is not None}
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def run(
+    settings: Settings, cwd: Path, *args: str, **env: str | None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m feedback *args` in `cwd`, its output captured."""
     return subprocess.run(
         [sys.executable, "-m", "feedback", *args],
-        env=environ,
+        env=environment(settings, **env),
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -219,13 +223,9 @@ def _at_a_terminal(settings: Settings, cwd: Path, *args: str) -> tuple[int, byte
     """`python -m feedback *args` with its standard error on a pseudo-terminal: the exit code
     and what the terminal showed."""
     controller, terminal = pty.openpty()
-    environ = {
-        **os.environ,
-        "FEEDBACK_DATABASE_URL": settings.database_url,
-        "FEEDBACK_SECRET_KEY": settings.resolved_secret_key(),
-    }
     command = [sys.executable, "-m", "feedback", *args]
-    with subprocess.Popen(command, env=environ, cwd=cwd, stderr=terminal) as process:
+    env = environment(settings)
+    with subprocess.Popen(command, env=env, cwd=cwd, stderr=terminal) as process:
         os.close(terminal)
         shown = b""
         with contextlib.suppress(OSError):  # the terminal closes with the process
