@@ -150,6 +150,8 @@ def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     except DomainError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         raise Failed(ExitCode.USAGE) from None
+    except BrokenPipeError:
+        raise  # the reader of our output went away: no database's fault
     except (DBAPIError, OSError) as exc:
         reason = getattr(exc, "orig", None) or exc
         print(
@@ -165,7 +167,7 @@ def _import(args: argparse.Namespace) -> int:
     from feedback.commands.transfer import import_file
 
     path: Path = args.file
-    if not path.is_file():
+    if not path.is_file() or not os.access(path, os.R_OK):
         print(f"error: {path} is not a readable file", file=sys.stderr)
         return ExitCode.USAGE
     settings = get_settings()
@@ -204,16 +206,21 @@ def _export(args: argparse.Namespace) -> int:
     settings = get_settings()
     output: Path | None = args.output
     if output is None:
-        _run(
-            lambda: export_survey(
-                settings,
-                survey=args.survey,
-                org=args.org,
-                layout=layout,
-                out=sys.stdout.buffer,
-                advance=lambda _n: None,
+        try:
+            _run(
+                lambda: export_survey(
+                    settings,
+                    survey=args.survey,
+                    org=args.org,
+                    layout=layout,
+                    out=sys.stdout.buffer,
+                    advance=lambda _n: None,
+                )
             )
-        )
+        except BrokenPipeError:
+            # `feedback export ... | head`: the reader has what it wanted. Python would complain
+            # again when it flushes stdout at exit, so point stdout elsewhere first.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return ExitCode.OK
     partial = partial_path(output)
     try:
