@@ -18,9 +18,9 @@ from feedback.config import Settings
 from feedback.db import make_engine, make_sessionmaker
 from feedback.orgs.service import operator_principal
 from feedback.responses import exports
+from feedback.responses.group_commit import store_for
 from feedback.responses.imports import ImportSummary, import_responses
 from feedback.responses.submissions import Submissions
-from feedback.responses.writer import store_for
 
 CHUNK_BYTES = 1024 * 1024
 NDJSON_SUFFIXES = frozenset({".ndjson", ".jsonl", ".json"})
