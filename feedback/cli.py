@@ -1,4 +1,5 @@
-"""The `feedback` command: serve, migrate, create organisations, load demo data."""
+"""The `feedback` command: serve, migrate, create organisations, load demo data, import and
+export responses, check an installation, back it up. Exit codes: feedback.commands.exit_codes."""
 
 from __future__ import annotations
 
@@ -6,11 +7,19 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import DBAPIError
 
 from feedback.clock import system_clock
+from feedback.commands.exit_codes import ExitCode
 from feedback.config import InsecureSecret, get_settings
+from feedback.errors import DomainError, NotFound
 from feedback.logs import log_config
+
+T = TypeVar("T")
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -129,45 +138,284 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+class Failed(Exception):
+    """A command ends with this exit code, its message already printed."""
+
+    def __init__(self, code: ExitCode) -> None:
+        super().__init__(code.name)
+        self.code = code
+
+
+def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a command's database work; what goes wrong becomes a message and an exit code."""
+    try:
+        return asyncio.run(work())
+    except NotFound as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        raise Failed(ExitCode.NOT_FOUND) from None
+    except DomainError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        raise Failed(ExitCode.USAGE) from None
+    except BrokenPipeError:
+        raise  # the reader of our output went away: no database's fault
+    except (DBAPIError, OSError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        print(
+            f"error: the database failed: {type(reason).__name__}: {reason}\n"
+            "  (is it reachable and migrated? `feedback doctor` checks both)",
+            file=sys.stderr,
+        )
+        raise Failed(ExitCode.DATABASE) from None
+
+
+def _import(args: argparse.Namespace) -> int:
+    from feedback.commands.progress import byte_progress
+    from feedback.commands.transfer import import_file
+
+    path: Path = args.file
+    if not path.is_file() or not os.access(path, os.R_OK):
+        print(f"error: {path} is not a readable file", file=sys.stderr)
+        return ExitCode.USAGE
+    settings = get_settings()
+    with byte_progress(f"importing {path.name}", path.stat().st_size) as advance:
+        summary = _run(
+            lambda: import_file(
+                settings,
+                path=path,
+                survey=args.survey,
+                org=args.org,
+                now=system_clock(),
+                advance=advance,
+            )
+        )
+    for rejected in summary.rejected:
+        print(
+            f"{path}:{rejected.line}: {rejected.pointer or '/'}: {rejected.message}",
+            file=sys.stderr,
+        )
+    print(
+        f"imported {summary.imported}, duplicates {summary.duplicates}, "
+        f"rejected {len(summary.rejected)}"
+    )
+    return ExitCode.REJECTED if summary.rejected else ExitCode.OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    from feedback.commands.progress import byte_progress
+    from feedback.commands.transfer import export_survey, partial_path
+    from feedback.responses.exports import Layout
+
+    if args.format == "ndjson" and args.layout is not None:
+        print("error: --layout applies to --format csv only", file=sys.stderr)
+        return ExitCode.USAGE
+    layout: Layout = "ndjson" if args.format == "ndjson" else (args.layout or "long")
+    settings = get_settings()
+    output: Path | None = args.output
+    if output is None:
+        try:
+            _run(
+                lambda: export_survey(
+                    settings,
+                    survey=args.survey,
+                    org=args.org,
+                    layout=layout,
+                    out=sys.stdout.buffer,
+                    advance=lambda _n: None,
+                )
+            )
+        except BrokenPipeError:
+            # `feedback export ... | head`: the reader has what it wanted. Python would complain
+            # again when it flushes stdout at exit, so point stdout elsewhere first.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.OK
+    partial = partial_path(output)
+    try:
+        with partial.open("wb") as out, byte_progress(f"exporting {args.survey}", None) as advance:
+            written = _run(
+                lambda: export_survey(
+                    settings,
+                    survey=args.survey,
+                    org=args.org,
+                    layout=layout,
+                    out=out,
+                    advance=advance,
+                )
+            )
+        partial.replace(output)
+    finally:
+        partial.unlink(missing_ok=True)
+    print(f"wrote {written} bytes to {output}", file=sys.stderr)
+    return ExitCode.OK
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from feedback.commands.doctor import Status, diagnose
+
+    findings = asyncio.run(diagnose())
+    for finding in findings:
+        print(f"{finding.status.value:<4}  {finding.check:<13} {finding.message}")
+    failed = [f for f in findings if f.status is Status.fail]
+    if failed:
+        print(f"{len(failed)} problem(s) to fix before serving.")
+        return ExitCode.REJECTED
+    return ExitCode.OK
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from feedback.commands.backup import BackupFailed, backup
+
+    try:
+        done = backup(get_settings().database_url, args.path)
+    except BackupFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return ExitCode.REJECTED
+    print(f"backed up to {done.path}: {done.bytes} bytes in {done.seconds:.1f} s ({done.how})")
+    print("Keep the secret key with it (docs/operations.md, 'The secret key').", file=sys.stderr)
+    return ExitCode.OK
+
+
+EXIT_CODES = """exit codes:
+  0  done
+  1  done, but some input was rejected (import), a check failed (doctor), the backup failed
+  2  usage: bad arguments, an unreadable file, an unsupported format, an insecure secret key
+  3  the organisation or survey does not exist
+  4  the database is unreachable or not migrated (`feedback doctor` says which)"""
+
+
+def _command(
+    commands: Any, name: str, help: str, examples: str, func: Callable[[argparse.Namespace], int]
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=help,
+        description=help[0].upper() + help[1:] + ".",
+        epilog=f"examples:\n{examples}\n\n{EXIT_CODES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(func=func)
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feedback",
         description="Supporter feedback-loop survey engine. Configure with FEEDBACK_* variables "
-        "(FEEDBACK_DATABASE_URL, FEEDBACK_ADMIN_TOKEN, FEEDBACK_SECRET_KEY, ...).",
+        "(FEEDBACK_DATABASE_URL, FEEDBACK_ADMIN_TOKEN, FEEDBACK_SECRET_KEY, ...). "
+        "`feedback COMMAND --help` shows examples.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the HTTP service (uvicorn)")
+    serve = _command(
+        commands,
+        "serve",
+        "run the HTTP service (uvicorn)",
+        "  feedback serve                                  # 127.0.0.1:8000, migrates first\n"
+        "  feedback serve --host 0.0.0.0 --workers 4 --no-migrate",
+        _serve,
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
     serve.add_argument("--no-migrate", action="store_true", help="skip `db upgrade` on start")
     serve.add_argument("--demo", action="store_true", help="load demo data before serving")
     serve.add_argument("--access-log", action="store_true", help="log every request")
-    serve.set_defaults(func=_serve)
 
-    db = commands.add_parser("db", help="schema migrations (Alembic)")
+    db = _command(
+        commands,
+        "db",
+        "schema migrations (Alembic)",
+        "  feedback db upgrade            # to the latest schema (run before new code starts)\n"
+        "  feedback db current            # the revision the database is at",
+        _db,
+    )
     db.add_argument("action", choices=["upgrade", "downgrade", "current"])
     db.add_argument("revision", nargs="?", help="target revision (default: head / base)")
-    db.set_defaults(func=_db)
 
     org = commands.add_parser("org", help="organisations")
     org_commands = org.add_subparsers(dest="org_command", required=True)
-    create = org_commands.add_parser("create", help="create an organisation; prints its admin key")
+    create = _command(
+        org_commands,
+        "create",
+        "create an organisation; prints its admin key",
+        '  feedback org create acme --name "Acme Campaigns"',
+        _org_create,
+    )
     create.add_argument("slug")
     create.add_argument("--name", required=True)
-    create.set_defaults(func=_org_create)
 
-    worker = commands.add_parser(
-        "worker", help="deliver webhooks and check for findings (as `serve` does by default)"
+    worker = _command(
+        commands,
+        "worker",
+        "deliver webhooks and check for findings (as `serve` does by default)",
+        "  feedback worker --poll 2   # servers started with FEEDBACK_EMBEDDED_WORKER=false",
+        _worker,
     )
     worker.add_argument(
         "--poll", type=float, default=1.0, help="seconds between looks at an idle outbox"
     )
-    worker.set_defaults(func=_worker)
 
-    demo = commands.add_parser("demo", help="load a demo organisation with a year of answers")
-    demo.set_defaults(func=_demo)
+    _command(
+        commands,
+        "demo",
+        "load a demo organisation with a year of answers",
+        "  feedback demo && feedback serve",
+        _demo,
+    )
+
+    imports = _command(
+        commands,
+        "import",
+        "import responses from an NDJSON or CSV file, as POST .../responses/import does",
+        "  feedback import answers.ndjson --survey pulse\n"
+        "  feedback import paper.csv --survey pulse --org acme   # several organisations\n"
+        "  feedback import paper.csv --survey pulse 2> rejected.txt || echo 'see rejected.txt'",
+        _import,
+    )
+    imports.add_argument(
+        "file", type=Path, help="*.ndjson/*.jsonl or *.csv (otherwise judged by its first byte)"
+    )
+    imports.add_argument("--survey", required=True, help="the survey's slug")
+    imports.add_argument("--org", help="the organisation's slug (needed when there are several)")
+
+    exports = _command(
+        commands,
+        "export",
+        "export a survey's responses, streamed, to standard output or a file",
+        "  feedback export --survey pulse --format csv > pulse-long.csv\n"
+        "  feedback export --survey pulse --format csv --layout wide --output pulse-wide.csv\n"
+        "  feedback export --survey pulse --format ndjson | gzip > pulse.ndjson.gz",
+        _export,
+    )
+    exports.add_argument("--survey", required=True, help="the survey's slug")
+    exports.add_argument("--org", help="the organisation's slug (needed when there are several)")
+    exports.add_argument("--format", choices=["csv", "ndjson"], default="csv")
+    exports.add_argument(
+        "--layout",
+        choices=["long", "wide"],
+        help="csv only: one row per answer value (long, the default) or per response (wide)",
+    )
+    exports.add_argument("--output", type=Path, help="a file (written whole or not at all)")
+
+    _command(
+        commands,
+        "doctor",
+        "check the configuration, the database, its migrations, the secret key, Redis and the "
+        "base URL, and say what to fix",
+        "  feedback doctor && feedback serve --no-migrate",
+        _doctor,
+    )
+
+    backup = _command(
+        commands,
+        "backup",
+        "copy the database while the server runs (SQLite: online backup; PostgreSQL: pg_dump)",
+        "  feedback backup /var/backups/feedback-$(date -u +%Y%m%dT%H%M).db\n"
+        "  FEEDBACK_DATABASE_URL=postgresql://feedback@db/feedback feedback backup feedback.dump",
+        _backup,
+    )
+    backup.add_argument("path", type=Path, help="the new file (must not exist)")
     return parser
 
 
@@ -177,7 +425,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except InsecureSecret as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
+    except Failed as exc:
+        return exc.code
 
 
 if __name__ == "__main__":

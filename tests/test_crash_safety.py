@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from feedback.config import Settings
 from tests import database
 from tests.builders.responses import pulse_answers
+from tests.builders.surveys import pulse_definition
 from tests.conftest import ADMIN_TOKEN
 
 CONCURRENCY = 16
@@ -168,6 +169,19 @@ def _stored(url: str) -> dict[str, int]:
     return {str(uuid.UUID(str(r[0]))): int(r[1]) for r in rows}
 
 
+async def publish_pulse(client: httpx.AsyncClient, org: str) -> None:
+    """Organisation `org` with the always-open survey `pulse` published, over HTTP."""
+    made = await client.post(
+        "/api/v1/orgs",
+        json={"slug": org, "name": org.title()},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
+    auth = {"Authorization": f"Bearer {made.json()['admin_key']}"}
+    survey = {"slug": "pulse", "title": "P", "definition": pulse_definition()}
+    assert (await client.post("/api/v1/surveys", json=survey, headers=auth)).is_success
+    assert (await client.post("/api/v1/surveys/pulse/publish", headers=auth)).is_success
+
+
 async def run_faults(settings: Settings, workdir: Path, seconds: float = 6.0) -> dict[str, int]:
     """The harness: load, faults at fixed moments, retries, then the count. Returns figures."""
     postgres = settings.database_url.startswith("postgresql")
@@ -176,17 +190,7 @@ async def run_faults(settings: Settings, workdir: Path, seconds: float = 6.0) ->
     figures = {"workers_killed": 0, "connections_terminated": 0, "restarts": 0}
     try:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
-            made = await client.post(
-                "/api/v1/orgs",
-                json={"slug": "crash", "name": "Crash"},
-                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-            )
-            auth = {"Authorization": f"Bearer {made.json()['admin_key']}"}
-            from tests.builders.surveys import pulse_definition
-
-            survey = {"slug": "pulse", "title": "P", "definition": pulse_definition()}
-            assert (await client.post("/api/v1/surveys", json=survey, headers=auth)).is_success
-            assert (await client.post("/api/v1/surveys/pulse/publish", headers=auth)).is_success
+            await publish_pulse(client, "crash")
             tally = Tally()
             started = time.monotonic()
             until = started + seconds

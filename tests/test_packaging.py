@@ -65,7 +65,11 @@ def test_the_wheel_holds_every_module_and_migration(installed: Path) -> None:
     }
     in_wheel = {p.relative_to(installed).as_posix() for p in installed.rglob("*.py")}
     assert in_tree - in_wheel == set()
-    for asset in ("feedback/_alembic/script.py.mako", "feedback/api/static/embed.js"):
+    for asset in (
+        "feedback/_alembic/script.py.mako",
+        "feedback/api/static/embed.js",
+        "feedback/api/static/swagger-ui/swagger-ui-bundle.js",
+    ):
         assert (installed / asset).exists(), asset
 
 

@@ -13,7 +13,6 @@ from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import StoplightRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, ControllerRouterHandler
 
@@ -34,6 +33,7 @@ from feedback.api import (
     webhooks,
 )
 from feedback.api.access_log import AccessLog
+from feedback.api.api_browser import browser_assets, elements_plugin, swagger_plugin
 from feedback.api.auth import api_guard, route_access_declared
 from feedback.api.client_address import ClientAddress
 from feedback.api.cors import KeyedApiCors
@@ -160,6 +160,7 @@ def create_app(
             analysis.ReportPageController,
             embed.embed_js,
             embed.form_css,
+            *browser_assets(),
         ],
         dependencies={
             "db_session": Provide(provide_db_session),
@@ -183,8 +184,8 @@ def create_app(
             path="/schema",
             openapi_router=schema_router("/schema"),
             render_plugins=[
-                SwaggerRenderPlugin(path="/swagger"),
-                StoplightRenderPlugin(path="/elements"),
+                swagger_plugin(),
+                elements_plugin(),
             ],
             components=Components(
                 security_schemes={

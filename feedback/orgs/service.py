@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.db import utcnow
-from feedback.errors import Conflict, NotFound, Unauthenticated
+from feedback.errors import Conflict, Invalid, NotFound, Unauthenticated
 from feedback.orgs import audit
 from feedback.orgs.keys import generate_key, secret_matches, split_key
 from feedback.orgs.models import ApiKey, AuditEvent, Organisation
@@ -147,3 +147,24 @@ async def list_audit(
     return await paginate(
         session, stmt, (AuditEvent.at, AuditEvent.id), limit=limit, cursor=cursor, newest_first=True
     )
+
+
+async def operator_principal(
+    session: AsyncSession, *, org_slug: str | None, actor: str
+) -> Principal:
+    """Whom an operator's command (the CLI) acts as: the admin of the organisation named, or
+    of the only one when none is named. Raises `NotFound`, or `Invalid` when several
+    organisations exist and none is named."""
+    if org_slug is not None:
+        org = await session.scalar(select(Organisation).where(Organisation.slug == org_slug))
+        if org is None:
+            raise NotFound(f"Organisation '{org_slug}' not found.")
+        return Principal.system(org.id, org.slug, actor=actor)
+    slugs = list(await session.scalars(select(Organisation.slug).order_by(Organisation.slug)))
+    if not slugs:
+        raise NotFound("There is no organisation yet (create one with `feedback org create`).")
+    if len(slugs) > 1:
+        raise Invalid.at(
+            "/org", f"Several organisations exist ({', '.join(slugs)}): name the one meant."
+        )
+    return await operator_principal(session, org_slug=slugs[0], actor=actor)
