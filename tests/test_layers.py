@@ -31,6 +31,7 @@ SHARED = (
     "logs",
     "migrate",
     "models",
+    "translations",
 )
 ENTRY_POINTS = ("feedback.api", "feedback.cli", "feedback.demo", "feedback.__main__")
 WEB_STACK = ("litestar", "uvicorn", "starlette", "httptools")
@@ -70,6 +71,7 @@ PURE = (
     "validation",
     "errors",
     "clock",
+    "translations",
 )
 
 

@@ -54,6 +54,7 @@ from feedback.responses.submissions import Submissions, public_form
 from feedback.surveys.definition import Definition, localise_definition
 from feedback.surveys.models import Survey
 from feedback.surveys.service import get_public_survey, survey_schedule, survey_settings
+from feedback.translations import translate
 from feedback.validation import validate_model
 
 TEMPLATES = Environment(
@@ -476,7 +477,12 @@ async def _stale_form_page(
         response_id=uuid.uuid4(),
         token=posted.token,
         values=posted.values,
-        errors=[FieldError("/version", "the form is out of date; please submit it again")],
+        errors=[
+            FieldError(
+                "/version",
+                translate(page.locale, "the form is out of date; please submit it again"),
+            )
+        ],
     )
 
 

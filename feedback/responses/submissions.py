@@ -179,7 +179,7 @@ class Submissions:
         """
         survey = await self.survey(org_slug, survey_slug)
         definition = await self.definition(survey, submission.version)
-        values = _normalised(definition, submission.answers)
+        values = _normalised(definition, submission.answers, submission.locale)
         document = submission.model_dump(mode="json")
         pk = uuid.uuid4()
         edit_token = self.edit_token(pk)
@@ -240,7 +240,7 @@ class Submissions:
             raise Invalid.at("/response_id", "must be the response id of the URL")
         survey = await self.survey(org_slug, survey_slug)
         definition = await self.definition(survey, revision.version)
-        values = _normalised(definition, revision.answers)
+        values = _normalised(definition, revision.answers, revision.locale)
         document = revision.model_dump(mode="json")
         document["response_id"] = str(response_id)
         item = Revision(
@@ -359,9 +359,12 @@ async def public_form(
     )
 
 
-def _normalised(definition: Definition, answers: dict[str, Any]) -> list[AnswerValue]:
+def _normalised(
+    definition: Definition, answers: dict[str, Any], locale: str | None
+) -> list[AnswerValue]:
+    # The supporter reads these messages: in the submission's language.
     try:
-        return normalise_answers(definition, answers)
+        return normalise_answers(definition, answers, locale)
     except Invalid as exc:
         raise Invalid(exc.errors, "The answers are invalid.") from None
 
