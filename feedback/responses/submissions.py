@@ -43,6 +43,7 @@ from feedback.responses.writes import (
 from feedback.surveys import queries as survey_queries
 from feedback.surveys.answers import AnswerValue, normalise_answers
 from feedback.surveys.definition import Definition, choose_locale, localise_definition
+from feedback.surveys.framing import Framing, framing_of
 from feedback.surveys.models import SurveyVersion
 from feedback.surveys.schedule import WaveWindow
 from feedback.surveys.service import (
@@ -104,6 +105,7 @@ class PublicForm:
     respondent: bool
     has_results: bool
     """Whether the survey shows public results (the thank-you links to them)."""
+    framing: Framing
 
 
 def body_hash(document: dict[str, Any]) -> str:
@@ -356,6 +358,9 @@ async def public_form(
         allow_edits=settings.allow_edits,
         respondent=respondent,
         has_results=await has_public_results(session, survey),
+        framing=framing_of(
+            settings, org_name=org.name, locale=chosen, default_locale=survey.default_locale
+        ),
     )
 
 

@@ -36,6 +36,7 @@ from feedback.surveys.settings import (
     parse_schedule,
     parse_settings,
     public_question_errors,
+    supporter_text_errors,
 )
 from feedback.surveys.xlsform import UnsupportedRow, parse_xlsform
 from feedback.validation import RANGE_TEXT, date_in_range
@@ -178,6 +179,7 @@ def _parse_parts(
             )
         except Invalid as exc:
             errors += exc.errors
+    errors += supporter_text_errors(parsed_settings, default_locale)
     if parsed_definition is not None:
         errors += public_question_errors(parsed_settings, [parsed_definition])
     if errors:

@@ -1,0 +1,35 @@
+"""What a supporter sees around the questions, in their language: who is asking (the
+organisation's name and logo), the survey's introduction, where its privacy notice is, and what
+the thank-you says. The hosted page, the embed and the public form JSON show the same."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from feedback.surveys.definition import label_text
+from feedback.surveys.settings import SurveySettings
+
+
+@dataclass(frozen=True, slots=True)
+class Framing:
+    org_name: str
+    intro: str | None
+    thank_you: str | None
+    """The campaigner's thank-you; None: the forms' own ("Your answers have been received.")."""
+    privacy_url: str | None
+    logo_url: str | None
+
+
+def framing_of(
+    settings: SurveySettings, *, org_name: str, locale: str, default_locale: str
+) -> Framing:
+    def text(label: str | dict[str, str] | None) -> str | None:
+        return None if label is None else label_text(label, locale, default_locale)
+
+    return Framing(
+        org_name=org_name,
+        intro=text(settings.intro),
+        thank_you=text(settings.thank_you),
+        privacy_url=settings.privacy_url,
+        logo_url=settings.logo_url,
+    )
