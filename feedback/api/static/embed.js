@@ -222,7 +222,9 @@
   async function settle(ctx, res) {
     delete live[ctx.rid];
     if (res.ok) {
-      panel(ctx, ctx.t.thank_you, ctx.form.thank_you || ctx.t.thank_you_body, true).focus();
+      // A queue from an earlier visit has no form: the forms' own thank-you.
+      var thanks = (ctx.form && ctx.form.thank_you) || ctx.t.thank_you_body;
+      panel(ctx, ctx.t.thank_you, thanks, true).focus();
       return;
     }
     var problem = await problemOf(res);
