@@ -135,7 +135,7 @@ def _html(
         dir=text_direction(locale),
         t=strings,
         css_url="/form.css",
-        title=page.survey.title if page else "",
+        title=page.framing.title if page else "",
         framing=page.framing if page else None,
         **context,
     )
@@ -169,7 +169,12 @@ async def survey_page(
         strings=strings_for(locale),
         frame_ancestors=tuple(o for o in settings.allowed_origins if _ORIGIN.fullmatch(o)),
         framing=framing_of(
-            settings, org_name=org.name, locale=locale, default_locale=survey.default_locale
+            settings,
+            org_name=org.name,
+            title=survey.title_texts or survey.title,
+            description=survey.description,
+            locale=locale,
+            default_locale=survey.default_locale,
         ),
     )
 

@@ -176,6 +176,7 @@ class PublicController(Controller):
             else None,
             dir=text_direction(found.locale),
             org_name=found.framing.org_name,
+            description=found.framing.description,
             intro=found.framing.intro,
             thank_you=found.framing.thank_you,
             privacy_url=found.framing.privacy_url,

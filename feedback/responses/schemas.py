@@ -98,6 +98,7 @@ class FormRead(BaseModel):
     )
     dir: Literal["ltr", "rtl"] = Field(description="The writing direction of `locale`.")
     org_name: str = Field(description="Who is asking: the organisation's name.")
+    description: str | None = Field(description="The survey's description, under its title.")
     intro: str | None = Field(description="The survey's introduction, shown above the questions.")
     thank_you: str | None = Field(
         description="The thank-you message after a submission; null: the form's own."

@@ -346,10 +346,18 @@ async def public_form(
     settings = survey_settings(survey)
     chosen = choose_locale(locale, settings.locales, survey.default_locale)
     localised = localise_definition(definition_of(version), chosen, survey.default_locale)
+    framing = framing_of(
+        settings,
+        org_name=org.name,
+        title=survey.title_texts or survey.title,
+        description=survey.description,
+        locale=chosen,
+        default_locale=survey.default_locale,
+    )
     return PublicForm(
         org_slug=org.slug,
         survey_slug=survey.slug,
-        title=survey.title,
+        title=framing.title,
         version=version.number,
         locale=chosen,
         locales=list(settings.declared_locales(survey.default_locale)),
@@ -358,9 +366,7 @@ async def public_form(
         allow_edits=settings.allow_edits,
         respondent=respondent,
         has_results=await has_public_results(session, survey),
-        framing=framing_of(
-            settings, org_name=org.name, locale=chosen, default_locale=survey.default_locale
-        ),
+        framing=framing,
     )
 
 

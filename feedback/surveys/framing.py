@@ -13,6 +13,8 @@ from feedback.surveys.settings import SurveySettings
 @dataclass(frozen=True, slots=True)
 class Framing:
     org_name: str
+    title: str
+    description: str | None
     intro: str | None
     thank_you: str | None
     """The campaigner's thank-you; None: the forms' own ("Your answers have been received.")."""
@@ -21,13 +23,21 @@ class Framing:
 
 
 def framing_of(
-    settings: SurveySettings, *, org_name: str, locale: str, default_locale: str
+    settings: SurveySettings,
+    *,
+    org_name: str,
+    title: str | dict[str, str],
+    description: str | dict[str, str] | None,
+    locale: str,
+    default_locale: str,
 ) -> Framing:
     def text(label: str | dict[str, str] | None) -> str | None:
         return None if label is None else label_text(label, locale, default_locale)
 
     return Framing(
         org_name=org_name,
+        title=label_text(title, locale, default_locale),
+        description=text(description),
         intro=text(settings.intro),
         thank_you=text(settings.thank_you),
         privacy_url=settings.privacy_url,

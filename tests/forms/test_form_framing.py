@@ -159,3 +159,38 @@ async def test_framing_settings_are_validated_by_field(client: Client) -> None:
     # A rejected request changes nothing.
     got = await client.get("/api/v1/surveys/pulse", headers=org.auth("analyst"))
     assert got.status_code == 404
+
+
+async def test_a_localised_title_and_description(client: Client) -> None:
+    org = await _survey(client)
+    title = {"en": "Our rivers", "es": "Nuestros ríos", "ar": "أنهارنا"}
+    description = {"en": "Monthly pulse", "es": "Pulso mensual", "ar": "نبض شهري"}
+    changed = await client.patch(
+        "/api/v1/surveys/pulse",
+        json={"title": title, "description": description},
+        headers=org.auth("campaigner"),
+    )
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["title"], changed.json()["description"]) == (title, description)
+
+    spanish = parse((await client.get("/f/acme/pulse?locale=es")).text)
+    assert spanish.find("h1").text == "Nuestros ríos"
+    assert spanish.find("title").text == "Nuestros ríos"
+    assert spanish.find("p", class_="fb-description").text == "Pulso mensual"
+    form = (await client.get("/api/v1/public/acme/pulse/form?locale=ar")).json()
+    assert (form["title"], form["description"]) == ("أنهارنا", "نبض شهري")
+
+    # A map must cover the survey's locales; a rejected change changes nothing.
+    bad = await client.patch(
+        "/api/v1/surveys/pulse",
+        json={"title": {"en": "Rivers"}, "description": {"en": "x", "es": "y", "ar": " "}},
+        headers=org.auth("campaigner"),
+    )
+    assert bad.status_code == 422
+    assert {(e["pointer"], e["message"]) for e in bad.json()["errors"]} == {
+        ("/title/es", "is required: the survey declares locale 'es'"),
+        ("/title/ar", "is required: the survey declares locale 'ar'"),
+        ("/description/ar", "must not be empty"),
+    }
+    got = await client.get("/api/v1/surveys/pulse", headers=org.auth("analyst"))
+    assert got.json()["title"] == title

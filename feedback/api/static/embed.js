@@ -299,6 +299,7 @@
     form.append(ctx.button, ctx.status);
     form.addEventListener("submit", function (ev) { ev.preventDefault(); submit(ctx); });
     ctx.root.replaceChildren(framingHead(ctx), el("h2", { class: "fb-title" }, ctx.form.title),
+      ctx.form.description ? el("p", { class: "fb-description" }, ctx.form.description) : null,
       ctx.form.intro ? el("p", { class: "fb-intro" }, ctx.form.intro) : null, form, privacyLink(ctx));
   }
 
