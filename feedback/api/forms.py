@@ -168,14 +168,7 @@ async def survey_page(
         locale=locale,
         strings=strings_for(locale),
         frame_ancestors=tuple(o for o in settings.allowed_origins if _ORIGIN.fullmatch(o)),
-        framing=framing_of(
-            settings,
-            org_name=org.name,
-            title=survey.title_texts or survey.title,
-            description=survey.description,
-            locale=locale,
-            default_locale=survey.default_locale,
-        ),
+        framing=framing_of(survey, settings, org_name=org.name, locale=locale),
     )
 
 

@@ -346,14 +346,7 @@ async def public_form(
     settings = survey_settings(survey)
     chosen = choose_locale(locale, settings.locales, survey.default_locale)
     localised = localise_definition(definition_of(version), chosen, survey.default_locale)
-    framing = framing_of(
-        settings,
-        org_name=org.name,
-        title=survey.title_texts or survey.title,
-        description=survey.description,
-        locale=chosen,
-        default_locale=survey.default_locale,
-    )
+    framing = framing_of(survey, settings, org_name=org.name, locale=chosen)
     return PublicForm(
         org_slug=org.slug,
         survey_slug=survey.slug,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from feedback.surveys.definition import label_text
+from feedback.surveys.models import Survey
 from feedback.surveys.settings import SurveySettings
 
 
@@ -22,22 +23,16 @@ class Framing:
     logo_url: str | None
 
 
-def framing_of(
-    settings: SurveySettings,
-    *,
-    org_name: str,
-    title: str | dict[str, str],
-    description: str | dict[str, str] | None,
-    locale: str,
-    default_locale: str,
-) -> Framing:
+def framing_of(survey: Survey, settings: SurveySettings, *, org_name: str, locale: str) -> Framing:
+    """`survey`'s framing in `locale` (`settings` are the survey's, already loaded)."""
+
     def text(label: str | dict[str, str] | None) -> str | None:
-        return None if label is None else label_text(label, locale, default_locale)
+        return None if label is None else label_text(label, locale, survey.default_locale)
 
     return Framing(
         org_name=org_name,
-        title=label_text(title, locale, default_locale),
-        description=text(description),
+        title=label_text(survey.title_texts or survey.title, locale, survey.default_locale),
+        description=text(survey.description),
         intro=text(settings.intro),
         thank_you=text(settings.thank_you),
         privacy_url=settings.privacy_url,
