@@ -33,7 +33,9 @@ class SurveyCreate(Input):
         '"timezone": "Europe/Amsterdam", "wave_duration": "P14D"}`; null: one always-open wave.',
     )
     settings: dict[str, Any] = Field(
-        default_factory=dict, description="allowed_origins, min_n, allow_edits, locales"
+        default_factory=dict,
+        description="allowed_origins, min_n, allow_edits, locales, public_questions, and what "
+        "supporters see around the questions: intro, thank_you, privacy_url, logo_url",
     )
     definition: dict[str, Any] = Field(description="`{questions: [...]}`; becomes draft 1")
 
