@@ -32,6 +32,7 @@ SHARED = (
     "logs",
     "migrate",
     "models",
+    "translations",
 )
 ENTRY_POINTS = (
     "feedback.api",
@@ -79,6 +80,7 @@ PURE = (
     "validation",
     "errors",
     "clock",
+    "translations",
 )
 
 

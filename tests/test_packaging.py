@@ -71,6 +71,9 @@ def test_the_wheel_holds_every_module_and_migration(installed: Path) -> None:
         "feedback/api/static/swagger-ui/swagger-ui-bundle.js",
     ):
         assert (installed / asset).exists(), asset
+    catalogues = {p.relative_to(ROOT).as_posix() for p in (ROOT / "feedback").rglob("*.po")}
+    assert catalogues, "no gettext catalogue in the tree"
+    assert {c for c in catalogues if not (installed / c).exists()} == set()
 
 
 def test_an_installed_feedback_migrates_from_any_directory(installed: Path, tmp_path: Path) -> None:

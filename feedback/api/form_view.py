@@ -161,7 +161,9 @@ def _field(
     question: Question, strings: Mapping[str, str], given: Sequence[str], error: str
 ) -> Field:
     base = control_id(question.key)
-    description = _text(question.description) if question.description is not None else ""
+    description = _join(
+        *(_text(text) for text in (question.description, question.hint) if text is not None)
+    )
     common: dict[str, Any] = {
         "key": question.key,
         "label": _text(question.label),

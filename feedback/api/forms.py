@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.connection import ASGIConnection
@@ -51,9 +52,11 @@ from feedback.loop.public_results import has_public_results
 from feedback.responses.schemas import SubmissionCreate
 from feedback.responses.submissions import Submissions, public_form
 from feedback.surveys.definition import Definition, localise_definition
+from feedback.surveys.framing import Framing, framing_of
 from feedback.surveys.models import Survey
 from feedback.surveys.schedule import survey_schedule
 from feedback.surveys.service import get_public_survey, survey_settings
+from feedback.translations import translate
 from feedback.validation import validate_model
 
 CHANNEL = "hosted"
@@ -75,6 +78,7 @@ class SurveyPage:
     locale: str
     strings: dict[str, str]
     frame_ancestors: tuple[str, ...]
+    framing: Framing
     # The survey's public results page, for the pages after the form (`with_results_link`).
     results_href: str | None = None
 
@@ -83,13 +87,17 @@ class SurveyPage:
         return f"/f/{self.org_slug}/{self.survey.slug}"
 
 
-def security_headers(frame_ancestors: Sequence[str] = ()) -> dict[str, str]:
+def security_headers(
+    frame_ancestors: Sequence[str] = (), logo_url: str | None = None
+) -> dict[str, str]:
     """Headers of every hosted page. The page runs no script at all and loads only our
-    stylesheet; it may be framed by the survey's allowed origins only (the iframe embed)."""
+    stylesheet (and the organisation's logo); it may be framed by the survey's allowed origins
+    only (the iframe embed)."""
     ancestors = " ".join(["'self'", *frame_ancestors])
+    images = " ".join(["'self'", "data:", *([_origin_of(logo_url)] if logo_url else [])])
     return {
         "Content-Security-Policy": (
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+            f"default-src 'none'; style-src 'self'; img-src {images}; form-action 'self'; "
             f"base-uri 'none'; frame-ancestors {ancestors}"
         ),
         "X-Content-Type-Options": "nosniff",
@@ -98,6 +106,12 @@ def security_headers(frame_ancestors: Sequence[str] = ()) -> dict[str, str]:
         # A rendered form holds a fresh response_id (and maybe a personal token).
         "Cache-Control": "no-store",
     }
+
+
+def _origin_of(url: str) -> str:
+    # settings.HttpsUrl admits https URLs with a host only; the port stays, the path goes.
+    parts = urlsplit(url)
+    return f"https://{parts.netloc.rsplit('@', 1)[-1]}"
 
 
 def _html(
@@ -114,15 +128,17 @@ def _html(
         dir=text_direction(locale),
         t=strings,
         css_url="/form.css",
-        title=page.survey.title if page else "",
+        title=page.framing.title if page else "",
+        framing=page.framing if page else None,
         **context,
     )
     ancestors = page.frame_ancestors if page else ()
+    logo = page.framing.logo_url if page else None
     return Response(
         body,
         status_code=status,
         media_type=MediaType.HTML,
-        headers=security_headers(ancestors) | (headers or {}),
+        headers=security_headers(ancestors, logo) | (headers or {}),
     )
 
 
@@ -145,6 +161,7 @@ async def survey_page(
         locale=locale,
         strings=strings_for(locale),
         frame_ancestors=tuple(o for o in settings.allowed_origins if _ORIGIN.fullmatch(o)),
+        framing=framing_of(survey, settings, org_name=org.name, locale=locale),
     )
 
 
@@ -484,7 +501,12 @@ async def _stale_form_page(
         response_id=uuid.uuid4(),
         token=posted.token,
         values=posted.values,
-        errors=[FieldError("/version", "the form is out of date; please submit it again")],
+        errors=[
+            FieldError(
+                "/version",
+                translate(page.locale, "the form is out of date; please submit it again"),
+            )
+        ],
     )
 
 

@@ -175,6 +175,13 @@ class PublicController(Controller):
             results_url=results_url(app_settings.base_url, found.org_slug, found.survey_slug)
             if found.has_results
             else None,
+            dir=text_direction(found.locale),
+            org_name=found.framing.org_name,
+            description=found.framing.description,
+            intro=found.framing.intro,
+            thank_you=found.framing.thank_you,
+            privacy_url=found.framing.privacy_url,
+            logo_url=found.framing.logo_url,
         )
 
     @get("/results", operation_id="GetPublicResults")

@@ -66,7 +66,8 @@ async def survey_read(session: AsyncSession, survey: Survey, now: datetime) -> S
         )
     return SurveyRead(
         slug=survey.slug,
-        title=survey.title,
+        title=survey.title_texts or survey.title,
+        description=survey.description,
         default_locale=survey.default_locale,
         schedule=survey.schedule,
         settings=survey.settings,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -96,6 +96,15 @@ class FormRead(BaseModel):
         description="The survey's public results page, when it has one (null otherwise): "
         "the thank-you links to it.",
     )
+    dir: Literal["ltr", "rtl"] = Field(description="The writing direction of `locale`.")
+    org_name: str = Field(description="Who is asking: the organisation's name.")
+    description: str | None = Field(description="The survey's description, under its title.")
+    intro: str | None = Field(description="The survey's introduction, shown above the questions.")
+    thank_you: str | None = Field(
+        description="The thank-you message after a submission; null: the form's own."
+    )
+    privacy_url: str | None = Field(description="The organisation's privacy notice (https).")
+    logo_url: str | None = Field(description="The organisation's logo (https).")
 
 
 class RevisionRead(BaseModel):

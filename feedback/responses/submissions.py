@@ -43,6 +43,7 @@ from feedback.responses.store_statements import (
 from feedback.surveys import queries as survey_queries
 from feedback.surveys.answers import AnswerValue, normalise_answers
 from feedback.surveys.definition import Definition, choose_locale, localise_definition
+from feedback.surveys.framing import Framing, framing_of
 from feedback.surveys.models import SurveyVersion
 from feedback.surveys.schedule import WaveWindow, archived_by, archived_conflict
 from feedback.surveys.service import (
@@ -101,6 +102,7 @@ class PublicForm:
     respondent: bool
     has_results: bool
     """Whether the survey shows public results (the thank-you links to them)."""
+    framing: Framing
 
 
 def body_hash(document: dict[str, Any]) -> str:
@@ -176,7 +178,7 @@ class Submissions:
         """
         survey = await self.survey(org_slug, survey_slug)
         definition = await self.definition(survey, submission.version)
-        values = _normalised(definition, submission.answers)
+        values = _normalised(definition, submission.answers, submission.locale)
         document = submission.model_dump(mode="json")
         pk = uuid.uuid4()
         edit_token = self.edit_token(pk)
@@ -237,7 +239,7 @@ class Submissions:
             raise Invalid.at("/response_id", "must be the response id of the URL")
         survey = await self.survey(org_slug, survey_slug)
         definition = await self.definition(survey, revision.version)
-        values = _normalised(definition, revision.answers)
+        values = _normalised(definition, revision.answers, revision.locale)
         document = revision.model_dump(mode="json")
         document["response_id"] = str(response_id)
         item = Revision(
@@ -340,10 +342,11 @@ async def public_form(
     settings = survey_settings(survey)
     chosen = choose_locale(locale, settings.locales, survey.default_locale)
     localised = localise_definition(definition_of(version), chosen, survey.default_locale)
+    framing = framing_of(survey, settings, org_name=org.name, locale=chosen)
     return PublicForm(
         org_slug=org.slug,
         survey_slug=survey.slug,
-        title=survey.title,
+        title=framing.title,
         version=version.number,
         locale=chosen,
         locales=list(settings.declared_locales(survey.default_locale)),
@@ -352,12 +355,16 @@ async def public_form(
         allow_edits=settings.allow_edits,
         respondent=respondent,
         has_results=await has_public_results(session, survey),
+        framing=framing,
     )
 
 
-def _normalised(definition: Definition, answers: dict[str, Any]) -> list[AnswerValue]:
+def _normalised(
+    definition: Definition, answers: dict[str, Any], locale: str | None
+) -> list[AnswerValue]:
+    # The supporter reads these messages: in the submission's language.
     try:
-        return normalise_answers(definition, answers)
+        return normalise_answers(definition, answers, locale)
     except Invalid as exc:
         raise Invalid(exc.errors, "The answers are invalid.") from None
 

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from feedback.errors import FieldError, Invalid, pointer
 from feedback.surveys.definition import (
-    NUMBER_DOMAIN,
+    NUMBER_DECIMALS,
     NUMBER_LIMIT,
     DateQuestion,
     Definition,
@@ -24,7 +24,8 @@ from feedback.surveys.definition import (
     parse_iso_date,
 )
 from feedback.surveys.show_if import visible_keys
-from feedback.validation import UNSAFE_TEXT, safe_text
+from feedback.translations import translate
+from feedback.validation import safe_text
 
 
 class AnswerValue(NamedTuple):
@@ -45,29 +46,36 @@ class AnswerValue(NamedTuple):
 
 
 def validate_answers(
-    definition: Definition, answers: object, *, at: str = "/answers"
+    definition: Definition, answers: object, *, at: str = "/answers", locale: str | None = None
 ) -> list[FieldError]:
-    """Every problem with `answers` (a `{question key: answer}` object), each at its pointer.
+    """Every problem with `answers` (a `{question key: answer}` object), each at its pointer,
+    its message in `locale`'s language (the supporter reads it; English without a locale).
 
     A missing or null answer, and text that is blank, is unanswered: an error only when the
     question is required. Integer scales take whole numbers (4 or 4.0, never 3.5 or true).
     A question hidden by its `show_if` is never required, and an answer to it is refused.
     """
-    return _check(definition, answers, at, None)
+    return _check(definition, answers, at, None, locale)
 
 
-def normalise_answers(definition: Definition, answers: Mapping[str, Any]) -> list[AnswerValue]:
+def normalise_answers(
+    definition: Definition, answers: Mapping[str, Any], locale: str | None = None
+) -> list[AnswerValue]:
     """The rows to store for valid `answers`, in question order; `Invalid` with every problem
     (as `validate_answers` reports them) otherwise."""
     rows: list[AnswerValue] = []
-    errors = _check(definition, answers, "/answers", rows)
+    errors = _check(definition, answers, "/answers", rows, locale)
     if errors:
         raise Invalid(errors, "The answers are invalid.")
     return rows
 
 
 def _check(
-    definition: Definition, answers: object, at: str, rows: list[AnswerValue] | None
+    definition: Definition,
+    answers: object,
+    at: str,
+    rows: list[AnswerValue] | None,
+    locale: str | None,
 ) -> list[FieldError]:
     """The problems with `answers`; with `rows`, also appends the rows valid answers store.
 
@@ -76,9 +84,11 @@ def _check(
     errors only.
     """
     if not isinstance(answers, dict):
-        return [FieldError(at, "must be an object mapping question keys to answers")]
+        return [
+            FieldError(at, translate(locale, "must be an object mapping question keys to answers"))
+        ]
     errors = [
-        FieldError(at + pointer(str(key)), "is not a question of this version")
+        FieldError(at + pointer(str(key)), translate(locale, "is not a question of this version"))
         for key in answers
         if definition.question(str(key)) is None
     ]
@@ -87,13 +97,15 @@ def _check(
         value = answers.get(question.key)
         if shown is not None and question.key not in shown:
             if not _unanswered(question, value):
-                errors.append(FieldError(at + pointer(question.key), HIDDEN))
+                errors.append(FieldError(at + pointer(question.key), translate(locale, HIDDEN)))
             continue
         if _unanswered(question, value):
             if question.required:
-                errors.append(FieldError(at + pointer(question.key), "is required"))
+                errors.append(
+                    FieldError(at + pointer(question.key), translate(locale, "is required"))
+                )
             continue
-        problems = _answer_errors(question, value)
+        problems = _answer_errors(question, value, locale)
         if problems:
             here = at + pointer(question.key)
             errors += [FieldError(here + suffix, message) for suffix, message in problems]
@@ -132,45 +144,50 @@ def _unanswered(question: Question, value: object) -> bool:
 Problem = tuple[str, str]
 
 
-def _answer_errors(question: Question, value: object) -> list[Problem]:
+def _answer_errors(question: Question, value: object, locale: str | None) -> list[Problem]:
     points = integer_points(question)
     if points is not None:
         number = _whole_number(value)
         if number is None or number not in points:
-            return [("", f"must be an integer from {points.start} to {points.stop - 1}")]
+            lo, hi = points.start, points.stop - 1
+            return [
+                ("", translate(locale, "must be an integer from {min} to {max}", min=lo, max=hi))
+            ]
         return []
     if isinstance(question, NumberQuestion):
-        return _number_errors(question, value)
+        return _number_errors(question, value, locale)
     if isinstance(question, SingleChoiceQuestion):
         if not isinstance(value, str) or value not in question.option_keys:
-            return [("", _one_of(question))]
+            return [("", _one_of(question, locale))]
         return []
     if isinstance(question, MultiChoiceQuestion):
-        return _choices_errors(question, value)
+        return _choices_errors(question, value, locale)
     if isinstance(question, DateQuestion):
-        return _date_errors(question, value)
+        return _date_errors(question, value, locale)
     assert isinstance(question, TextQuestion)
     if not isinstance(value, str):
-        return [("", "must be a string")]
+        return [("", translate(locale, "must be a string"))]
     if len(value) > question.max_length:
-        return [("", f"must be at most {question.max_length} characters")]
+        n = question.max_length
+        return [("", translate(locale, "must be at most {n} characters", n=n))]
     if not safe_text(value):
-        return [("", UNSAFE_TEXT)]
+        return [("", translate(locale, "must not contain NUL characters or unpaired surrogates"))]
     return []
 
 
-def _date_errors(question: DateQuestion, value: object) -> list[Problem]:
+def _date_errors(question: DateQuestion, value: object, locale: str | None) -> list[Problem]:
     if not isinstance(value, str) or parse_iso_date(value) is None:
-        return [("", "must be a date written YYYY-MM-DD, such as 2025-01-31")]
+        return [("", translate(locale, "must be a date written YYYY-MM-DD, such as 2025-01-31"))]
     if question.min is not None and value < question.min:
-        return [("", f"must be on or after {question.min}")]
+        return [("", translate(locale, "must be on or after {date}", date=question.min))]
     if question.max is not None and value > question.max:
-        return [("", f"must be on or before {question.max}")]
+        return [("", translate(locale, "must be on or before {date}", date=question.max))]
     return []
 
 
-def _one_of(question: SingleChoiceQuestion | MultiChoiceQuestion) -> str:
-    return "must be one of: " + ", ".join(o.key for o in question.options)
+def _one_of(question: SingleChoiceQuestion | MultiChoiceQuestion, locale: str | None) -> str:
+    options = ", ".join(o.key for o in question.options)
+    return translate(locale, "must be one of: {options}", options=options)
 
 
 def _whole_number(value: object) -> int | None:
@@ -183,7 +200,7 @@ def _whole_number(value: object) -> int | None:
     return None
 
 
-def _number_errors(question: NumberQuestion, value: object) -> list[Problem]:
+def _number_errors(question: NumberQuestion, value: object, locale: str | None) -> list[Problem]:
     lo = -NUMBER_LIMIT if question.min is None else question.min
     hi = NUMBER_LIMIT if question.max is None else question.max
     # Range first: it rejects NaN and infinities, and integers too large for a float.
@@ -195,30 +212,37 @@ def _number_errors(question: NumberQuestion, value: object) -> list[Problem]:
     ):
         if in_number_domain(float(value)) is not None:
             return []
-        return [("", f"must have {NUMBER_DOMAIN}")]
-    kind = "an integer" if question.integer else "a number"
-    return [("", f"must be {kind} from {_number_text(lo)} to {_number_text(hi)}")]
+        return [("", translate(locale, "must have at most {n} decimal places", n=NUMBER_DECIMALS))]
+    low, high = _number_text(lo), _number_text(hi)
+    if question.integer:
+        return [
+            ("", translate(locale, "must be an integer from {min} to {max}", min=low, max=high))
+        ]
+    return [("", translate(locale, "must be a number from {min} to {max}", min=low, max=high))]
 
 
 def _number_text(number: float) -> str:
     return str(number) if isinstance(number, int) else f"{number:.15g}"
 
 
-def _choices_errors(question: MultiChoiceQuestion, value: object) -> list[Problem]:
+def _choices_errors(
+    question: MultiChoiceQuestion, value: object, locale: str | None
+) -> list[Problem]:
     if not isinstance(value, list):
-        return [("", "must be an array of option keys")]
+        return [("", translate(locale, "must be an array of option keys"))]
     keys = question.option_keys
     errors: list[Problem] = []
     seen: set[str] = set()
     for i, item in enumerate(value):
         if not isinstance(item, str) or item not in keys:
-            errors.append((pointer(i), _one_of(question)))
+            errors.append((pointer(i), _one_of(question, locale)))
         elif item in seen:
-            errors.append((pointer(i), "is already chosen"))
+            errors.append((pointer(i), translate(locale, "is already chosen")))
         else:
             seen.add(item)
     if question.max_choices is not None and len(value) > question.max_choices:
-        errors.append(("", f"must have at most {question.max_choices} choices"))
+        n = question.max_choices
+        errors.append(("", translate(locale, "must have at most {n} choices", n=n)))
     if question.required and not value:
-        errors.append(("", "is required: choose at least one option"))
+        errors.append(("", translate(locale, "is required: choose at least one option")))
     return errors

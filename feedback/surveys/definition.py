@@ -169,6 +169,8 @@ class _Question(_Model):
     type: str
     label: Label
     description: Label | None = None
+    hint: Label | None = None
+    """Help shown under the question (how to answer it), localised like the label."""
     required: bool = False
     breaks_series: bool = False
     """Declared by the campaigner: this version's rewording of the question breaks its trend."""
@@ -401,6 +403,8 @@ def _question_rules(question: Question, at: str, locales: tuple[str, ...]) -> li
     errors = _label_rules(question.label, at + "/label", locales)
     if question.description is not None:
         errors += _label_rules(question.description, at + "/description", locales)
+    if question.hint is not None:
+        errors += _label_rules(question.hint, at + "/hint", locales)
     if isinstance(question, LikertQuestion | RatingQuestion):
         errors += _scale_rules(question.scale, at + "/scale", locales)
     elif isinstance(question, NpsQuestion):
@@ -556,6 +560,14 @@ def _number_rules(question: NumberQuestion, at: str) -> list[FieldError]:
     return errors
 
 
+def label_errors(
+    label: str | dict[str, str], at: str, locales: tuple[str, ...]
+) -> list[FieldError]:
+    """The problems of a text shown to supporters (`Label`) given the survey's locales: a map
+    names every declared locale and no other, and no text is blank, too long or unstorable."""
+    return _label_rules(label, at, locales)
+
+
 def _label_rules(
     label: str | dict[str, str], at: str, locales: tuple[str, ...]
 ) -> list[FieldError]:
@@ -637,6 +649,8 @@ def localise_question(question: Question, locale: str | None, default_locale: st
     update: dict[str, Any] = {"label": text(question.label)}
     if question.description is not None:
         update["description"] = text(question.description)
+    if question.hint is not None:
+        update["hint"] = text(question.hint)
     if isinstance(question, LikertQuestion | RatingQuestion):
         labels = {point: text(label) for point, label in question.scale.labels.items()}
         update["scale"] = question.scale.model_copy(update={"labels": labels})

@@ -32,6 +32,11 @@ class Survey(Base):
     )
     slug: Mapped[str] = mapped_column(String(63))
     title: Mapped[str] = mapped_column(String(300))
+    # The title as supporters read it when it differs by locale ({locale: text}; NULL: `title`
+    # in every locale; `title` then holds the default locale's), and the description shown
+    # under it (one text or such a map).
+    title_texts: Mapped[dict[str, str] | None] = mapped_column(JSONType, nullable=True)
+    description: Mapped[str | dict[str, str] | None] = mapped_column(JSONType, nullable=True)
     default_locale: Mapped[str] = mapped_column(String(35))
     # The schedule as its wire JSON ({rrule, starts_at, timezone, wave_duration}) or NULL for
     # one always-open wave; surveys.schedule turns it into waves.

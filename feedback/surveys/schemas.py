@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,9 +16,16 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+TitleText = Annotated[str, Field(min_length=1, max_length=300)]
+Title = TitleText | dict[str, TitleText]
+"""A survey's title: one text, or a `{locale: text}` map covering the survey's locales."""
+Description = str | dict[str, str]
+
+
 class SurveyCreate(Input):
     slug: str = Field(pattern=SLUG_PATTERN)
-    title: str = Field(min_length=1, max_length=300)
+    title: Title
+    description: Description | None = None
     default_locale: str = Field(default="en", min_length=2, max_length=35)
     schedule: dict[str, Any] | None = Field(
         default=None,
@@ -26,13 +33,16 @@ class SurveyCreate(Input):
         '"timezone": "Europe/Amsterdam", "wave_duration": "P14D"}`; null: one always-open wave.',
     )
     settings: dict[str, Any] = Field(
-        default_factory=dict, description="allowed_origins, min_n, allow_edits, locales"
+        default_factory=dict,
+        description="allowed_origins, min_n, allow_edits, locales, public_questions, and what "
+        "supporters see around the questions: intro, thank_you, privacy_url, logo_url",
     )
     definition: dict[str, Any] = Field(description="`{questions: [...]}`; becomes draft 1")
 
 
 class SurveyUpdate(Input):
-    title: str | None = Field(default=None, min_length=1, max_length=300)
+    title: Title | None = None
+    description: Description | None = None
     schedule: dict[str, Any] | None = None
     settings: dict[str, Any] | None = None
 
@@ -57,7 +67,8 @@ class WaveRead(BaseModel):
 
 class SurveyRead(BaseModel):
     slug: str
-    title: str
+    title: Title
+    description: Description | None = None
     default_locale: str
     schedule: dict[str, Any] | None
     settings: dict[str, Any]

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.errors import Conflict, FieldError, Invalid, NotFound
+from feedback.errors import Conflict, FieldError, Invalid, NotFound, pointer
 from feedback.loop.outbox import emit
 from feedback.orgs import audit
 from feedback.orgs.models import Organisation
@@ -24,7 +24,7 @@ from feedback.orgs.schemas import SLUG_PATTERN
 from feedback.pagination import Page, paginate
 from feedback.surveys import queries
 from feedback.surveys.changes import QuestionChange, diff_definitions
-from feedback.surveys.definition import Definition, parse_definition
+from feedback.surveys.definition import Definition, label_errors, label_text, parse_definition
 from feedback.surveys.models import Survey, SurveyVersion, VersionChange, Wave
 from feedback.surveys.schedule import (
     WaveWindow,
@@ -44,6 +44,7 @@ from feedback.surveys.settings import (
     parse_schedule,
     parse_settings,
     public_question_errors,
+    supporter_text_errors,
 )
 from feedback.surveys.xlsform import UnsupportedRow, parse_xlsform
 from feedback.validation import RANGE_TEXT, date_in_range
@@ -159,8 +160,10 @@ def _parse_parts(
     definition: dict[str, Any] | None,
     default_locale: str,
     schedule_given: bool = True,
+    texts: dict[str, str | dict[str, str] | None] | None = None,
 ) -> _Parsed:
-    """Validate settings, schedule and definition together so every problem is reported."""
+    """Validate settings, schedule, definition and the survey's own texts (title, description)
+    together so every problem is reported."""
     errors: list[FieldError] = []
     parsed_settings = SurveySettings()
     parsed_schedule: Schedule | None = None
@@ -181,11 +184,21 @@ def _parse_parts(
             )
         except Invalid as exc:
             errors += exc.errors
+    errors += supporter_text_errors(parsed_settings, default_locale)
+    locales = parsed_settings.declared_locales(default_locale)
+    for name, text in (texts or {}).items():
+        if text is not None:
+            errors += label_errors(text, pointer(name), locales)
     if parsed_definition is not None:
         errors += public_question_errors(parsed_settings, [parsed_definition])
     if errors:
         raise Invalid(errors, "The survey is invalid.")
     return _Parsed(parsed_settings, parsed_schedule, parsed_definition)
+
+
+def title_text(title: str | dict[str, str], default_locale: str) -> str:
+    """The title in the survey's default locale: what campaigners' views and reports show."""
+    return label_text(title, default_locale, default_locale)[:300]
 
 
 def _dump(model: Any) -> dict[str, Any]:
@@ -202,6 +215,7 @@ async def create_survey(
         schedule=data.schedule,
         definition=data.definition,
         default_locale=data.default_locale,
+        texts={"title": data.title, "description": data.description},
     )
     assert parsed.definition is not None
     if await session.scalar(queries.survey_by_slug(principal.org_id, data.slug)):
@@ -209,7 +223,9 @@ async def create_survey(
     survey = Survey(
         org_id=principal.org_id,
         slug=data.slug,
-        title=data.title,
+        title=title_text(data.title, data.default_locale),
+        title_texts=data.title if isinstance(data.title, dict) else None,
+        description=data.description,
         default_locale=data.default_locale,
         schedule=None if parsed.schedule is None else _dump(parsed.schedule),
         settings=_dump(parsed.settings),
@@ -231,7 +247,7 @@ async def create_survey(
         action="survey.created",
         object_type="survey",
         object_id=survey.slug,
-        details={"title": data.title},
+        details={"title": survey.title},
     )
     await session.flush()
     return survey
@@ -248,11 +264,16 @@ async def update_survey(
         definition=None,
         default_locale=survey.default_locale,
         schedule_given=schedule_given,
+        texts={"title": data.title, "description": data.description},
     )
     changed: list[str] = []
-    if data.title is not None and data.title != survey.title:
-        survey.title = data.title
+    if data.title is not None and data.title != (survey.title_texts or survey.title):
+        survey.title = title_text(data.title, survey.default_locale)
+        survey.title_texts = data.title if isinstance(data.title, dict) else None
         changed.append("title")
+    if "description" in data.model_fields_set and data.description != survey.description:
+        survey.description = data.description
+        changed.append("description")
     if data.settings is not None:
         await _check_locales_still_served(session, survey, parsed.settings)
         await _check_public_questions(session, survey, parsed.settings)

@@ -28,8 +28,10 @@ from feedback.surveys.definition import (
     DateQuestion,
     Definition,
     Key,
+    Label,
     Question,
     TextQuestion,
+    label_errors,
     pydantic_field_errors,
 )
 from feedback.validation import in_range
@@ -87,6 +89,27 @@ def _check_origin(value: str) -> str:
     return f"{scheme}://{host}{suffix}"
 
 
+MAX_URL_CHARS = 2000
+
+
+def _check_https_url(value: str) -> str:
+    # Shown to supporters as a link or an image, and named in the hosted page's CSP: an https
+    # URL with a host, nothing a browser would read another way.
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme != "https" or not parts.hostname:
+        raise PydanticCustomError("https_url", "must be an https:// URL")
+    if len(value) > MAX_URL_CHARS or any(c.isspace() or ord(c) < 32 for c in value):
+        raise PydanticCustomError(
+            "https_url", "must be at most 2000 characters without spaces or control characters"
+        )
+    if parts.username is not None or parts.password is not None:
+        raise PydanticCustomError("https_url", "must not contain credentials")
+    return value
+
+
 def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
@@ -94,6 +117,7 @@ def _unique(values: list[str]) -> list[str]:
 Locale = Annotated[str, AfterValidator(_check_locale)]
 """A BCP 47-like language tag (`en`, `hi`, `pt-BR`); matched exactly against label maps."""
 Origin = Annotated[str, AfterValidator(_check_origin)]
+HttpsUrl = Annotated[str, AfterValidator(_check_https_url)]
 """A web origin, normalised to `scheme://host[:port]` as browsers send it in `Origin`."""
 
 
@@ -116,6 +140,12 @@ class SurveySettings(_Model):
     # the order it shows them. Checked against the survey's versions by
     # `public_question_errors`, which needs the definitions this model does not have.
     public_questions: list[Key] = Field(default_factory=list, max_length=MAX_PUBLIC_QUESTIONS)
+    # What supporters see around the questions (docs/forms.md, "Who is asking"): texts
+    # localised like labels (checked against the locales by `supporter_text_errors`).
+    intro: Label | None = None
+    thank_you: Label | None = None
+    privacy_url: HttpsUrl | None = None
+    logo_url: HttpsUrl | None = None
 
     def declared_locales(self, default_locale: str) -> tuple[str, ...]:
         """The locales labels must cover: the survey's default locale first, then the others."""
@@ -130,6 +160,18 @@ def parse_settings(data: object, *, at: str = "/settings") -> SurveySettings:
         return SurveySettings.model_validate(data)
     except ValidationError as exc:
         raise Invalid(pydantic_field_errors(exc, at, data), "The settings are invalid.") from None
+
+
+def supporter_text_errors(
+    settings: SurveySettings, default_locale: str, *, at: str = "/settings"
+) -> list[FieldError]:
+    """Problems with `intro` and `thank_you` given the survey's locales, as labels have them."""
+    locales = settings.declared_locales(default_locale)
+    errors: list[FieldError] = []
+    for name, text in (("intro", settings.intro), ("thank_you", settings.thank_you)):
+        if text is not None:
+            errors += label_errors(text, at + pointer(name), locales)
+    return errors
 
 
 def public_question_errors(

@@ -3,10 +3,8 @@ the server's field errors beside their fields; answers queued offline and delive
 
 from __future__ import annotations
 
-import os
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
@@ -18,7 +16,6 @@ from tests.builders.orgs import Org, make_org
 from tests.builders.surveys import make_survey
 
 Client = AsyncTestClient[Litestar]
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 async def _survey(client: Client, site: SiteOrigin) -> Org:
@@ -74,11 +71,6 @@ async def test_embed_submits_from_another_origin_and_the_response_is_stored(
     await expect(page.get_by_role("heading", name="Pulse")).to_be_visible()
 
     await _fill(page)
-    if os.environ.get("FEEDBACK_UPDATE_SCREENSHOT"):
-        await page.evaluate("document.activeElement.blur()")
-        await page.set_viewport_size({"width": 1100, "height": 1500})
-        await page.screenshot(path=str(DOCS / "form.png"), full_page=True)
-
     await page.get_by_role("button", name="Submit").click()
     thanks = page.get_by_role("heading", name="Thank you")
     await expect(thanks).to_be_visible()

@@ -50,9 +50,11 @@ async def test_embed_js_stays_small(client: Client) -> None:
     body = (await client.get("/embed.js")).content
     # BENCHMARKS.md states the measured size; this bound catches a large regression. (Raised
     # from 28,000 when the script learnt to show public results: +2.7 KB of code, +1.6 KB of
-    # strings in six languages; to 34,000 when it learnt skip logic and date inputs: +3.4 KB.)
-    assert len(body) < 34_000
-    assert len(gzip.compress(body, 9)) < 11_000
+    # strings in six languages; raised to 38,000 when it learnt skip logic and date inputs (+3.4
+    # KB), to say who is asking, where the privacy notice is, and why a site that is not allowed
+    # cannot show it (+2.5 KB of code, +1.2 KB of strings).)
+    assert len(body) < 38_000
+    assert len(gzip.compress(body, 9)) < 12_500
 
 
 async def test_form_css_is_served_for_hosted_and_embedded_forms(client: Client) -> None:

@@ -114,6 +114,7 @@ def test_defaults() -> None:
         "type": "text",
         "label": "Say",
         "description": None,
+        "hint": None,
         "required": False,
         "breaks_series": False,
         "show_if": None,

@@ -53,6 +53,10 @@ def test_settings_round_trip() -> None:
         "allow_edits": False,
         "locales": ["hi", "pt-BR"],
         "public_questions": ["trust", "nps"],
+        "intro": {"en": "Five minutes.", "hi": "पाँच मिनट।", "pt-BR": "Cinco minutos."},
+        "thank_you": "Thank you!",
+        "privacy_url": "https://example.org/privacy",
+        "logo_url": "https://cdn.example.org/logo.svg",
     }
     settings = parse_settings(data)
     assert settings.model_dump() == data

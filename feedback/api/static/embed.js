@@ -95,7 +95,7 @@
     return { min: q.scale.min, max: q.scale.max, labels: q.scale.labels || {} };
   }
   function hintOf(q, t) {
-    var parts = [q.description];
+    var parts = [q.description, q.hint];
     if (q.type === "multi_choice" && q.max_choices) parts.push(fmt(t.choose_up_to, { n: q.max_choices }));
     if (q.type === "text") parts.push(fmt(t.max_chars, { n: q.max_length }));
     if (q.type === "number") {
@@ -280,7 +280,9 @@
   async function settle(ctx, res) {
     delete live[ctx.rid];
     if (res.ok) {
-      panel(ctx, ctx.t.thank_you, ctx.t.thank_you_body, true).focus();
+      // A queue from an earlier visit has no form: the forms' own thank-you.
+      var thanks = (ctx.form && ctx.form.thank_you) || ctx.t.thank_you_body;
+      panel(ctx, ctx.t.thank_you, thanks, true).focus();
       return;
     }
     var problem = await problemOf(res);
@@ -336,6 +338,9 @@
     try {
       res = await request(item.url, postJSON(body), navigator.onLine ? 4 : 0);
     } catch (e) {
+      // The answers are no longer refused, only waiting: an earlier "There is a problem" box
+      // would contradict the notice.
+      clearErrors(ctx);
       if (enqueue(item)) return busy(ctx, true, ctx.t.queued);
       return busy(ctx, false, ctx.t.send_failed);
     }
@@ -354,7 +359,26 @@
     form.addEventListener("input", function () { applyShowIf(ctx); });
     form.addEventListener("change", function () { applyShowIf(ctx); });
     applyShowIf(ctx);
-    ctx.root.replaceChildren(el("h2", { class: "fb-title" }, ctx.form.title), form);
+    ctx.root.replaceChildren(framingHead(ctx), el("h2", { class: "fb-title" }, ctx.form.title),
+      ctx.form.description ? el("p", { class: "fb-description" }, ctx.form.description) : null,
+      ctx.form.intro ? el("p", { class: "fb-intro" }, ctx.form.intro) : null, form, privacyLink(ctx));
+  }
+
+  // Who is asking (the organisation, its logo) and where its privacy notice is.
+  function framingHead(ctx) {
+    var f = ctx.form;
+    return el("div", { class: "fb-head" },
+      f.logo_url ? el("img", { class: "fb-logo", src: f.logo_url, alt: f.org_name }) : null,
+      el("p", { class: "fb-org" }, fmt(ctx.t.asked_by, { org: f.org_name })));
+  }
+  function privacyLink(ctx) {
+    var url = ctx.form.privacy_url;
+    return url ? el("p", { class: "fb-privacy" }, el("a", { href: url, target: "_blank", rel: "noopener" }, ctx.t.privacy_link)) : null;
+  }
+  // The form's language and writing direction on the embed's root (ar, he, fa, ur: rtl).
+  function direction(ctx, data) {
+    ctx.root.lang = data.locale;
+    ctx.root.dir = data.dir || "ltr";
   }
 
   // The member of `available` serving the first of `wanted` that any serves: the same tag,
@@ -372,11 +396,33 @@
     var query = new URLSearchParams();
     if (locale) query.set("locale", locale);
     if (ctx.token) query.set("token", ctx.token);
-    var res = await request(ctx.api + "/form?" + query, { headers: { Accept: "application/json" } }, 3);
+    var url = ctx.api + "/form?" + query, init = { headers: { Accept: "application/json" } };
+    var res = await firstTry(url, init);
+    if (!res) res = await request(url, init, 3);
     var data = await problemOf(res);
     if (res.status === 409) throw Object.assign(new Error("closed"), { problem: data });
     if (!res.ok) throw new Error(String(res.status));
     return data;
+  }
+
+  // One plain try. When the browser refuses to read the answer although the server is
+  // reachable (a no-cors request to the same URL gets through), the page's origin is not one
+  // the survey allows: retrying cannot help, and "try later" would mislead.
+  async function firstTry(url, init) {
+    try { return await fetch(url, init); } catch (e) { /* below */ }
+    if (!navigator.onLine) return null;
+    var reachable = false;
+    try { await fetch(url, { mode: "no-cors", cache: "no-store" }); reachable = true; } catch (e) { reachable = false; }
+    if (reachable) throw Object.assign(new Error("origin not allowed"), { notAllowed: true });
+    return null;
+  }
+  function notAllowed(ctx, parts) {
+    var hosted = BASE + "/f/" + parts.map(encodeURIComponent).join("/");
+    console.warn("feedback: this page's origin " + location.origin + " is not in the allowed_origins " +
+      "of survey " + parts.join("/") + ", so the survey cannot be shown here. Add the origin to the " +
+      "survey's settings.allowed_origins to embed it.");
+    ctx.root.replaceChildren(el("div", { class: "fb-panel", role: "status" },
+      el("p", {}, ctx.t.not_allowed), el("p", {}, el("a", { href: hosted }, ctx.t.open_hosted))));
   }
 
   async function mount(root) {
@@ -408,9 +454,11 @@
       ctx.locale = data.locale;
       ctx.t = stringsFor(data.locale);
       ctx.rid = uuid();
+      direction(ctx, data);
       render(ctx);
     } catch (e) {
       if (e.problem) closed(ctx, e.problem);
+      else if (e.notAllowed) notAllowed(ctx, parts);
       else panel(ctx, ctx.t.error, ctx.t.load_failed);
     } finally {
       root.removeAttribute("aria-busy");
