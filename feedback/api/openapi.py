@@ -90,6 +90,7 @@ _DOMAIN_STATUSES: dict[str, tuple[int, ...]] = {
     "CreateSurvey": (409,),
     "UpdateSurvey": (409,),
     "PutDraft": (409,),
+    "DiscardDraft": (409,),
     "Publish": (409,),
     "Archive": (409,),
     "CreateRespondent": (409,),
