@@ -36,6 +36,7 @@ from litestar.routes import HTTPRoute
 
 from feedback.api import openapi_shapes as shapes
 from feedback.api.forms import page_error, rate_limit
+from feedback.api.openapi_models import typed_components
 from feedback.api.problems import PROBLEM_JSON
 from feedback.api.public_guard import PublicSurveyGuard
 
@@ -152,7 +153,9 @@ def complete_openapi(app: Litestar) -> None:
     components = document.components
     if components.schemas and "Problem" in components.schemas:
         return
-    components.schemas = {**(components.schemas or {}), "Problem": PROBLEM, **shapes.COMPONENTS}
+    schemas = dict(components.schemas or {})
+    models = typed_components(schemas)
+    components.schemas = {**schemas, **models, "Problem": PROBLEM, **shapes.COMPONENTS}
     for route in app.routes:
         if isinstance(route, HTTPRoute) and route.path_format in (document.paths or {}):
             _complete_path(document, route)
