@@ -66,6 +66,37 @@ PROBLEM = Schema(
         "status": Schema(type=OpenAPIType.INTEGER, minimum=400, maximum=599),
         "detail": Schema(type=OpenAPIType.STRING),
         "errors": Schema(type=OpenAPIType.ARRAY, items=_FIELD_ERROR),
+        # Members a 409 adds to say what is in the way.
+        "changes": Schema(
+            type=OpenAPIType.ARRAY,
+            items=Reference(ref=_REF + "ChangeRead"),
+            description="Publish: the changes that break a series (send `confirm_breaks`).",
+        ),
+        "questions": Schema(
+            type=OpenAPIType.ARRAY,
+            items=Schema(type=OpenAPIType.STRING),
+            description="Discarding a draft: the public questions only the draft asks.",
+        ),
+        "next_opens_at": Schema(
+            type=[OpenAPIType.STRING, OpenAPIType.NULL],
+            format=OpenAPIFormat.DATE_TIME,
+            description="A closed survey: when its next wave opens (null: none is planned).",
+        ),
+        "closed_at": Schema(
+            type=OpenAPIType.STRING,
+            format=OpenAPIFormat.DATE_TIME,
+            description="A revision of a closed wave: when the wave closed.",
+        ),
+        "decision_ids": Schema(
+            type=OpenAPIType.ARRAY,
+            items=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.UUID),
+            description="A finding a decision answers: those decisions.",
+        ),
+        "response_id": Schema(
+            type=OpenAPIType.STRING,
+            format=OpenAPIFormat.UUID,
+            description="A response id used again for other answers.",
+        ),
     },
 )
 

@@ -24,6 +24,12 @@ from feedback.surveys.settings import Schedule, SurveySettings
 
 _REF = "#/components/schemas/{model}"
 
+# What an answer can be in JSON: a number (scales, NPS, numbers), a string (an option key, a
+# text) or option keys (multi-choice); null is unanswered. Which of these a question takes is
+# `feedback.surveys.answers`' to check (422 naming the answer), per the question's type.
+AnswerJson = int | float | str | list[str] | None
+Answers = dict[str, AnswerJson]
+
 # Component → property → the type the server validates it with.
 TYPED: dict[str, dict[str, Any]] = {
     "SurveyCreate": {
@@ -36,6 +42,11 @@ TYPED: dict[str, dict[str, Any]] = {
     "DraftPut": {"definition": Definition},
     "VersionRead": {"definition": Definition},
     "FormRead": {"questions": list[Question]},
+    "SubmissionCreate": {"answers": Answers},
+    "RevisionCreate": {"answers": Answers},
+    "ResponseRead": {"answers": Answers},
+    "ResponseDetail": {"answers": Answers},
+    "RevisionRead": {"answers": Answers},
     "RespondentCreate": {"attributes": AttributeMap},
     "RespondentUpdate": {"attributes": AttributeMap},
     "RespondentRead": {"attributes": AttributeMap},

@@ -3,6 +3,7 @@ an unchanged draft is not published, and a draft can be discarded."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from litestar import Litestar
@@ -192,3 +193,16 @@ async def test_an_unknown_survey_or_an_archived_one_has_no_draft_to_discard(
     refused = await client.delete("/api/v1/surveys/pulse/draft", headers=org.auth("campaigner"))
     assert refused.status_code == 409
     assert [v["status"] for v in await _versions(client, org)] == ["draft"]
+
+
+async def test_the_document_describes_the_refusal_of_a_break(client: Client) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    problem = document["components"]["schemas"]["Problem"]["properties"]
+    assert problem["changes"]["items"] == {"$ref": "#/components/schemas/ChangeRead"}
+    publish = document["paths"]["/api/v1/surveys/{slug}/publish"]["post"]
+    body = publish["requestBody"]["content"]["application/json"]["schema"]
+    assert "#/components/schemas/PublishIn" in json.dumps(body)
+    assert "confirm_breaks" in document["components"]["schemas"]["PublishIn"]["properties"]
+    assert "409" in publish["responses"]
+    discard = document["paths"]["/api/v1/surveys/{slug}/draft"]["delete"]
+    assert {"204", "404", "409"} <= set(discard["responses"])

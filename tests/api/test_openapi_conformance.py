@@ -28,7 +28,7 @@ from referencing.jsonschema import DRAFT202012
 from feedback.config import Settings
 from tests.builders.loop import DEFINITION, jumps, pulse
 from tests.builders.orgs import Org, make_org
-from tests.builders.responses import make_respondent, responses_url, submission, submitted
+from tests.builders.responses import make_respondent, submission, submitted
 from tests.builders.surveys import pulse_definition
 from tests.builders.xlsform import xlsform
 from tests.conftest import ADMIN_TOKEN
@@ -223,18 +223,13 @@ def _happy_paths(org: Org, ids: dict[str, str]) -> list[Call]:
     ]
 
 
-def _refused(template: str, operation: dict[str, Any]) -> tuple[str, str | None]:
-    """A path to `template` that the operation refuses, and the key to call it with: without a
-    key where one is needed, else with unknown path parameters, else with a NUL in a query."""
-    keyed = "401" in operation["responses"]
-    path = template
-    if not keyed:
-        path = re.sub(r"\{[^}]+\}", "unknown-0", template)
-        if path == template:
-            path += "?x=%00"
-    else:
-        path = re.sub(r"\{[^}]+\}", str(uuid.UUID(int=1)), template)
-    return path, None
+def _refused(template: str, operation: dict[str, Any]) -> str:
+    """A path to `template` that the operation refuses when called without a key: one that
+    needs a key (401), else unknown path parameters (404), else a NUL in a query (4xx)."""
+    if "401" in operation["responses"]:
+        return re.sub(r"\{[^}]+\}", str(uuid.UUID(int=1)), template)
+    path = re.sub(r"\{[^}]+\}", "unknown-0", template)
+    return path + "?x=%00" if path == template else path
 
 
 def _filled(template: str, org: Org, ids: dict[str, str]) -> str:
@@ -289,7 +284,6 @@ async def test_every_operation_answers_as_documented(client: Client, settings: S
     conformance = Conformance(document)
     org = await make_org(client)
     ids = await _seed(client, org, settings)
-    assert responses_url(org).startswith("/api/v1/public/")
     send: Callable[..., Any] = client.request
     for call in _happy_paths(org, ids):
         headers = {**_headers(call.role, org), **call.kwargs.get("headers", {})}
@@ -306,10 +300,8 @@ async def test_every_operation_answers_as_documented(client: Client, settings: S
                 path = _filled(template, org, ids)
                 conformance.check(await send("OPTIONS", path))
                 continue
-            path, role = _refused(template, operation)
-            answer = conformance.check(
-                await send(method.upper(), path, headers=_headers(role, org))
-            )
+            path = _refused(template, operation)
+            answer = conformance.check(await send(method.upper(), path))
             assert 400 <= answer.status_code < 500, f"{method} {path}: {answer.status_code}"
     operations = {
         op["operationId"]: op
