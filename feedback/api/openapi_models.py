@@ -127,7 +127,7 @@ def _schema(data: dict[str, Any]) -> Schema | Reference:
             )
         elif name == "discriminator":
             value = Discriminator(property_name=value["propertyName"], mapping=value.get("mapping"))
-        elif name == "properties":
+        elif name in ("properties", "pattern_properties"):
             value = {k: _schema(v) for k, v in value.items()}
         elif name in _SUBSCHEMA and isinstance(value, dict):
             value = _schema(value)
