@@ -185,6 +185,9 @@ class SurveyController(Controller):
         self, db_session: DbSession, principal: Caller, slug: Slug
     ) -> list[VersionRead]:
         versions = await service.list_versions(db_session, principal=principal, slug=slug)
+        if any(v.published_at is None for v in versions):
+            pending = await drafts.pending_changes(db_session, principal=principal, slug=slug)
+            return [version_read(v, pending if v.published_at is None else None) for v in versions]
         return [version_read(v) for v in versions]
 
     @get("/{slug:str}/versions/{number:int}", opt={"role": "analyst"}, operation_id="GetVersion")
@@ -198,6 +201,9 @@ class SurveyController(Controller):
         version = await service.get_version(
             db_session, principal=principal, slug=slug, number=number
         )
+        if version.published_at is None:
+            pending = await drafts.pending_changes(db_session, principal=principal, slug=slug)
+            return version_read(version, pending)
         return version_read(version)
 
     @get("/{slug:str}/waves", opt={"role": "analyst"}, operation_id="ListWaves")

@@ -76,6 +76,17 @@ async def put_draft(
     return DraftSaved(draft, _changes(survey, published, parsed))
 
 
+async def pending_changes(
+    session: AsyncSession, *, principal: Principal, slug: str
+) -> list[QuestionChange]:
+    """What publishing the survey's draft would change now (none without a draft)."""
+    survey = await get_survey(session, org_id=principal.org_id, slug=slug)
+    draft = await session.scalar(queries.draft_of(survey.id))
+    if draft is None:
+        return []
+    return _changes(survey, await _published(session, survey), definition_of(draft))
+
+
 async def discard_draft(session: AsyncSession, *, principal: Principal, slug: str) -> None:
     """Delete the survey's draft; the published versions stay as they are."""
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)

@@ -53,6 +53,11 @@ async def test_a_draft_answers_its_changes_against_the_latest_version(client: Cl
         ("trust", "scale_changed"): True,
         ("nps", "reworded"): False,
     }
+    # Reading the draft back answers the same changes.
+    listed = await _versions(client, org)
+    assert listed[-1]["status"] == "draft" and listed[-1]["changes"] == saved.json()["changes"]
+    got = await client.get("/api/v1/surveys/pulse/versions/2", headers=org.auth("analyst"))
+    assert got.json()["changes"] == saved.json()["changes"]
     # Publishing (confirmed) records the very changes the draft announced.
     published = await _publish(client, org, confirm_breaks=True)
     assert published.status_code == 201, published.text
