@@ -572,7 +572,9 @@ async def measure(url: str, ids: dict[str, str], runs: int) -> dict[str, Any]:
             "/api/v1/surveys/pulse/draft", json={"definition": definition}, headers=campaigner
         )
         draft.raise_for_status()
-        published = await client.post("/api/v1/surveys/pulse/publish", json={}, headers=campaigner)
+        published = await client.post(
+            "/api/v1/surveys/pulse/publish", json={"confirm_breaks": True}, headers=campaigner
+        )
         published.raise_for_status()
         await time_get(client, trends)
         broken: list[float] = []

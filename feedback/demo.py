@@ -39,14 +39,10 @@ from feedback.responses.group_commit import store_for
 from feedback.responses.imports import ImportSummary, import_responses
 from feedback.responses.respondents import Attributes, create_respondents
 from feedback.responses.submissions import Submissions
+from feedback.surveys.drafts import publish, put_draft
 from feedback.surveys.schedule import survey_schedule
 from feedback.surveys.schemas import SurveyCreate
-from feedback.surveys.service import (
-    create_survey,
-    get_survey,
-    publish,
-    put_draft,
-)
+from feedback.surveys.service import create_survey, get_survey
 
 DEMO_SLUG = "demo"
 SURVEY_SLUG = "pulse"
@@ -477,6 +473,8 @@ async def _create_story(
             slug=SURVEY_SLUG,
             note=f"Version {version}",
             now=timeline.published_at(version),
+            # Version 3 widens the energy scale: a break the demo's trends are meant to show.
+            confirm_breaks=True,
         )
     await create_decision(
         session,

@@ -36,6 +36,7 @@ from litestar.routes import HTTPRoute
 
 from feedback.api import openapi_shapes as shapes
 from feedback.api.forms import page_error, rate_limit
+from feedback.api.openapi_models import typed_components
 from feedback.api.problems import PROBLEM_JSON
 from feedback.api.public_guard import PublicSurveyGuard
 
@@ -65,6 +66,37 @@ PROBLEM = Schema(
         "status": Schema(type=OpenAPIType.INTEGER, minimum=400, maximum=599),
         "detail": Schema(type=OpenAPIType.STRING),
         "errors": Schema(type=OpenAPIType.ARRAY, items=_FIELD_ERROR),
+        # Members a 409 adds to say what is in the way.
+        "changes": Schema(
+            type=OpenAPIType.ARRAY,
+            items=Reference(ref=_REF + "ChangeRead"),
+            description="Publish: the changes that break a series (send `confirm_breaks`).",
+        ),
+        "questions": Schema(
+            type=OpenAPIType.ARRAY,
+            items=Schema(type=OpenAPIType.STRING),
+            description="Discarding a draft: the public questions only the draft asks.",
+        ),
+        "next_opens_at": Schema(
+            type=[OpenAPIType.STRING, OpenAPIType.NULL],
+            format=OpenAPIFormat.DATE_TIME,
+            description="A closed survey: when its next wave opens (null: none is planned).",
+        ),
+        "closed_at": Schema(
+            type=OpenAPIType.STRING,
+            format=OpenAPIFormat.DATE_TIME,
+            description="A revision of a closed wave: when the wave closed.",
+        ),
+        "decision_ids": Schema(
+            type=OpenAPIType.ARRAY,
+            items=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.UUID),
+            description="A finding a decision answers: those decisions.",
+        ),
+        "response_id": Schema(
+            type=OpenAPIType.STRING,
+            format=OpenAPIFormat.UUID,
+            description="A response id used again for other answers.",
+        ),
     },
 )
 
@@ -90,6 +122,7 @@ _DOMAIN_STATUSES: dict[str, tuple[int, ...]] = {
     "CreateSurvey": (409,),
     "UpdateSurvey": (409,),
     "PutDraft": (409,),
+    "DiscardDraft": (409,),
     "Publish": (409,),
     "Archive": (409,),
     "CreateRespondent": (409,),
@@ -151,7 +184,9 @@ def complete_openapi(app: Litestar) -> None:
     components = document.components
     if components.schemas and "Problem" in components.schemas:
         return
-    components.schemas = {**(components.schemas or {}), "Problem": PROBLEM, **shapes.COMPONENTS}
+    schemas = dict(components.schemas or {})
+    models = typed_components(schemas)
+    components.schemas = {**schemas, **models, "Problem": PROBLEM, **shapes.COMPONENTS}
     for route in app.routes:
         if isinstance(route, HTTPRoute) and route.path_format in (document.paths or {}):
             _complete_path(document, route)

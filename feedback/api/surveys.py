@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from litestar import Controller, get, patch, post, put
+from litestar import Controller, delete, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody, Parameter, QueryParameter
@@ -16,7 +16,7 @@ from feedback.api.deps import Caller, Cursor, DbSession, Limit, Now
 from feedback.api.pagination import PageOut
 from feedback.pagination import DEFAULT_LIMIT
 from feedback.responses.service import counts_by_wave
-from feedback.surveys import schedule, service
+from feedback.surveys import drafts, schedule, service
 from feedback.surveys.changes import QuestionChange
 from feedback.surveys.models import Survey, SurveyVersion
 from feedback.surveys.schemas import (
@@ -84,7 +84,10 @@ def _changes(changes: list[dict[str, Any]] | list[QuestionChange]) -> list[Chang
     return [ChangeRead.model_validate(c, from_attributes=True) for c in changes]
 
 
-def version_read(version: SurveyVersion) -> VersionRead:
+def version_read(
+    version: SurveyVersion, draft_changes: list[QuestionChange] | None = None
+) -> VersionRead:
+    """A version as stored; a draft's changes (not stored until it is published) when given."""
     return VersionRead(
         version=version.number,
         status="draft" if version.published_at is None else "published",
@@ -92,7 +95,7 @@ def version_read(version: SurveyVersion) -> VersionRead:
         note=version.note,
         created_at=version.created_at,
         published_at=version.published_at,
-        changes=_changes(version.changes),
+        changes=_changes(version.changes if draft_changes is None else draft_changes),
     )
 
 
@@ -147,10 +150,14 @@ class SurveyController(Controller):
     async def put_draft(
         self, db_session: DbSession, principal: Caller, slug: Slug, data: JSONBody[DraftPut]
     ) -> VersionRead:
-        draft = await service.put_draft(
+        saved = await drafts.put_draft(
             db_session, principal=principal, slug=slug, definition=data.definition, note=data.note
         )
-        return version_read(draft)
+        return version_read(saved.draft, saved.changes)
+
+    @delete("/{slug:str}/draft", opt={"role": "campaigner"}, operation_id="DiscardDraft")
+    async def discard_draft(self, db_session: DbSession, principal: Caller, slug: Slug) -> None:
+        await drafts.discard_draft(db_session, principal=principal, slug=slug)
 
     @post("/{slug:str}/publish", opt={"role": "campaigner"}, operation_id="Publish")
     async def publish_draft(
@@ -161,8 +168,13 @@ class SurveyController(Controller):
         slug: Slug,
         data: JSONBody[PublishIn | None] = None,
     ) -> PublishedRead:
-        version, changes = await service.publish(
-            db_session, principal=principal, slug=slug, note=data.note if data else None, now=now
+        version, changes = await drafts.publish(
+            db_session,
+            principal=principal,
+            slug=slug,
+            note=data.note if data else None,
+            confirm_breaks=data.confirm_breaks if data else False,
+            now=now,
         )
         assert version.published_at is not None
         return PublishedRead(
@@ -174,6 +186,9 @@ class SurveyController(Controller):
         self, db_session: DbSession, principal: Caller, slug: Slug
     ) -> list[VersionRead]:
         versions = await service.list_versions(db_session, principal=principal, slug=slug)
+        if any(v.published_at is None for v in versions):
+            pending = await drafts.pending_changes(db_session, principal=principal, slug=slug)
+            return [version_read(v, pending if v.published_at is None else None) for v in versions]
         return [version_read(v) for v in versions]
 
     @get("/{slug:str}/versions/{number:int}", opt={"role": "analyst"}, operation_id="GetVersion")
@@ -187,6 +202,9 @@ class SurveyController(Controller):
         version = await service.get_version(
             db_session, principal=principal, slug=slug, number=number
         )
+        if version.published_at is None:
+            pending = await drafts.pending_changes(db_session, principal=principal, slug=slug)
+            return version_read(version, pending)
         return version_read(version)
 
     @get("/{slug:str}/waves", opt={"role": "analyst"}, operation_id="ListWaves")

@@ -54,6 +54,10 @@ class DraftPut(Input):
 
 class PublishIn(Input):
     note: str | None = Field(default=None, max_length=2000)
+    confirm_breaks: bool = Field(
+        default=False,
+        description="Publish although a change breaks a question's series (else 409 lists them).",
+    )
 
 
 class WaveRead(BaseModel):

@@ -11,19 +11,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.errors import Conflict, FieldError, Invalid, NotFound, pointer
-from feedback.loop.outbox import emit
 from feedback.orgs import audit
 from feedback.orgs.models import Organisation
 from feedback.orgs.principal import Principal
 from feedback.orgs.schemas import SLUG_PATTERN
 from feedback.pagination import Page, paginate
 from feedback.surveys import queries
-from feedback.surveys.changes import QuestionChange, diff_definitions
 from feedback.surveys.definition import Definition, label_errors, label_text, parse_definition
 from feedback.surveys.models import Survey, SurveyVersion, VersionChange, Wave
 from feedback.surveys.schedule import (
@@ -362,111 +360,6 @@ async def _change_schedule(
     survey.schedule = None if schedule is None else _dump(schedule)
 
 
-async def put_draft(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    slug: str,
-    definition: dict[str, Any],
-    note: str | None,
-) -> SurveyVersion:
-    survey = await get_survey(session, org_id=principal.org_id, slug=slug)
-    _require_not_archived(survey)
-    settings = survey_settings(survey)
-    parsed = parse_definition(
-        definition, locales=settings.locales, default_locale=survey.default_locale
-    )
-    draft = await draft_version(session, survey)
-    if draft is None:
-        latest = await session.scalar(
-            select(func.max(SurveyVersion.number)).where(SurveyVersion.survey_id == survey.id)
-        )
-        draft = SurveyVersion(survey_id=survey.id, number=(latest or 0) + 1)
-        session.add(draft)
-    draft.definition = parsed.to_json()
-    draft.note = note
-    audit.record(
-        session,
-        principal,
-        action="draft.saved",
-        object_type="survey_version",
-        object_id=f"{survey.slug}/{draft.number}",
-    )
-    try:
-        await session.flush()
-    except IntegrityError as exc:  # another request created the draft at the same moment
-        raise Conflict("The draft changed concurrently; retry.") from exc
-    return draft
-
-
-async def publish(
-    session: AsyncSession, *, principal: Principal, slug: str, note: str | None, now: datetime
-) -> tuple[SurveyVersion, list[QuestionChange]]:
-    survey = await get_survey(session, org_id=principal.org_id, slug=slug)
-    _require_not_archived(survey)
-    draft = await session.scalar(queries.draft_of(survey.id).with_for_update())
-    if draft is None:
-        raise Conflict("There is no draft to publish; PUT a draft first.")
-    published = (
-        await session.scalars(
-            queries.published_versions_of(survey.id).order_by(SurveyVersion.number)
-        )
-    ).all()
-    previous = definition_of(published[-1]) if published else None
-    changes = diff_definitions(
-        previous,
-        definition_of(draft),
-        history=[definition_of(v) for v in published],
-        default_locale=survey.default_locale,
-    )
-    draft.published_at = now
-    if note is not None:
-        draft.note = note
-    draft.changes = [_change_json(c) for c in changes]
-    for change in changes:
-        session.add(
-            VersionChange(
-                survey_id=survey.id,
-                version=draft.number,
-                question_key=change.key,
-                kind=change.kind,
-                breaks_series=change.breaks_series,
-                detail=change.detail,
-            )
-        )
-    audit.record(
-        session,
-        principal,
-        action="version.published",
-        object_type="survey_version",
-        object_id=f"{survey.slug}/{draft.number}",
-        details={"changes": len(changes)},
-    )
-    await emit(
-        session,
-        org_id=survey.org_id,
-        event_type="version.published",
-        data={
-            "survey": survey.slug,
-            "version": draft.number,
-            "note": draft.note,
-            "changes": draft.changes,
-        },
-        now=now,
-    )
-    await session.flush()
-    return draft, changes
-
-
-def _change_json(change: QuestionChange) -> dict[str, Any]:
-    return {
-        "key": change.key,
-        "kind": change.kind,
-        "breaks_series": change.breaks_series,
-        "detail": change.detail,
-    }
-
-
 async def import_xlsform(
     session: AsyncSession,
     *,
@@ -521,11 +414,6 @@ async def archive(
         )
         await session.flush()
     return survey
-
-
-def _require_not_archived(survey: Survey) -> None:
-    if survey.archived_at is not None:
-        raise Conflict(f"Survey '{survey.slug}' is archived.")
 
 
 # --- waves -----------------------------------------------------------------------------------

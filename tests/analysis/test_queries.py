@@ -230,7 +230,7 @@ async def test_a_break_splits_cells_by_the_version_answers_were_given_under(
     org = await make_org(client)
     await monthly_survey(client, org)
     v2 = breaking_v2()
-    published = await publish_version(client, org, "pulse", v2)
+    published = await publish_version(client, org, "pulse", v2, confirm_breaks=True)
     assert {c["key"] for c in published["changes"] if c["breaks_series"]} == {"trust", "hours"}
     await import_lines(
         client,
@@ -317,7 +317,7 @@ async def test_counting_by_version_reads_only_the_analysis_index_in_its_order(
     org = await make_org(client)
     await monthly_survey(client, org)
     v2 = breaking_v2()
-    await publish_version(client, org, "pulse", v2)
+    await publish_version(client, org, "pulse", v2, confirm_breaks=True)
     await import_lines(
         client,
         org,
@@ -496,7 +496,7 @@ async def test_panel_pairs_across_a_break_are_left_out_and_counted(
     await monthly_survey(client, org)
     v2 = pulse_definition()
     v2["questions"][0]["scale"] = {"min": 1, "max": 7}
-    await publish_version(client, org, "pulse", v2)
+    await publish_version(client, org, "pulse", v2, confirm_breaks=True)
     await import_lines(
         client,
         org,

@@ -277,7 +277,7 @@ async def test_a_break_splits_the_series_and_a_straddling_wave(
     org = await monthly(client)
     v2 = pulse_definition()
     v2["questions"][0]["scale"] = {"min": 1, "max": 7}
-    await publish_version(client, org, "pulse", v2)
+    await publish_version(client, org, "pulse", v2, confirm_breaks=True)
     old = {1: {2: 3, 3: 3}, 2: {3: 3, 4: 4}, 3: {4: 6}}
     new = {3: {6: 5, 7: 2, 5: 1}, 4: {7: 5, 6: 4}, 5: {5: 5, 6: 2}, 6: {6: 3, 7: 6}}
     lines = [

@@ -207,7 +207,7 @@ async def test_segment_charts_and_charts_with_breaks_and_decisions_render(
     await make_survey(client, org, schedule=MONTHLY)
     v2 = pulse_definition()
     v2["questions"][0]["scale"] = {"min": 1, "max": 7}
-    await publish_version(client, org, "pulse", v2)
+    await publish_version(client, org, "pulse", v2, confirm_breaks=True)
     for region in ("north", "south", "east"):
         for i in range(8):
             made = await client.post(

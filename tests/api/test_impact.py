@@ -230,7 +230,7 @@ async def test_a_series_break_between_the_sides_gives_no_verdict_and_names_it(
     await make_survey(client, org, schedule=MONTHLY)
     v2 = pulse_definition()
     v2["questions"][0]["scale"] = {"min": 1, "max": 7}  # a scale change breaks the series
-    await publish_version(client, org, "pulse", v2)
+    await publish_version(client, org, "pulse", v2, confirm_breaks=True)
     lines = [
         line(w, {"trust": 1 + (i + w) % 5}, version=1 if w < 5 else 2)
         for w in range(1, 9)

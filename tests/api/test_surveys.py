@@ -108,7 +108,7 @@ async def test_roles(client: Client) -> None:
 async def _changes(
     client: Client, org: Org, definition: dict[str, Any]
 ) -> dict[tuple[str, str], bool]:
-    published = await publish_version(client, org, "pulse", definition)
+    published = await publish_version(client, org, "pulse", definition, confirm_breaks=True)
     return {(c["key"], c["kind"]): c["breaks_series"] for c in published["changes"]}
 
 

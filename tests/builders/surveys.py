@@ -101,9 +101,15 @@ async def make_survey(
 
 
 async def publish_version(
-    client: AsyncTestClient[Litestar], org: Org, slug: str, definition: dict[str, Any]
+    client: AsyncTestClient[Litestar],
+    org: Org,
+    slug: str,
+    definition: dict[str, Any],
+    *,
+    confirm_breaks: bool = False,
 ) -> dict[str, Any]:
-    """PUT a draft and publish it; returns the publish answer (version, changes)."""
+    """PUT a draft and publish it (`confirm_breaks` when it breaks a series on purpose);
+    returns the publish answer (version, changes)."""
     draft = await client.put(
         f"/api/v1/surveys/{slug}/draft",
         json={"definition": definition},
@@ -111,7 +117,9 @@ async def publish_version(
     )
     assert draft.status_code == 200, draft.text
     published = await client.post(
-        f"/api/v1/surveys/{slug}/publish", json={}, headers=org.auth("campaigner")
+        f"/api/v1/surveys/{slug}/publish",
+        json={"confirm_breaks": confirm_breaks},
+        headers=org.auth("campaigner"),
     )
     assert published.status_code == 201, published.text
     body: dict[str, Any] = published.json()

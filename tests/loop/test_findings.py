@@ -201,7 +201,7 @@ async def test_no_change_across_a_series_break(client: Client, settings: Setting
     await pulse(client, org)
     wider = copy.deepcopy(DEFINITION)
     wider["questions"][0]["scale"] = {"min": 1, "max": 7}
-    published = await publish_version(client, org, "pulse", wider)
+    published = await publish_version(client, org, "pulse", wider, confirm_breaks=True)
     assert [c["breaks_series"] for c in published["changes"] if c["key"] == "trust"] == [True]
     lines = [{**x, "version": 1} for w in (1, 2) for x in scale_lines(w, "trust", FLAT)]
     lines += [line(3, {"trust": 7}, version=2) for _ in range(30)]

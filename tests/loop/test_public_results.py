@@ -192,7 +192,7 @@ async def test_only_the_question_as_asked_now_after_a_break(
     )
     v2 = pulse_definition()
     v2["questions"][0]["scale"] = {"min": 1, "max": 7}
-    await publish_version(client, org, "pulse", v2)
+    await publish_version(client, org, "pulse", v2, confirm_breaks=True)
     lines = [line(w, {"trust": 2}, version=1) for w in (1, 2) for _ in range(3)]
     lines += [line(w, {"trust": 7}, version=2) for w in (3, 4) for _ in range(2)]
     lines += [line(4, {"trust": 1}, version=1)]  # an old form sent late
