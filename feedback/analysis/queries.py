@@ -38,7 +38,8 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from functools import partial
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -63,13 +64,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from feedback.analysis.cells import (
+    AggregateRow,
     Cell,
     CellStats,
     Counting,
     QuestionQuery,
-    SegmentValue,
     Stats,
 )
+from feedback.analysis.one_voice import net_rows, superseded_responses
 from feedback.analysis.sufficient import (
     Moments,
     OptionCounts,
@@ -82,21 +84,6 @@ from feedback.responses.queries import attribute_value
 
 # Smaller than any number validation lets through (1e-6), far above float underflow.
 TINY = 1e-100
-
-
-class _Row(NamedTuple):
-    """One row of the trends statement, in its column order."""
-
-    key: str
-    wave: int
-    version: int | None
-    segment: SegmentValue
-    value: float | None
-    option: str | None
-    n: int
-    n_first: int
-    total: float | None
-    total_sq: float | None
 
 
 Expression = ColumnElement[Any] | InstrumentedAttribute[Any]
@@ -155,6 +142,7 @@ def _branch(
     waves: tuple[int, int] | None,
     by_version: bool,
     moments_shift: float | None,
+    within: Select[Any] | None = None,
 ) -> Select[Any]:
     """One question's branch of the statement without segments: its counts (or, with
     `moments_shift`, its moments), by version too when asked, grouped in the index's column
@@ -174,6 +162,8 @@ def _branch(
     stmt = select(*columns).where(*_current(survey_id), Answer.question_key == key)
     if waves is not None:
         stmt = stmt.where(Answer.wave_number.between(*waves))
+    if within is not None:
+        stmt = stmt.where(Answer.response_id.in_(within))
     return stmt.group_by(*group)
 
 
@@ -184,15 +174,21 @@ def trends_statement(
     org_id: uuid.UUID,
     waves: tuple[int, int] | None = None,
     segment: str | None = None,
+    within: Select[Any] | None = None,
 ) -> Select[Any] | CompoundSelect[Any]:
     """The one aggregate of a trends request: every question's counts per wave (and series
     segment, and segment value), as rows of (key, wave, version, segment, value, option, n,
-    n_first, total, total_sq)."""
+    n_first, total, total_sq); with `within`, of the answers of those responses only."""
     if not questions:
         raise ValueError("nothing to count")
     if segment is not None:
         return _segmented_statement(
-            questions, survey_id=survey_id, org_id=org_id, waves=waves, segment=segment
+            questions,
+            survey_id=survey_id,
+            org_id=org_id,
+            waves=waves,
+            segment=segment,
+            within=within,
         )
     branches: list[Select[Any]] = []
     for question in questions:
@@ -211,6 +207,7 @@ def trends_statement(
                     waves=waves,
                     by_version=bool(question.breaks),
                     moments_shift=shift,
+                    within=within,
                 )
             )
     return branches[0] if len(branches) == 1 else union_all(*branches)
@@ -233,6 +230,7 @@ def _segmented_statement(
     org_id: uuid.UUID,
     waves: tuple[int, int] | None,
     segment: str,
+    within: Select[Any] | None = None,
 ) -> Select[Any]:
     """The statement split by a respondent attribute: one scan of the answer table.
 
@@ -291,6 +289,8 @@ def _segmented_statement(
     )
     if waves is not None:
         stmt = stmt.where(Answer.wave_number.between(*waves))
+    if within is not None:
+        stmt = stmt.where(Answer.response_id.in_(within))
     group = [Answer.question_key, Answer.wave_number, value, Answer.option_key, segments.c.value]
     if version is not None:
         group.insert(2, version)
@@ -314,14 +314,22 @@ async def trend_stats(
     org_id: uuid.UUID,
     waves: tuple[int, int] | None = None,
     segment: str | None = None,
+    latest_only: bool = False,
 ) -> TrendStats:
     """Run the trends aggregate and fold its rows into statistics per question and cell. With
-    a segment split the totals are folded from the same rows, so they agree exactly."""
+    a segment split the totals are folded from the same rows, so they agree exactly. With
+    `latest_only`, a respondent's superseded responses of a wave are left out (`one_voice`)."""
     if not questions:
         return TrendStats({}, None if segment is None else {})
-    stmt = trends_statement(
-        questions, survey_id=survey_id, org_id=org_id, waves=waves, segment=segment
+    statement = partial(
+        trends_statement,
+        questions,
+        survey_id=survey_id,
+        org_id=org_id,
+        waves=waves,
+        segment=segment,
     )
+    stmt = statement()
     parallel = segment is None and session.get_bind().dialect.name == "postgresql"
     if parallel:
         # Each branch returns a few hundred rows, but PostgreSQL cannot know that a wave holds
@@ -330,22 +338,29 @@ async def trend_stats(
         # this statement; measured at 10M answers, 3.2 s → 2.1 s (BENCHMARKS.md, "Trends").
         await session.execute(text("SET LOCAL parallel_tuple_cost = 0"))
     try:
-        rows = [_Row._make(row) for row in (await session.execute(stmt)).all()]
+        rows = [AggregateRow._make(row) for row in (await session.execute(stmt)).all()]
     finally:
         if parallel:
             await session.execute(text("RESET parallel_tuple_cost"))
+    if latest_only:
+        superseded = statement(within=superseded_responses(survey_id))
+        rows = net_rows(
+            rows, [AggregateRow._make(row) for row in (await session.execute(superseded)).all()]
+        )
     if segment is None:
         return TrendStats(fold(questions, rows), None)
     return TrendStats(fold(questions, rows, by_segment=False), fold(questions, rows))
 
 
 def fold(
-    questions: Sequence[QuestionQuery], rows: Iterable[_Row], *, by_segment: bool = True
+    questions: Sequence[QuestionQuery], rows: Iterable[AggregateRow], *, by_segment: bool = True
 ) -> dict[str, dict[Cell, CellStats]]:
     """Group aggregate rows by question and cell (ignoring segment values unless
     `by_segment`), and build each cell's statistics."""
     by_key = {q.key: q for q in questions}
-    grouped: dict[str, dict[Cell, list[_Row]]] = {q.key: defaultdict(list) for q in questions}
+    grouped: dict[str, dict[Cell, list[AggregateRow]]] = {
+        q.key: defaultdict(list) for q in questions
+    }
     for row in rows:
         question = by_key[row.key]
         series = 0 if row.version is None else question.run_of(row.version)
@@ -373,7 +388,7 @@ def fold(
     return out
 
 
-def _stats(counting: Counting, rows: Sequence[_Row]) -> Stats:
+def _stats(counting: Counting, rows: Sequence[AggregateRow]) -> Stats:
     kind = counting.kind
     if kind == "text":
         return sum(r.n for r in rows)
@@ -428,14 +443,17 @@ def _once_in_each(from_wave: int, to_wave: int) -> list[ColumnExpressionArgument
 
 
 def _pair_filter(
-    survey_id: uuid.UUID, key: str, from_wave: int, to_wave: int
+    survey_id: uuid.UUID, key: str, from_wave: int, to_wave: int, *, latest_only: bool
 ) -> list[ColumnExpressionArgument[bool]]:
-    return [
+    where = [
         *_current(survey_id),
         Answer.question_key == key,
         Answer.wave_number.in_([from_wave, to_wave]),
         Answer.respondent_id.is_not(None),
     ]
+    if latest_only:
+        where.append(Answer.response_id.not_in(superseded_responses(survey_id)))
+    return where
 
 
 def panel_statement(
@@ -445,15 +463,17 @@ def panel_statement(
     survey_id: uuid.UUID,
     from_wave: int,
     to_wave: int,
+    latest_only: bool = False,
 ) -> Select[Any] | CompoundSelect[Any]:
-    """The panel aggregate of one question between two waves.
+    """The panel aggregate of one question between two waves (with `latest_only`, of each
+    respondent's latest response per wave).
 
     Scales and single choice: rows (from version, to version, from value, to value, count);
     numbers: (from version, to version, count, Σd, Σd²) with d = to − from; multi-choice:
     (from version, to version, option, chose in from, chose in to, count), plus one row per
     version pair with option NULL whose count is the number of pairs.
     """
-    where = _pair_filter(survey_id, question.key, from_wave, to_wave)
+    where = _pair_filter(survey_id, question.key, from_wave, to_wave, latest_only=latest_only)
     versions = (
         func.max(_in_wave(from_wave, Answer.version)).label("from_version"),
         func.max(_in_wave(to_wave, Answer.version)).label("to_version"),
@@ -556,6 +576,7 @@ async def panel_stats(
     survey_id: uuid.UUID,
     from_wave: int,
     to_wave: int,
+    latest_only: bool = False,
 ) -> PanelStats:
     """Run the panel aggregate of one question and fold it into one series' statistics."""
     stmt = panel_statement(
@@ -564,6 +585,7 @@ async def panel_stats(
         survey_id=survey_id,
         from_wave=from_wave,
         to_wave=to_wave,
+        latest_only=latest_only,
     )
     rows = (await session.execute(stmt)).all()
     return fold_panel(question, [tuple(row) for row in rows])

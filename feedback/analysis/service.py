@@ -100,6 +100,7 @@ async def survey_trends(
             org_id=survey.org_id,
             waves=(waves[0].number, waves[-1].number) if ranged else None,
             segment=query.segment,
+            latest_only=_latest_only(survey),
         )
     in_effect = versions_in_effect(waves, [(v.published_at, v.number) for v in versions], now)
     marks = [
@@ -136,6 +137,11 @@ async def survey_trends(
         waves=waves,
         questions=questions,
     )
+
+
+def _latest_only(survey: Survey) -> bool:
+    """Whether a respondent counts once per wave (docs/statistics.md, "Ground rules")."""
+    return survey_settings(survey).count_per_respondent == "latest"
 
 
 def _is_attribute(name: str) -> bool:
@@ -279,7 +285,12 @@ async def panel(
             "Text questions have no panel test.",
         )
     stats = await queries.panel_stats(
-        session, meta.query, survey_id=survey.id, from_wave=from_wave, to_wave=to_wave
+        session,
+        meta.query,
+        survey_id=survey.id,
+        from_wave=from_wave,
+        to_wave=to_wave,
+        latest_only=_latest_only(survey),
     )
     effective = effective_min_n(survey_settings(survey).min_n, min_n)
     return PanelFigures(

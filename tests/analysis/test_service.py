@@ -386,7 +386,7 @@ async def test_segments_hide_cells_that_subtraction_would_reveal(
                 line(1, {"trust": 1 + i % 5}, respondent=ref),
                 line(2, {"trust": 1 + i % 5}, respondent=ref),
             ]
-    lines += [line(2, {"trust": 5}, respondent="unknown-region") for _ in range(5)]
+    lines += [line(2, {"trust": 5}, respondent=f"unknown-region-{i}") for i in range(5)]
     await import_lines(client, org, lines)
     result = await trends_of(
         settings, TrendsQuery(["trust"], end=date(2025, 2, 28), segment="region")
