@@ -52,6 +52,7 @@ from feedback.analysis.results import ChangeTest, Metric, NoTrend, TrendTest, Wa
 from feedback.analysis.series import change_pairs, complementary_suppression
 from feedback.analysis.sufficient import Moments, OptionCounts, ScaleCounts
 from feedback.analysis.trend import mann_kendall
+from feedback.analysis.version_marks import VersionMark
 from feedback.surveys.definition import (
     MultiChoiceQuestion,
     NpsQuestion,
@@ -130,6 +131,7 @@ class QuestionTrends:
     total: Figures
     segments: Mapping[SegmentValue, Figures] | None
     decisions: tuple[DecisionMark, ...]
+    version_changes: tuple[VersionMark, ...] = ()
 
     @property
     def metric(self) -> Metric | None:
@@ -159,6 +161,7 @@ def question_trends(
     by_segment: Mapping[Cell, CellStats] | None,
     min_n: int,
     decisions: Sequence[DecisionMark],
+    version_changes: Sequence[VersionMark] = (),
 ) -> QuestionTrends:
     """A question's figures from the aggregate's cells: the total's and, with `by_segment`, each
     segment value's (largest first, `null` last), labels in the survey's `locale`."""
@@ -196,6 +199,7 @@ def question_trends(
         total=figure(totals, hidden=set()),
         segments=segments,
         decisions=tuple(decisions),
+        version_changes=tuple(version_changes),
     )
 
 

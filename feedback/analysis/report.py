@@ -208,6 +208,12 @@ def _section(trends: SurveyTrends, question: QuestionTrends) -> Section:
         for run in question.total.runs[1:]
     ]
     notes += [
+        f"Version {c.version} ({c.published_at:%Y-%m-%d}, wave {c.wave}): "
+        f"{c.kind.replace('_', ' ')}, {c.detail}; "
+        + ("the series breaks here." if c.breaks_series else "the series continues.")
+        for c in question.version_changes
+    ]
+    notes += [
         f"Decision: {d.title} ({d.decided_at:%Y-%m-%d}"
         + (f", wave {d.wave})" if d.wave is not None else ")")
         for d in question.decisions

@@ -40,6 +40,7 @@ from feedback.analysis.results import (
     Share,
     WaveEstimate,
 )
+from feedback.surveys.changes import ChangeKind
 
 # --- per-wave figures --------------------------------------------------------------------------
 
@@ -167,6 +168,21 @@ class BreakRead(Struct, kw_only=True):
     series: int
 
 
+class VersionChangeRead(Struct, kw_only=True):
+    """A change a published version made to the question, breaking its series or not, marked
+    at the first wave that version could be answered in."""
+
+    version: int
+    wave: int
+    published_at: datetime
+    kind: Annotated[
+        ChangeKind,
+        Meta(description="added (again), removed, reworded, options_changed, scale_changed, …"),
+    ]
+    breaks_series: bool
+    detail: str
+
+
 class DecisionMarkRead(Struct, kw_only=True):
     id: uuid.UUID
     title: str
@@ -180,6 +196,10 @@ class QuestionTrendsRead(FiguresRead, kw_only=True):
     metric: Metric | None
     label: str
     breaks: list[BreakRead]
+    version_changes: Annotated[
+        list[VersionChangeRead],
+        Meta(description="Every version change of the question in range, breaking or not."),
+    ]
     decisions: list[DecisionMarkRead]
     options: Annotated[
         dict[str, str] | UnsetType, Meta(description="Choice questions: option labels.")
@@ -372,6 +392,17 @@ def question_trends_read(question: QuestionTrends) -> QuestionTrendsRead:
         breaks=[
             BreakRead(version=r.version, wave=r.waves[0], series=r.index)
             for r in question.total.runs[1:]
+        ],
+        version_changes=[
+            VersionChangeRead(
+                version=c.version,
+                wave=c.wave,
+                published_at=c.published_at,
+                kind=c.kind,
+                breaks_series=c.breaks_series,
+                detail=c.detail,
+            )
+            for c in question.version_changes
         ],
         decisions=[
             DecisionMarkRead(id=d.id, title=d.title, decided_at=d.decided_at, wave=d.wave)

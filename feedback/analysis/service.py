@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
+from typing import cast
 
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,9 +28,11 @@ from feedback.analysis.decision_impact import DecisionImpact, impact_of
 from feedback.analysis.figures import DecisionMark, SurveyTrends, question_trends
 from feedback.analysis.panel import PanelFigures, panel_test
 from feedback.analysis.series import effective_min_n
+from feedback.analysis.version_marks import RecordedChange, VersionMark, version_marks
 from feedback.errors import FieldError, Invalid, NotFound
 from feedback.loop.service import decisions_for_survey
 from feedback.surveys import queries as survey_queries
+from feedback.surveys.changes import ChangeKind
 from feedback.surveys.definition import TextQuestion, label_text
 from feedback.surveys.models import Survey, SurveyVersion
 from feedback.surveys.service import (
@@ -115,6 +118,7 @@ async def survey_trends(
         )
         for d in decisions
     ]
+    changes = await _version_marks(session, survey, versions, waves)
     questions = tuple(
         question_trends(
             meta,
@@ -125,6 +129,7 @@ async def survey_trends(
             by_segment=None if stats.segments is None else stats.segments.get(meta.key, {}),
             min_n=min_n,
             decisions=[mark for keys, mark in marks if not keys or meta.key in keys],
+            version_changes=changes.get(meta.key, ()),
         )
         for meta in wanted
     )
@@ -136,6 +141,28 @@ async def survey_trends(
         end=query.end,
         waves=waves,
         questions=questions,
+    )
+
+
+async def _version_marks(
+    session: AsyncSession,
+    survey: Survey,
+    versions: Sequence[SurveyVersion],
+    waves: Sequence[WaveInfo],
+) -> dict[str, tuple[VersionMark, ...]]:
+    """Each question's version changes within the waves (docs/statistics.md "Version
+    changes")."""
+    recorded = (await session.scalars(survey_queries.changes_of(survey.id))).all()
+    return version_marks(
+        [
+            RecordedChange(
+                c.question_key, c.version, cast(ChangeKind, c.kind), c.breaks_series, c.detail
+            )
+            for c in recorded
+        ],
+        published_at={v.number: v.published_at for v in versions if v.published_at is not None},
+        wave_of=partial(_wave_of, survey=survey, waves=waves),
+        waves={w.number for w in waves},
     )
 
 
