@@ -48,6 +48,7 @@ from feedback.analysis.estimates import (
     scale_estimate,
     text_estimate,
 )
+from feedback.analysis.option_series import option_runs
 from feedback.analysis.results import ChangeTest, Metric, NoTrend, TrendTest, WaveEstimate
 from feedback.analysis.series import change_pairs, complementary_suppression
 from feedback.analysis.sufficient import Moments, OptionCounts, ScaleCounts
@@ -267,8 +268,9 @@ def figures(
                     change if isinstance(change, dict) else None,
                 )
             )
+    in_range = {key: e for key, e in estimates.items() if key[0] in listed}
     runs = tuple(
-        _run_trend(meta, index, tuple(numbers), estimates)
+        _run_trend(meta, index, tuple(numbers), in_range)
         for index, numbers in sorted(by_run.items())
     )
     return Figures(tuple(entries), runs)
@@ -372,12 +374,7 @@ def _run_trend(
             options.update(dict.fromkeys(estimate.options or {}))
         option_trends: dict[str, Trend] = {}
         for option in options:
-            points = [
-                (w, share.estimate)
-                for w, e in shown
-                if (share := (e.options or {}).get(option)) is not None
-                and share.estimate is not None
-            ]
+            points = _option_points(option, option_runs(meta.series, index, option), estimates)
             option_trends[option] = mann_kendall([w for w, _ in points], [v for _, v in points])
         if not shown:
             option_trends = {}
@@ -385,3 +382,21 @@ def _run_trend(
     points = [(w, e.estimate) for w, e in shown if e.estimate is not None]
     trend = mann_kendall([w for w, _ in points], [v for _, v in points])
     return RunFigures(index, version, waves, metric, trend=trend)
+
+
+def _option_points(
+    option: str, runs: Sequence[int], estimates: Mapping[tuple[int, int], WaveEstimate]
+) -> list[tuple[int, float]]:
+    """An option's shown shares over the runs its series spans, in wave order; a wave that
+    straddles a break gives the later run's share."""
+    by_wave: dict[int, float] = {}
+    for (wave, run), estimate in sorted(estimates.items(), key=lambda item: item[0][1]):
+        share = (estimate.options or {}).get(option)
+        if (
+            run in runs
+            and not estimate.suppressed
+            and share is not None
+            and share.estimate is not None
+        ):
+            by_wave[wave] = share.estimate
+    return sorted(by_wave.items())

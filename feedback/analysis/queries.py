@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -577,8 +577,10 @@ async def panel_stats(
     from_wave: int,
     to_wave: int,
     latest_only: bool = False,
+    kept: Mapping[tuple[int, int], frozenset[str]] | None = None,
 ) -> PanelStats:
-    """Run the panel aggregate of one question and fold it into one series' statistics."""
+    """Run the panel aggregate of one question and fold it into one series' statistics
+    (`kept`: as `fold_panel`)."""
     stmt = panel_statement(
         question,
         latest_counting(question),
@@ -588,7 +590,7 @@ async def panel_stats(
         latest_only=latest_only,
     )
     rows = (await session.execute(stmt)).all()
-    return fold_panel(question, [tuple(row) for row in rows])
+    return fold_panel(question, [tuple(row) for row in rows], kept)
 
 
 def latest_counting(question: QuestionQuery) -> Counting:
@@ -599,10 +601,18 @@ def latest_counting(question: QuestionQuery) -> Counting:
     return counting
 
 
-def fold_panel(question: QuestionQuery, rows: Sequence[tuple[Any, ...]]) -> PanelStats:
+def fold_panel(
+    question: QuestionQuery,
+    rows: Sequence[tuple[Any, ...]],
+    kept: Mapping[tuple[int, int], frozenset[str]] | None = None,
+) -> PanelStats:
     """The pairs of one run: those whose two answers share a series, of the series
     with most such pairs (usually both waves lie in one series and every pair does). Pairs that
-    straddle a break, or sit in a series of another question type, are counted as excluded."""
+    straddle a break, or sit in a series of another question type, are counted as excluded.
+
+    `kept` names, per (from run, to run) of a choice question, the options that keep their
+    series across the breaks between them (`option_series`): such pairs count with the later
+    run, and only those options are tested."""
     shape = latest_counting(question)
     if shape.kind == "text":
         raise ValueError("text answers have no panel statistics")
@@ -610,14 +620,22 @@ def fold_panel(question: QuestionQuery, rows: Sequence[tuple[Any, ...]]) -> Pane
     rows_by_series: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     pairs_by_series: dict[int, int] = defaultdict(int)
     excluded = 0
+    only: dict[int, frozenset[str]] = {}
     for row in rows:
         from_series, to_series = question.run_of(row[0]), question.run_of(row[1])
         counting = question.runs[to_series]
         # A multi-choice row with option NULL counts the pairs; the others count choices.
         pairs = int(row[-1]) if not multi or row[2] is None else 0
-        if from_series != to_series or counting is None or counting.kind != shape.kind:
+        crossing = (kept or {}).get((from_series, to_series))
+        if (
+            (from_series != to_series and not crossing)
+            or counting is None
+            or counting.kind != shape.kind
+        ):
             excluded += pairs
             continue
+        if crossing:
+            only[to_series] = only.get(to_series, crossing) & crossing
         pairs_by_series[to_series] += pairs
         if not (multi and row[2] is None):
             rows_by_series[to_series].append(row)
@@ -625,9 +643,12 @@ def fold_panel(question: QuestionQuery, rows: Sequence[tuple[Any, ...]]) -> Pane
     excluded += sum(n for s, n in pairs_by_series.items() if s != series)
     counting = shape if series is None else question.runs[series]
     assert counting is not None
-    kept = rows_by_series.get(series, []) if series is not None else []
+    kept_rows = rows_by_series.get(series, []) if series is not None else []
     n_pairs = pairs_by_series.get(series, 0) if series is not None else 0
-    return PanelStats(_panel_stats(counting, kept, n_pairs), excluded)
+    stats = _panel_stats(counting, kept_rows, n_pairs)
+    if isinstance(stats, OptionPairs) and series in only:
+        stats = stats.restricted(only[series])
+    return PanelStats(stats, excluded)
 
 
 def _panel_stats(

@@ -26,6 +26,7 @@ from feedback.analysis.chart_adapter import chart_renderer
 from feedback.analysis.charts import ChartFormat
 from feedback.analysis.decision_impact import DecisionImpact, impact_of
 from feedback.analysis.figures import DecisionMark, SurveyTrends, question_trends
+from feedback.analysis.option_series import kept_across
 from feedback.analysis.panel import PanelFigures, panel_test
 from feedback.analysis.series import effective_min_n
 from feedback.analysis.version_marks import RecordedChange, VersionMark, version_marks
@@ -318,6 +319,7 @@ async def panel(
         from_wave=from_wave,
         to_wave=to_wave,
         latest_only=_latest_only(survey),
+        kept=kept_across(meta.series),
     )
     effective = effective_min_n(survey_settings(survey).min_n, min_n)
     return PanelFigures(

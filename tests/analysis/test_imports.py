@@ -23,7 +23,14 @@ PURE = (
 )
 # Pure as well (no I/O, no database, no web framework), but assembling figures from the survey's
 # definition: they may read the pure modules, each other and the definition types.
-ASSEMBLY = ("catalogue", "figures", "decision_impact", "chart_adapter", "version_marks")
+ASSEMBLY = (
+    "catalogue",
+    "figures",
+    "decision_impact",
+    "chart_adapter",
+    "version_marks",
+    "option_series",
+)
 PLUMBING = {"__future__", "collections.abc", "typing", "itertools", "math", "dataclasses", "bisect"}
 ALLOWED = {
     "pure": PLUMBING
