@@ -32,6 +32,7 @@ from feedback.analysis.figures import (
 )
 from feedback.analysis.impact import figure_text
 from feedback.analysis.results import Metric
+from feedback.analysis.summaries import summaries_of
 from feedback.errors import FieldError, Invalid
 from feedback.surveys.definition import (
     LikertQuestion,
@@ -134,6 +135,9 @@ def chart_data(
         min_n=result.min_n,
         breaks=tuple(breaks),
         changes=_changes(question),
+        summary=None
+        if latest is None or metric == "share"
+        else summaries_of(question, figures, result.locale, result.zone, named=False).trend(latest),
         decisions=decisions,
         trend=None if latest is None or metric == "share" else latest.trend,
         y_label=_y_label(meta.question),

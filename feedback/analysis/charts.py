@@ -165,6 +165,9 @@ class ChartData:
     decisions: tuple[ChartDecision, ...] = ()
     trend: TrendTest | NoTrend | None = None
     changes: tuple[ChartChange, ...] = ()
+    # The trend in plain words, shown instead of the test's figures (those are in the JSON and
+    # the report, one click away).
+    summary: str | None = None
     subtitle: str | None = None
     y_label: str | None = None
     y_bounds: tuple[float, float] | None = None
@@ -532,6 +535,8 @@ def _all_suppressed_message(ax: Axes, series: ChartData) -> None:
 
 def _trend_text(series: ChartData) -> str | None:
     trend = series.trend
+    if series.summary is not None:
+        return series.summary
     if isinstance(trend, TrendTest):
         slope = _format_number(trend.slope, series.metric, signed=True)
         return (

@@ -28,7 +28,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from functools import partial
 
 from feedback.analysis.catalogue import METRICS, QuestionMeta, Wave
@@ -150,6 +150,10 @@ class SurveyTrends:
     end: date | None
     waves: tuple[Wave, ...]
     questions: tuple[QuestionTrends, ...]
+    # What the plain sentences (`summaries`) are written in: the survey's default locale, and
+    # the schedule's time zone for waves named by their opening date.
+    locale: str = "en"
+    zone: tzinfo = UTC
 
 
 def question_trends(

@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from functools import partial
 from typing import cast
 
@@ -42,6 +42,7 @@ from feedback.surveys.service import (
     get_survey,
     next_opens_at,
     series_breaks,
+    survey_schedule,
     survey_settings,
     waves_in_range,
     window_at,
@@ -142,6 +143,8 @@ async def survey_trends(
         end=query.end,
         waves=waves,
         questions=questions,
+        locale=survey.default_locale,
+        zone=_zone(survey),
     )
 
 
@@ -165,6 +168,11 @@ async def _version_marks(
         wave_of=partial(_wave_of, survey=survey, waves=waves),
         waves={w.number for w in waves},
     )
+
+
+def _zone(survey: Survey) -> tzinfo:
+    schedule = survey_schedule(survey)
+    return UTC if schedule is None else schedule.zone
 
 
 def _latest_only(survey: Survey) -> bool:

@@ -30,6 +30,7 @@ ASSEMBLY = (
     "chart_adapter",
     "version_marks",
     "option_series",
+    "summaries",
 )
 PLUMBING = {"__future__", "collections.abc", "typing", "itertools", "math", "dataclasses", "bisect"}
 ALLOWED = {
@@ -45,7 +46,8 @@ ALLOWED = {
     "assembly": PLUMBING
     | {"collections", "functools", "datetime", "uuid"}
     | {f"feedback.analysis.{name}" for name in (*PURE, *ASSEMBLY, "charts")}
-    | {"feedback.surveys.definition", "feedback.surveys.changes", "feedback.errors"},
+    | {"feedback.surveys.definition", "feedback.surveys.changes", "feedback.errors"}
+    | {"feedback.loop.sentences"},
 }
 
 

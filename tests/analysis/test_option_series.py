@@ -18,7 +18,7 @@ from tests.builders.analysis import import_lines, line
 from tests.builders.orgs import Org, make_org
 from tests.builders.surveys import MONTHLY, make_survey, pulse_definition
 from tests.builders.webhooks import StepClock
-from tests.builders.wire import wire
+from tests.builders.wire import unsaid, wire
 
 Client = AsyncTestClient[Litestar]
 STEP = StepClock(datetime(2025, 1, 2, 10, 0, tzinfo=UTC))
@@ -88,10 +88,10 @@ async def test_an_unchanged_option_keeps_its_trend_across_the_break(client: Clie
     share = {w: sum(choice(w, i) == "climate" for i in range(PEOPLE)) / PEOPLE for w in range(1, 7)}
     trends = question["option_trends"]
     climate = mann_kendall(list(range(1, 7)), [share[w] for w in range(1, 7)])
-    assert trends["climate"] == pytest.approx(wire(climate))
+    assert unsaid(trends["climate"]) == pytest.approx(wire(climate))
     # Relabelled: a new series from the break on (four waves).
     housing = mann_kendall([3, 4, 5, 6], [1 - share[w] for w in range(3, 7)])
-    assert trends["housing"] == pytest.approx(wire(housing))
+    assert unsaid(trends["housing"]) == pytest.approx(wire(housing))
     assert "health" not in trends
 
 
