@@ -114,7 +114,7 @@ async def test_likert_figures_equal_the_pure_functions_on_the_same_counts(
     trend = mann_kendall(shown, [estimates[w].estimate for w in shown])  # type: ignore[misc]
     assert isinstance(trend, TrendTest)
     assert unsaid(got["trend"]) == wire(trend) and got["trend_series"] == 0
-    assert got["series"] == [
+    assert unsaid(got["series"]) == [
         {
             "series": 0,
             "version": 1,
@@ -198,7 +198,7 @@ async def test_nps_number_and_choice_figures_equal_the_pure_functions(
     ]
     per_option = two_proportion_z(multi(actions[1]), multi(actions[2]), from_wave=1)
     adjusted = with_q_values(list(per_option.values()))  # one family: every option's test
-    assert got["waves"][1]["option_changes"] == {
+    assert unsaid(got["waves"][1]["option_changes"]) == {
         o: wire(t) for o, t in zip(per_option, adjusted, strict=True)
     }
     assert "change" not in got["waves"][1]
