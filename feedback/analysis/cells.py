@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from feedback.analysis.sufficient import Moments, OptionCounts, ScaleCounts
 
@@ -75,3 +75,18 @@ class CellStats:
 
     stats: Stats
     version: int | None
+
+
+class AggregateRow(NamedTuple):
+    """One row of the trends statement, in its column order."""
+
+    key: str
+    wave: int
+    version: int | None
+    segment: SegmentValue
+    value: float | None
+    option: str | None
+    n: int
+    n_first: int
+    total: float | None
+    total_sq: float | None

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from feedback.analysis.charts import (
     ChartBreak,
+    ChartChange,
     ChartData,
     ChartDecision,
     ChartFit,
@@ -31,6 +32,7 @@ from feedback.analysis.figures import (
 )
 from feedback.analysis.number_text import figure_text, p_text
 from feedback.analysis.results import Metric
+from feedback.analysis.summaries import summaries_of
 from feedback.errors import FieldError, Invalid
 from feedback.surveys.definition import (
     LikertQuestion,
@@ -128,6 +130,10 @@ def chart_data(
         points=points,
         min_n=result.min_n,
         breaks=tuple(breaks),
+        changes=_changes(question),
+        summary=None
+        if latest is None or metric == "share"
+        else summaries_of(question, figures, result.locale, result.zone, named=False).trend(latest),
         decisions=decisions,
         trend=None if latest is None or metric == "share" else latest.trend,
         y_label=_y_label(meta.question),
@@ -152,6 +158,17 @@ def chart_data(
         share_lines=effect.options is not None,
         subtitle=f"Impact of {name}: {_impact_note(effect, metric)}",
     )
+
+
+def _changes(question: QuestionTrends) -> tuple[ChartChange, ...]:
+    """The question's non-breaking version changes, one mark per version (its kinds
+    together); a breaking version is drawn as a break."""
+    kinds: dict[tuple[int, int], list[str]] = {}
+    breaking = {c.version for c in question.version_changes if c.breaks_series}
+    for change in question.version_changes:
+        if change.version not in breaking:
+            kinds.setdefault((change.wave, change.version), []).append(change.kind)
+    return tuple(ChartChange(wave, version, tuple(k)) for (wave, version), k in kinds.items())
 
 
 def _shorten_title(title: str) -> str:

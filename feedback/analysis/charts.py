@@ -66,6 +66,7 @@ DECISION_BAND = 0.045  # the first row and the ▼ markers under it
 DECISION_ROWS = 3
 DECISION_PT = 8
 FIT_DASHES = (0, (5, 2.5))
+CHANGE_DOTS = (0, (1, 2.5))
 LEGEND_WIDTH = 0.2  # right column for the option legend of share charts
 
 
@@ -122,6 +123,16 @@ class ChartBreak:
 
 
 @dataclass(frozen=True, slots=True)
+class ChartChange:
+    """A version that changed the question without breaking its series (reworded, options
+    relabelled, …), first answerable in `wave`; `kinds` as publishing names them."""
+
+    wave: int
+    version: int
+    kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ChartDecision:
     """A decision marked at `position` on the wave axis (see `decision_position`)."""
 
@@ -160,6 +171,10 @@ class ChartData:
     breaks: tuple[ChartBreak, ...] = ()
     decisions: tuple[ChartDecision, ...] = ()
     trend: TrendTest | NoTrend | None = None
+    changes: tuple[ChartChange, ...] = ()
+    # The trend in plain words, shown instead of the test's figures (those are in the JSON and
+    # the report, one click away).
+    summary: str | None = None
     subtitle: str | None = None
     y_label: str | None = None
     y_bounds: tuple[float, float] | None = None
@@ -253,6 +268,7 @@ def trend_chart(series: ChartData) -> Figure:
     _fits(ax, series, None)
     _y_axis(ax, [series])
     _breaks(ax, series.breaks, series.points)
+    _changes(ax, series)
     _decisions(figure, ax, placed)
     _key(figure, _line_key(series.metric) + _marks_key(series))
     _all_suppressed_message(ax, series)
@@ -277,6 +293,7 @@ def share_chart(series: ChartData) -> Figure:
     handles = _shares_key(series, colours)
     _share_axis(ax, [series])
     _breaks(ax, series.breaks, series.points)
+    _changes(ax, series)
     _decisions(figure, ax, placed)
     _key(figure, _marks_key(series))
     if handles:
@@ -459,6 +476,17 @@ def _marks_key(*panels: ChartData, labelled_decisions: bool = True) -> list[Patc
         handles.append(
             Line2D([], [], color=INK, linewidth=0.9, linestyle=(0, (4, 3)), label="series break")
         )
+    if any(_drawn_changes(panel) for panel in panels):
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=MUTED,
+                linewidth=0.9,
+                linestyle=CHANGE_DOTS,
+                label="question changed",
+            )
+        )
     fitted = next((panel for panel in panels if panel.fits), None)
     if fitted is not None and fitted.fit_label:
         handles.append(
@@ -525,6 +553,8 @@ def _all_suppressed_message(ax: Axes, series: ChartData) -> None:
 
 def _trend_text(series: ChartData) -> str | None:
     trend = series.trend
+    if series.summary is not None:
+        return series.summary
     if isinstance(trend, TrendTest):
         slope = _format_number(trend.slope, series.metric, signed=True)
         return (
@@ -807,22 +837,51 @@ def _drawn_breaks(
 def _breaks(
     ax: Axes, breaks: Sequence[ChartBreak], points: Sequence[ChartPoint], *, small: bool = False
 ) -> None:
-    """Dashed rules labelled with the new version at their foot (the top is for decisions)."""
+    """Dashed rules labelled with the new version, upright on the rule: a rule sits midway
+    between two waves, in the gap between their bars, so an upright label covers no bar."""
     for x, version in _drawn_breaks(breaks, points):
         ax.axvline(x, color=INK, linewidth=0.9, linestyle=(0, (4, 3)), zorder=3)
-        ax.text(
-            x,
-            0.02,
-            f" v{version}" + ("" if small else " · new series"),
-            transform=ax.get_xaxis_transform(),
-            ha="left",
-            va="bottom",
-            fontsize=7 if small else 8,
-            color=INK,
-            family=FONT,
-            bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "linewidth": 0},
-            zorder=5,
+        _rule_label(ax, x, f"v{version}" + ("" if small else " · new series"), INK, small=small)
+
+
+def _drawn_changes(series: ChartData) -> list[tuple[float, ChartChange]]:
+    """(x, change) of each non-breaking change inside the chart, midway before its wave; a
+    change at a drawn break is said by the break."""
+    waves = [p.wave for p in series.points]
+    broken = {b.wave for b in series.breaks}
+    return [
+        ((max(w for w in waves if w < c.wave) + c.wave) / 2, c)
+        for c in series.changes
+        if waves and waves[0] < c.wave <= waves[-1] and c.wave not in broken
+    ]
+
+
+def _changes(ax: Axes, series: ChartData, *, small: bool = False) -> None:
+    """Dotted rules, lighter than a break's, where a version changed the question without
+    breaking its series (the +0.4 that coincides with a rewording should be seen as such)."""
+    for x, change in _drawn_changes(series):
+        ax.axvline(x, color=MUTED, linewidth=0.9, linestyle=CHANGE_DOTS, zorder=3)
+        kinds = ", ".join(k.replace("_", " ") for k in change.kinds)
+        _rule_label(
+            ax, x, f"v{change.version}" + ("" if small else f" · {kinds}"), MUTED, small=small
         )
+
+
+def _rule_label(ax: Axes, x: float, text: str, colour: str, *, small: bool) -> None:
+    ax.text(
+        x,
+        0.98,
+        text,
+        transform=ax.get_xaxis_transform(),
+        rotation=90,
+        ha="center",
+        va="top",
+        fontsize=6.5 if small else 7.5,
+        color=colour,
+        family=FONT,
+        bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "linewidth": 0},
+        zorder=5,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -1049,6 +1108,7 @@ def _segment_panel(
         _estimate_line(ax, panel, small=True)
     _fits(ax, panel, colours, small=True)
     _breaks(ax, panel.breaks, panel.points, small=True)
+    _changes(ax, panel, small=True)
     low, high = ax.get_xlim()
     for decision in panel.decisions:
         if low <= decision.position <= high:

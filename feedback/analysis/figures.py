@@ -28,7 +28,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from functools import partial
 
 from feedback.analysis.catalogue import METRICS, QuestionMeta, Wave
@@ -48,6 +48,7 @@ from feedback.analysis.estimates import (
     scale_estimate,
     text_estimate,
 )
+from feedback.analysis.option_series import option_runs
 from feedback.analysis.results import (
     ChangeTest,
     Metric,
@@ -60,6 +61,7 @@ from feedback.analysis.series import change_pairs
 from feedback.analysis.sufficient import Moments, OptionCounts, ScaleCounts
 from feedback.analysis.suppression import suppressed_cells
 from feedback.analysis.trend import mann_kendall
+from feedback.analysis.version_marks import VersionMark
 from feedback.surveys.definition import (
     CountedOnly,
     MultiChoiceQuestion,
@@ -138,6 +140,7 @@ class QuestionTrends:
     total: Figures
     segments: Mapping[SegmentValue, Figures] | None
     decisions: tuple[DecisionMark, ...]
+    version_changes: tuple[VersionMark, ...] = ()
 
     @property
     def metric(self) -> Metric | None:
@@ -155,6 +158,10 @@ class SurveyTrends:
     end: date | None
     waves: tuple[Wave, ...]
     questions: tuple[QuestionTrends, ...]
+    # What the plain sentences (`summaries`) are written in: the survey's default locale, and
+    # the schedule's time zone for waves named by their opening date.
+    locale: str = "en"
+    zone: tzinfo = UTC
 
 
 def question_trends(
@@ -167,6 +174,7 @@ def question_trends(
     by_segment: Mapping[Cell, CellStats] | None,
     min_n: int,
     decisions: Sequence[DecisionMark],
+    version_changes: Sequence[VersionMark] = (),
 ) -> QuestionTrends:
     """A question's figures from the aggregate's cells: the total's and, with `by_segment`, each
     segment value's (largest first, `null` last), labels in the survey's `locale`."""
@@ -204,6 +212,7 @@ def question_trends(
         total=figure(totals, hidden={}),
         segments=segments,
         decisions=tuple(decisions),
+        version_changes=tuple(version_changes),
     )
 
 
@@ -272,8 +281,9 @@ def figures(
                     change if isinstance(change, dict) else None,
                 )
             )
+    in_range = {key: e for key, e in estimates.items() if key[0] in listed}
     runs = tuple(
-        _run_trend(meta, index, tuple(numbers), estimates)
+        _run_trend(meta, index, tuple(numbers), in_range)
         for index, numbers in sorted(by_run.items())
     )
     return Figures(tuple(entries), runs)
@@ -377,12 +387,7 @@ def _run_trend(
             options.update(dict.fromkeys(estimate.options or {}))
         option_trends: dict[str, Trend] = {}
         for option in options:
-            points = [
-                (w, share.estimate)
-                for w, e in shown
-                if (share := (e.options or {}).get(option)) is not None
-                and share.estimate is not None
-            ]
+            points = _option_points(option, option_runs(meta.series, index, option), estimates)
             option_trends[option] = mann_kendall([w for w, _ in points], [v for _, v in points])
         if not shown:
             option_trends = {}
@@ -390,3 +395,21 @@ def _run_trend(
     points = [(w, e.estimate) for w, e in shown if e.estimate is not None]
     trend = mann_kendall([w for w, _ in points], [v for _, v in points])
     return RunFigures(index, version, waves, metric, trend=trend)
+
+
+def _option_points(
+    option: str, runs: Sequence[int], estimates: Mapping[tuple[int, int], WaveEstimate]
+) -> list[tuple[int, float]]:
+    """An option's shown shares over the runs its series spans, in wave order; a wave that
+    straddles a break gives the later run's share."""
+    by_wave: dict[int, float] = {}
+    for (wave, run), estimate in sorted(estimates.items(), key=lambda item: item[0][1]):
+        share = (estimate.options or {}).get(option)
+        if (
+            run in runs
+            and not estimate.suppressed
+            and share is not None
+            and share.estimate is not None
+        ):
+            by_wave[wave] = share.estimate
+    return sorted(by_wave.items())

@@ -36,9 +36,10 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from functools import partial
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -63,13 +64,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from feedback.analysis.cells import (
+    AggregateRow,
     Cell,
     CellStats,
     Counting,
     QuestionQuery,
-    SegmentValue,
     Stats,
 )
+from feedback.analysis.one_voice import net_rows, superseded_responses
 from feedback.analysis.sufficient import (
     Moments,
     OptionCounts,
@@ -84,21 +86,6 @@ from feedback.responses.queries import attribute_value
 TINY = 1e-100
 # `segment=channel` splits by the channel of each response's latest revision, not by an attribute.
 CHANNEL_SEGMENT = "channel"
-
-
-class _Row(NamedTuple):
-    """One row of the trends statement, in its column order."""
-
-    key: str
-    wave: int
-    version: int | None
-    segment: SegmentValue
-    value: float | None
-    option: str | None
-    n: int
-    n_first: int
-    total: float | None
-    total_sq: float | None
 
 
 Expression = ColumnElement[Any] | InstrumentedAttribute[Any]
@@ -175,6 +162,7 @@ def _branch(
     by_version: bool,
     moments_shift: float | None,
     channels: Sequence[str] | None,
+    within: Select[Any] | None = None,
 ) -> Select[Any]:
     """One question's branch of the statement without segments: its counts (or, with
     `moments_shift`, its moments), by version too when asked, grouped in the index's column
@@ -194,6 +182,8 @@ def _branch(
     stmt = select(*columns).where(*_current(survey_id, channels), Answer.question_key == key)
     if waves is not None:
         stmt = stmt.where(Answer.wave_number.between(*waves))
+    if within is not None:
+        stmt = stmt.where(Answer.response_id.in_(within))
     return stmt.group_by(*group)
 
 
@@ -205,10 +195,12 @@ def trends_statement(
     waves: tuple[int, int] | None = None,
     segment: str | None = None,
     channels: Sequence[str] | None = None,
+    within: Select[Any] | None = None,
 ) -> Select[Any] | CompoundSelect[Any]:
     """The one aggregate of a trends request: every question's counts per wave (and series
     segment, and segment value), as rows of (key, wave, version, segment, value, option, n,
-    n_first, total, total_sq), over the answers that came through `channels` (None: all)."""
+    n_first, total, total_sq), over the answers that came through `channels` (None: all); with
+    `within`, of the answers of those responses only."""
     if not questions:
         raise ValueError("nothing to count")
     if segment is not None:
@@ -219,6 +211,7 @@ def trends_statement(
             waves=waves,
             segment=segment,
             channels=channels,
+            within=within,
         )
     branches: list[Select[Any]] = []
     for question in questions:
@@ -238,6 +231,7 @@ def trends_statement(
                     by_version=bool(question.breaks),
                     moments_shift=shift,
                     channels=channels,
+                    within=within,
                 )
             )
     return branches[0] if len(branches) == 1 else union_all(*branches)
@@ -261,6 +255,7 @@ def _segmented_statement(
     waves: tuple[int, int] | None,
     segment: str,
     channels: Sequence[str] | None,
+    within: Select[Any] | None = None,
 ) -> Select[Any]:
     """The statement split by a respondent attribute (or by channel): one scan of the answer
     table.
@@ -316,6 +311,8 @@ def _segmented_statement(
     )
     if waves is not None:
         stmt = stmt.where(Answer.wave_number.between(*waves))
+    if within is not None:
+        stmt = stmt.where(Answer.response_id.in_(within))
     group = [Answer.question_key, Answer.wave_number, value, Answer.option_key, segments.c.value]
     if version is not None:
         group.insert(2, version)
@@ -364,12 +361,15 @@ async def trend_stats(
     waves: tuple[int, int] | None = None,
     segment: str | None = None,
     channels: Sequence[str] | None = None,
+    latest_only: bool = False,
 ) -> TrendStats:
     """Run the trends aggregate and fold its rows into statistics per question and cell. With
-    a segment split the totals are folded from the same rows, so they agree exactly."""
+    a segment split the totals are folded from the same rows, so they agree exactly. With
+    `latest_only`, a respondent's superseded responses of a wave are left out (`one_voice`)."""
     if not questions:
         return TrendStats({}, None if segment is None else {})
-    stmt = trends_statement(
+    statement = partial(
+        trends_statement,
         questions,
         survey_id=survey_id,
         org_id=org_id,
@@ -377,6 +377,7 @@ async def trend_stats(
         segment=segment,
         channels=channels,
     )
+    stmt = statement()
     parallel = segment is None and session.get_bind().dialect.name == "postgresql"
     if parallel:
         # Each branch returns a few hundred rows, but PostgreSQL cannot know that a wave holds
@@ -385,22 +386,29 @@ async def trend_stats(
         # this statement; measured at 10M answers, 3.2 s → 2.1 s (BENCHMARKS.md, "Trends").
         await session.execute(text("SET LOCAL parallel_tuple_cost = 0"))
     try:
-        rows = [_Row._make(row) for row in (await session.execute(stmt)).all()]
+        rows = [AggregateRow._make(row) for row in (await session.execute(stmt)).all()]
     finally:
         if parallel:
             await session.execute(text("RESET parallel_tuple_cost"))
+    if latest_only:
+        superseded = statement(within=superseded_responses(survey_id))
+        rows = net_rows(
+            rows, [AggregateRow._make(row) for row in (await session.execute(superseded)).all()]
+        )
     if segment is None:
         return TrendStats(fold(questions, rows), None)
     return TrendStats(fold(questions, rows, by_segment=False), fold(questions, rows))
 
 
 def fold(
-    questions: Sequence[QuestionQuery], rows: Iterable[_Row], *, by_segment: bool = True
+    questions: Sequence[QuestionQuery], rows: Iterable[AggregateRow], *, by_segment: bool = True
 ) -> dict[str, dict[Cell, CellStats]]:
     """Group aggregate rows by question and cell (ignoring segment values unless
     `by_segment`), and build each cell's statistics."""
     by_key = {q.key: q for q in questions}
-    grouped: dict[str, dict[Cell, list[_Row]]] = {q.key: defaultdict(list) for q in questions}
+    grouped: dict[str, dict[Cell, list[AggregateRow]]] = {
+        q.key: defaultdict(list) for q in questions
+    }
     for row in rows:
         question = by_key[row.key]
         series = 0 if row.version is None else question.run_of(row.version)
@@ -428,7 +436,7 @@ def fold(
     return out
 
 
-def _stats(counting: Counting, rows: Sequence[_Row]) -> Stats:
+def _stats(counting: Counting, rows: Sequence[AggregateRow]) -> Stats:
     kind = counting.kind
     if kind == "text":
         return sum(r.n for r in rows)
@@ -483,14 +491,23 @@ def _once_in_each(from_wave: int, to_wave: int) -> list[ColumnExpressionArgument
 
 
 def _pair_filter(
-    survey_id: uuid.UUID, key: str, from_wave: int, to_wave: int, channels: Sequence[str] | None
+    survey_id: uuid.UUID,
+    key: str,
+    from_wave: int,
+    to_wave: int,
+    channels: Sequence[str] | None,
+    *,
+    latest_only: bool,
 ) -> list[ColumnExpressionArgument[bool]]:
-    return [
+    where = [
         *_current(survey_id, channels),
         Answer.question_key == key,
         Answer.wave_number.in_([from_wave, to_wave]),
         Answer.respondent_id.is_not(None),
     ]
+    if latest_only:
+        where.append(Answer.response_id.not_in(superseded_responses(survey_id)))
+    return where
 
 
 def panel_statement(
@@ -501,15 +518,19 @@ def panel_statement(
     from_wave: int,
     to_wave: int,
     channels: Sequence[str] | None = None,
+    latest_only: bool = False,
 ) -> Select[Any] | CompoundSelect[Any]:
-    """The panel aggregate of one question between two waves (answers through `channels`).
+    """The panel aggregate of one question between two waves (answers through `channels`; with
+    `latest_only`, of each respondent's latest response per wave).
 
     Scales and single choice: rows (from version, to version, from value, to value, count);
     numbers: (from version, to version, count, Σd, Σd²) with d = to − from; multi-choice:
     (from version, to version, option, chose in from, chose in to, count), plus one row per
     version pair with option NULL whose count is the number of pairs.
     """
-    where = _pair_filter(survey_id, question.key, from_wave, to_wave, channels)
+    where = _pair_filter(
+        survey_id, question.key, from_wave, to_wave, channels, latest_only=latest_only
+    )
     versions = (
         func.max(_in_wave(from_wave, Answer.version)).label("from_version"),
         func.max(_in_wave(to_wave, Answer.version)).label("to_version"),
@@ -613,8 +634,11 @@ async def panel_stats(
     from_wave: int,
     to_wave: int,
     channels: Sequence[str] | None = None,
+    latest_only: bool = False,
+    kept: Mapping[tuple[int, int], frozenset[str]] | None = None,
 ) -> PanelStats:
-    """Run the panel aggregate of one question and fold it into one series' statistics."""
+    """Run the panel aggregate of one question and fold it into one series' statistics
+    (`kept`: as `fold_panel`)."""
     stmt = panel_statement(
         question,
         latest_counting(question),
@@ -622,9 +646,10 @@ async def panel_stats(
         from_wave=from_wave,
         to_wave=to_wave,
         channels=channels,
+        latest_only=latest_only,
     )
     rows = (await session.execute(stmt)).all()
-    return fold_panel(question, [tuple(row) for row in rows])
+    return fold_panel(question, [tuple(row) for row in rows], kept)
 
 
 def latest_counting(question: QuestionQuery) -> Counting:
@@ -635,10 +660,18 @@ def latest_counting(question: QuestionQuery) -> Counting:
     return counting
 
 
-def fold_panel(question: QuestionQuery, rows: Sequence[tuple[Any, ...]]) -> PanelStats:
+def fold_panel(
+    question: QuestionQuery,
+    rows: Sequence[tuple[Any, ...]],
+    kept: Mapping[tuple[int, int], frozenset[str]] | None = None,
+) -> PanelStats:
     """The pairs of one run: those whose two answers share a series, of the series
     with most such pairs (usually both waves lie in one series and every pair does). Pairs that
-    straddle a break, or sit in a series of another question type, are counted as excluded."""
+    straddle a break, or sit in a series of another question type, are counted as excluded.
+
+    `kept` names, per (from run, to run) of a choice question, the options that keep their
+    series across the breaks between them (`option_series`): such pairs count with the later
+    run, and only those options are tested."""
     shape = latest_counting(question)
     if shape.kind == "text":
         raise ValueError("text answers have no panel statistics")
@@ -646,14 +679,22 @@ def fold_panel(question: QuestionQuery, rows: Sequence[tuple[Any, ...]]) -> Pane
     rows_by_series: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     pairs_by_series: dict[int, int] = defaultdict(int)
     excluded = 0
+    only: dict[int, frozenset[str]] = {}
     for row in rows:
         from_series, to_series = question.run_of(row[0]), question.run_of(row[1])
         counting = question.runs[to_series]
         # A multi-choice row with option NULL counts the pairs; the others count choices.
         pairs = int(row[-1]) if not multi or row[2] is None else 0
-        if from_series != to_series or counting is None or counting.kind != shape.kind:
+        crossing = (kept or {}).get((from_series, to_series))
+        if (
+            (from_series != to_series and not crossing)
+            or counting is None
+            or counting.kind != shape.kind
+        ):
             excluded += pairs
             continue
+        if crossing:
+            only[to_series] = only.get(to_series, crossing) & crossing
         pairs_by_series[to_series] += pairs
         if not (multi and row[2] is None):
             rows_by_series[to_series].append(row)
@@ -661,9 +702,12 @@ def fold_panel(question: QuestionQuery, rows: Sequence[tuple[Any, ...]]) -> Pane
     excluded += sum(n for s, n in pairs_by_series.items() if s != series)
     counting = shape if series is None else question.runs[series]
     assert counting is not None
-    kept = rows_by_series.get(series, []) if series is not None else []
+    kept_rows = rows_by_series.get(series, []) if series is not None else []
     n_pairs = pairs_by_series.get(series, 0) if series is not None else 0
-    return PanelStats(_panel_stats(counting, kept, n_pairs), excluded)
+    stats = _panel_stats(counting, kept_rows, n_pairs)
+    if isinstance(stats, OptionPairs) and series in only:
+        stats = stats.restricted(only[series])
+    return PanelStats(stats, excluded)
 
 
 def _panel_stats(

@@ -36,6 +36,7 @@ from feedback.analysis.service import (
     survey_decisions,
     survey_trends,
 )
+from feedback.analysis.summaries import summaries_of
 from feedback.errors import NotFound
 from feedback.orgs import audit
 from feedback.orgs.principal import Principal
@@ -168,6 +169,8 @@ class Section:
     type: str
     chart: bool
     summary: str
+    # The test behind the summary, for those who want it (shown folded).
+    method: str
     columns: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
     notes: tuple[str, ...]
@@ -226,6 +229,12 @@ def _section(trends: SurveyTrends, question: QuestionTrends) -> Section:
         for run in question.total.runs[1:]
     ]
     notes += [
+        f"Version {c.version} ({c.published_at:%Y-%m-%d}, wave {c.wave}): "
+        f"{c.kind.replace('_', ' ')}, {c.detail}; "
+        + ("the series breaks here." if c.breaks_series else "the series continues.")
+        for c in question.version_changes
+    ]
+    notes += [
         f"Decision: {d.title} ({d.decided_at:%Y-%m-%d}"
         + (f", wave {d.wave})" if d.wave is not None else ")")
         for d in question.decisions
@@ -252,7 +261,8 @@ def _section(trends: SurveyTrends, question: QuestionTrends) -> Section:
         label=question.label,
         type=question.meta.type,
         chart=metric is not None,
-        summary=_trend_summary(question),
+        summary=_plain_summary(trends, question),
+        method=_trend_summary(question),
         columns=columns,
         rows=rows,
         notes=tuple(notes),
@@ -321,6 +331,20 @@ def _share_row(wave: WaveFigures, options: list[str], min_n: int) -> tuple[Cell,
         change = changes.get(option)
         cells.append(Cell(text, strong=change is not None and bool(change.significant)))
     return tuple(cells)
+
+
+def _plain_summary(trends: SurveyTrends, question: QuestionTrends) -> str:
+    """The latest trend in plain words (each option's for a share), else what the method
+    line says."""
+    latest = question.total.latest
+    if latest is None or question.metric is None:
+        return _trend_summary(question)
+    say = summaries_of(question, question.total, trends.locale, trends.zone, named=False)
+    if latest.option_trends is not None:
+        said = [say.trend(latest, option) for option in latest.option_trends]
+    else:
+        said = [say.trend(latest)]
+    return " ".join(s for s in said if s) or _trend_summary(question)
 
 
 def _trend_summary(question: QuestionTrends) -> str:

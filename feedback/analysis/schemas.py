@@ -10,7 +10,7 @@ always carries is null when it has no value.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Annotated, Any, Literal, NamedTuple
 
 import msgspec
@@ -41,6 +41,8 @@ from feedback.analysis.results import (
     Suppression,
     WaveEstimate,
 )
+from feedback.analysis.summaries import Summaries, summaries_of
+from feedback.surveys.changes import ChangeKind
 
 # --- per-wave figures --------------------------------------------------------------------------
 
@@ -103,6 +105,9 @@ class WaveChangeRead(Struct, kw_only=True):
     q: float | None
     significant: bool | None
     reason: str | None
+    summary: Annotated[
+        str | None, Meta(description="The change in plain words (means and NPS).")
+    ] = None
 
 
 class WaveFiguresRead(EstimateRead, kw_only=True):
@@ -138,6 +143,7 @@ class TrendRead(Struct, kw_only=True):
     direction: Direction
     waves: int
     test: Literal["mann_kendall"]
+    summary: Annotated[str | None, Meta(description="The trend in plain words.")] = None
 
 
 class RunRead(Struct, kw_only=True):
@@ -183,6 +189,21 @@ class BreakRead(Struct, kw_only=True):
     series: int
 
 
+class VersionChangeRead(Struct, kw_only=True):
+    """A change a published version made to the question, breaking its series or not, marked
+    at the first wave that version could be answered in."""
+
+    version: int
+    wave: int
+    published_at: datetime
+    kind: Annotated[
+        ChangeKind,
+        Meta(description="added (again), removed, reworded, options_changed, scale_changed, …"),
+    ]
+    breaks_series: bool
+    detail: str
+
+
 class DecisionMarkRead(Struct, kw_only=True):
     id: uuid.UUID
     title: str
@@ -196,6 +217,10 @@ class QuestionTrendsRead(FiguresRead, kw_only=True):
     metric: Metric | None
     label: str
     breaks: list[BreakRead]
+    version_changes: Annotated[
+        list[VersionChangeRead],
+        Meta(description="Every version change of the question in range, breaking or not."),
+    ]
     decisions: list[DecisionMarkRead]
     options: Annotated[
         dict[str, str] | UnsetType, Meta(description="Choice questions: option labels.")
@@ -255,8 +280,9 @@ def _estimate_fields(e: WaveEstimate) -> dict[str, Any]:
     }
 
 
-def change_read(t: ChangeTest) -> WaveChangeRead:
+def change_read(t: ChangeTest, summary: str | None = None) -> WaveChangeRead:
     return WaveChangeRead(
+        summary=summary,
         test=t.test,
         from_wave=t.from_wave,
         statistic=t.statistic,
@@ -271,11 +297,12 @@ def change_read(t: ChangeTest) -> WaveChangeRead:
     )
 
 
-def trend_read(t: Trend) -> TrendRead | None:
+def trend_read(t: Trend, summary: str | None = None) -> TrendRead | None:
     """The contract's trend: null when no test ran (the reason goes beside it)."""
     if isinstance(t, NoTrend):
         return None
     return TrendRead(
+        summary=summary,
         s=t.s,
         var_s=t.var_s,
         tau=t.tau,
@@ -288,7 +315,9 @@ def trend_read(t: Trend) -> TrendRead | None:
     )
 
 
-def wave_read(entry: WaveFigures, *, with_series: bool) -> WaveFiguresRead:
+def wave_read(
+    entry: WaveFigures, *, with_series: bool, say: Summaries | None = None
+) -> WaveFiguresRead:
     series = entry.series if with_series else UNSET
     wave = entry.wave
     if entry.estimate.suppressed:
@@ -305,7 +334,11 @@ def wave_read(entry: WaveFigures, *, with_series: bool) -> WaveFiguresRead:
     if entry.option_changes is not None:
         option_changes = {k: change_read(t) for k, t in entry.option_changes.items()}
     elif metric is not None:
-        change = None if entry.change is None else change_read(entry.change)
+        change = (
+            None
+            if entry.change is None
+            else change_read(entry.change, None if say is None else say.change(entry))
+        )
     return WaveFiguresRead(
         number=wave.number,
         label=wave.label,
@@ -327,7 +360,7 @@ class _TrendFields(NamedTuple):
     option_trends: dict[str, TrendRead | None] | UnsetType = UNSET
 
 
-def _trend_fields(run: RunFigures) -> _TrendFields:
+def _trend_fields(run: RunFigures, say: Summaries | None = None) -> _TrendFields:
     """`trend` (null with `trend_reason` when no test ran) and, for shares, `option_trends`."""
     if run.metric is None:
         return _TrendFields(
@@ -340,15 +373,22 @@ def _trend_fields(run: RunFigures) -> _TrendFields:
             trend_reason=reasons[0]
             if reasons
             else "a share metric has a trend per option (option_trends)",
-            option_trends={k: trend_read(t) for k, t in run.option_trends.items()},
+            option_trends={
+                k: trend_read(t, None if say is None else say.trend(run, k))
+                for k, t in run.option_trends.items()
+            },
         )
     if isinstance(run.trend, NoTrend):
         return _TrendFields(trend=None, trend_reason=run.trend.reason)
-    return _TrendFields(trend=None if run.trend is None else trend_read(run.trend))
+    return _TrendFields(
+        trend=None
+        if run.trend is None
+        else trend_read(run.trend, None if say is None else say.trend(run))
+    )
 
 
-def run_read(run: RunFigures) -> RunRead:
-    trend = _trend_fields(run)
+def run_read(run: RunFigures, say: Summaries | None = None) -> RunRead:
+    trend = _trend_fields(run, say)
     return RunRead(
         series=run.index,
         version=run.version,
@@ -361,11 +401,13 @@ def run_read(run: RunFigures) -> RunRead:
     )
 
 
-def _figures_fields(figures: Figures, metric: Metric | None) -> dict[str, Any]:
+def _figures_fields(
+    figures: Figures, metric: Metric | None, say: Summaries | None = None
+) -> dict[str, Any]:
     with_series = len(figures.runs) > 1
     latest = figures.latest
     if latest is not None:
-        trend = _trend_fields(latest)
+        trend = _trend_fields(latest, say)
     elif metric is None:
         trend = _trend_fields(RunFigures(0, None, (), None))
     else:
@@ -375,12 +417,12 @@ def _figures_fields(figures: Figures, metric: Metric | None) -> dict[str, Any]:
             option_trends={} if metric == "share" else UNSET,
         )
     return {
-        "waves": [wave_read(w, with_series=with_series) for w in figures.waves],
+        "waves": [wave_read(w, with_series=with_series, say=say) for w in figures.waves],
         "trend": trend.trend,
         "trend_reason": trend.trend_reason,
         "option_trends": trend.option_trends,
         "trend_series": None if latest is None else len(figures.runs) - 1,
-        "series": [run_read(r) for r in figures.runs],
+        "series": [run_read(r, say) for r in figures.runs],
     }
 
 
@@ -389,8 +431,14 @@ def segment_name(value: SegmentValue) -> str:
     return "null" if value is None else value
 
 
-def question_trends_read(question: QuestionTrends) -> QuestionTrendsRead:
+def question_trends_read(
+    question: QuestionTrends, *, locale: str = "en", zone: tzinfo = UTC
+) -> QuestionTrendsRead:
     metric = question.metric
+
+    def say(figures: Figures) -> Summaries | None:
+        return None if metric is None else summaries_of(question, figures, locale, zone)
+
     return QuestionTrendsRead(
         key=question.meta.key,
         type=question.meta.type,
@@ -400,6 +448,17 @@ def question_trends_read(question: QuestionTrends) -> QuestionTrendsRead:
             BreakRead(version=r.version, wave=r.waves[0], series=r.index)
             for r in question.total.runs[1:]
         ],
+        version_changes=[
+            VersionChangeRead(
+                version=c.version,
+                wave=c.wave,
+                published_at=c.published_at,
+                kind=c.kind,
+                breaks_series=c.breaks_series,
+                detail=c.detail,
+            )
+            for c in question.version_changes
+        ],
         decisions=[
             DecisionMarkRead(id=d.id, title=d.title, decided_at=d.decided_at, wave=d.wave)
             for d in question.decisions
@@ -408,10 +467,12 @@ def question_trends_read(question: QuestionTrends) -> QuestionTrendsRead:
         segments=UNSET
         if question.segments is None
         else {
-            segment_name(value): SegmentFiguresRead(value=value, **_figures_fields(f, metric))
+            segment_name(value): SegmentFiguresRead(
+                value=value, **_figures_fields(f, metric, say(f))
+            )
             for value, f in question.segments.items()
         },
-        **_figures_fields(question.total, metric),
+        **_figures_fields(question.total, metric, say(question.total)),
     )
 
 
@@ -422,7 +483,10 @@ def trends_read(trends: SurveyTrends) -> TrendsRead:
         start=trends.start,
         end=trends.end,
         segment=trends.segment,
-        questions=[question_trends_read(q) for q in trends.questions],
+        questions=[
+            question_trends_read(q, locale=trends.locale, zone=trends.zone)
+            for q in trends.questions
+        ],
     )
 
 

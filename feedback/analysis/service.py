@@ -13,8 +13,9 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from functools import partial
+from typing import cast
 
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,14 +26,17 @@ from feedback.analysis.chart_adapter import chart_renderer
 from feedback.analysis.charts import ChartFormat
 from feedback.analysis.decision_impact import DecisionImpact, impact_of
 from feedback.analysis.figures import DecisionMark, SurveyTrends, question_trends
+from feedback.analysis.option_series import kept_across
 from feedback.analysis.panel import PanelFigures, panel_test
 from feedback.analysis.series import effective_min_n
+from feedback.analysis.version_marks import RecordedChange, VersionMark, version_marks
 from feedback.errors import FieldError, Invalid, NotFound
 from feedback.loop.service import decisions_for_survey
 from feedback.surveys import queries as survey_queries
+from feedback.surveys.changes import ChangeKind
 from feedback.surveys.definition import CountedOnly, label_text
 from feedback.surveys.models import Survey, SurveyVersion
-from feedback.surveys.schedule import next_opens_at, window_at
+from feedback.surveys.schedule import next_opens_at, survey_schedule, window_at
 from feedback.surveys.service import (
     WaveInfo,
     definition_of,
@@ -102,6 +106,7 @@ async def survey_trends(
             waves=(waves[0].number, waves[-1].number) if ranged else None,
             segment=query.segment,
             channels=query.channels,
+            latest_only=_latest_only(survey),
         )
     in_effect = versions_in_effect(waves, [(v.published_at, v.number) for v in versions], now)
     marks = [
@@ -116,6 +121,7 @@ async def survey_trends(
         )
         for d in decisions
     ]
+    changes = await _version_marks(session, survey, versions, waves)
     questions = tuple(
         question_trends(
             meta,
@@ -126,6 +132,7 @@ async def survey_trends(
             by_segment=None if stats.segments is None else stats.segments.get(meta.key, {}),
             min_n=min_n,
             decisions=[mark for keys, mark in marks if not keys or meta.key in keys],
+            version_changes=changes.get(meta.key, ()),
         )
         for meta in wanted
     )
@@ -137,7 +144,41 @@ async def survey_trends(
         end=query.end,
         waves=waves,
         questions=questions,
+        locale=survey.default_locale,
+        zone=_zone(survey),
     )
+
+
+async def _version_marks(
+    session: AsyncSession,
+    survey: Survey,
+    versions: Sequence[SurveyVersion],
+    waves: Sequence[WaveInfo],
+) -> dict[str, tuple[VersionMark, ...]]:
+    """Each question's version changes within the waves (docs/statistics.md "Version
+    changes")."""
+    recorded = (await session.scalars(survey_queries.changes_of(survey.id))).all()
+    return version_marks(
+        [
+            RecordedChange(
+                c.question_key, c.version, cast(ChangeKind, c.kind), c.breaks_series, c.detail
+            )
+            for c in recorded
+        ],
+        published_at={v.number: v.published_at for v in versions if v.published_at is not None},
+        wave_of=partial(_wave_of, survey=survey, waves=waves),
+        waves={w.number for w in waves},
+    )
+
+
+def _zone(survey: Survey) -> tzinfo:
+    schedule = survey_schedule(survey)
+    return UTC if schedule is None else schedule.zone
+
+
+def _latest_only(survey: Survey) -> bool:
+    """Whether a respondent counts once per wave (docs/statistics.md, "Ground rules")."""
+    return survey_settings(survey).count_per_respondent == "latest"
 
 
 def _is_attribute(name: str) -> bool:
@@ -283,6 +324,8 @@ async def panel(
         from_wave=from_wave,
         to_wave=to_wave,
         channels=channels,
+        latest_only=_latest_only(survey),
+        kept=kept_across(meta.series),
     )
     effective = effective_min_n(survey_settings(survey).min_n, min_n)
     return PanelFigures(

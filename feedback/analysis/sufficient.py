@@ -23,7 +23,7 @@ that is a bug in the caller, not a statistical edge case.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -426,6 +426,17 @@ class OptionPairs:
                 column = 0 if chose_from and chose_to else 1 if chose_from else 2
                 tables[index[option], column] += count
         return cls(tuple(options), n_pairs, tables[:, 0], tables[:, 1], tables[:, 2])
+
+    def restricted(self, options: Collection[str]) -> OptionPairs:
+        """The same pairs, tested for `options` only (in this order of `self.options`)."""
+        index = [i for i, o in enumerate(self.options) if o in options]
+        return OptionPairs(
+            tuple(self.options[i] for i in index),
+            self.n_pairs,
+            self.both[index],
+            self.from_only[index],
+            self.to_only[index],
+        )
 
     @classmethod
     def from_single_choice(

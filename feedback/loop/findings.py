@@ -41,18 +41,12 @@ from feedback.analysis.changes import with_q_values
 from feedback.analysis.figures import QuestionTrends, WaveFigures
 from feedback.analysis.results import ALPHA, ChangeTest, Share, TrendTest, WaveEstimate
 from feedback.analysis.service import TrendsQuery, survey_trends
+from feedback.analysis.summaries import period_of, subject_of
 from feedback.analysis.trend import mann_kendall
 from feedback.db import transaction
-from feedback.loop.models import Finding, FindingCheck, LocalisedText
+from feedback.loop.models import Finding, FindingCheck
 from feedback.loop.outbox import emit
-from feedback.loop.sentences import ChangeFacts, Facts, Period, Subject, TrendFacts, sentences
-from feedback.surveys.definition import (
-    LikertQuestion,
-    MultiChoiceQuestion,
-    Question,
-    RatingQuestion,
-    SingleChoiceQuestion,
-)
+from feedback.loop.sentences import ChangeFacts, Facts, TrendFacts, sentences
 from feedback.surveys.models import Survey
 from feedback.surveys.schedule import next_opens_at, survey_schedule, waves_between, window_at
 from feedback.surveys.service import survey_settings
@@ -259,7 +253,7 @@ def _change(
         figures["option"] = named_option
     if options is not None:
         figures["options"] = options
-    subject = _subject(question, after.series, named_option)
+    subject = subject_of(question, after.series, named_option)
     if subject.scale is not None:
         figures["scale"] = list(subject.scale)
     return Candidate(
@@ -272,8 +266,8 @@ def _change(
         facts=ChangeFacts(
             subject=subject,
             direction=direction,
-            from_period=_period(before, zone),
-            to_period=_period(after, zone),
+            from_period=period_of(before, zone),
+            to_period=period_of(after, zone),
             from_value=values[0],
             to_value=values[1],
         ),
@@ -314,7 +308,7 @@ def _trend(
         return None
     direction: Direction = "increasing" if result.direction == "increasing" else "decreasing"
     (first, first_value), (last, last_value) = points[0], points[-1]
-    subject = _subject(question, entry.series, option)
+    subject = subject_of(question, entry.series, option)
     figures: dict[str, Any] = {
         "metric": question.metric,
         "series": entry.series,
@@ -347,39 +341,12 @@ def _trend(
         facts=TrendFacts(
             subject=subject,
             direction=direction,
-            since=_period(first, zone),
+            since=period_of(first, zone),
             waves=result.waves,
             first_value=first_value,
             last_value=last_value,
         ),
     )
-
-
-def _period(entry: WaveFigures, zone: tzinfo) -> Period:
-    return Period(entry.wave.label, entry.wave.opens_at, zone)
-
-
-def _subject(question: QuestionTrends, series: int | None, option: str | None) -> Subject:
-    """Labels in every locale: the newest definition of the question (as the trends name it),
-    an option's from the newest definition that has it."""
-    meta = question.meta
-    metric = question.metric
-    assert metric is not None
-    asked = meta.series[series] if series is not None else None
-    defined: Question = asked or meta.question
-    scale = None
-    if metric == "mean" and isinstance(defined, LikertQuestion | RatingQuestion):
-        scale = (defined.scale.min, defined.scale.max)
-    option_label: LocalisedText | None = None
-    if option is not None:
-        option_label = option
-        for candidate in (meta.question, *reversed(meta.series)):
-            if isinstance(candidate, SingleChoiceQuestion | MultiChoiceQuestion):
-                found = next((o.label for o in candidate.options if o.key == option), None)
-                if found is not None:
-                    option_label = found
-                    break
-    return Subject(label=meta.question.label, metric=metric, option=option_label, scale=scale)
 
 
 # --- checking (I/O) ------------------------------------------------------------------------------

@@ -73,7 +73,29 @@ class TrendFacts:
     last_value: float
 
 
-Facts = ChangeFacts | TrendFacts
+@dataclass(frozen=True, slots=True)
+class SteadyFacts:
+    """A change between two waves too small to tell from chance (not significant)."""
+
+    subject: Subject
+    from_period: Period
+    to_period: Period
+    from_value: float
+    to_value: float
+
+
+@dataclass(frozen=True, slots=True)
+class FlatFacts:
+    """A series without a clear rise or fall (its trend test found none)."""
+
+    subject: Subject
+    since: Period
+    waves: int
+    first_value: float
+    last_value: float
+
+
+Facts = ChangeFacts | TrendFacts | SteadyFacts | FlatFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +112,8 @@ class _Texts:
     trend: str  # {label} {what} {verb} {since} {waves} {a} {b} {scale}
     scale: str  # {min} {max}
     wave_of: str  # {date}
+    steady: str  # {label} {what} {a} {b} {scale} {p1} {p2}
+    flat: str  # {label} {what} {since} {waves} {a} {b} {scale}
 
 
 TEXTS: dict[str, _Texts] = {
@@ -106,6 +130,14 @@ TEXTS: dict[str, _Texts] = {
         trend="{label}: {what} {verb} since {since} ({waves} waves), from {a} to {b}{scale}.",
         scale=" out of {max}",
         wave_of="the wave of {date}",
+        steady=(
+            "{label}: {what} went from {a} to {b}{scale} between {p1} and {p2}, a "
+            "difference too small to tell from chance."
+        ),
+        flat=(
+            "{label}: {what} shows no clear rise or fall over {waves} waves since "
+            "{since} (from {a} to {b}{scale}); the ups and downs are within chance."
+        ),
     ),
     "nl": _Texts(
         quotes=("‘", "’"),
@@ -120,6 +152,15 @@ TEXTS: dict[str, _Texts] = {
         trend="{label}: {what} {verb} sinds {since} ({waves} rondes), van {a} naar {b}{scale}.",
         scale=" op een schaal van {min} tot {max}",
         wave_of="de ronde van {date}",
+        steady=(
+            "{label}: {what} ging van {a} naar {b}{scale} tussen {p1} en {p2}, een "
+            "verschil te klein om van toeval te onderscheiden."
+        ),
+        flat=(
+            "{label}: {what} stijgt of daalt niet duidelijk over {waves} rondes "
+            "sinds {since} (van {a} naar {b}{scale}); de schommelingen passen bij "
+            "toeval."
+        ),
     ),
     "de": _Texts(
         quotes=("„", "“"),
@@ -134,6 +175,15 @@ TEXTS: dict[str, _Texts] = {
         trend="{label}: {what} {verb} seit {since} ({waves} Wellen), von {a} auf {b}{scale}.",
         scale=" (Skala {min} bis {max})",
         wave_of="der Welle vom {date}",
+        steady=(
+            "{label}: {what} ging zwischen {p1} und {p2} von {a} auf {b}{scale}, "
+            "ein Unterschied, der zu klein ist, um ihn vom Zufall zu unterscheiden."
+        ),
+        flat=(
+            "{label}: {what} steigt oder sinkt über {waves} Wellen seit {since} "
+            "nicht erkennbar (von {a} auf {b}{scale}); die Schwankungen liegen im "
+            "Rahmen des Zufalls."
+        ),
     ),
     "fr": _Texts(
         quotes=("« ", " »"),
@@ -148,6 +198,15 @@ TEXTS: dict[str, _Texts] = {
         trend="{label} : {what} {verb} depuis {since} ({waves} vagues), de {a} à {b}{scale}.",
         scale=" sur une échelle de {min} à {max}",
         wave_of="la vague du {date}",
+        steady=(
+            "{label} : {what} est passée de {a} à {b}{scale} entre {p1} et {p2}, un "
+            "écart trop faible pour le distinguer du hasard."
+        ),
+        flat=(
+            "{label} : {what} ne monte ni ne baisse nettement sur {waves} vagues "
+            "depuis {since} (de {a} à {b}{scale}) ; les variations restent dans les "
+            "limites du hasard."
+        ),
     ),
     "es": _Texts(
         quotes=("«", "»"),
@@ -162,6 +221,14 @@ TEXTS: dict[str, _Texts] = {
         trend="{label}: {what} {verb} desde {since} ({waves} oleadas), de {a} a {b}{scale}.",
         scale=" en una escala de {min} a {max}",
         wave_of="la oleada del {date}",
+        steady=(
+            "{label}: {what} pasó de {a} a {b}{scale} entre {p1} y {p2}, una "
+            "diferencia demasiado pequeña para distinguirla del azar."
+        ),
+        flat=(
+            "{label}: {what} no sube ni baja claramente en {waves} oleadas desde "
+            "{since} (de {a} a {b}{scale}); las subidas y bajadas caben en el azar."
+        ),
     ),
     "hi": _Texts(
         quotes=("“", "”"),
@@ -176,6 +243,14 @@ TEXTS: dict[str, _Texts] = {
         trend="{label}: {since} से {what} {verb} ({waves} चरण), {a} से {b} तक{scale}।",
         scale=" ({min} से {max} के पैमाने पर)",
         wave_of="{date} का चरण",
+        steady=(
+            "{label}: {p1} और {p2} के बीच {what} {a} से {b} हुआ{scale}, यह अंतर "
+            "संयोग से अलग बताने के लिए बहुत छोटा है।"
+        ),
+        flat=(
+            "{label}: {since} से {waves} चरणों में {what} में कोई स्पष्ट बढ़त या "
+            "गिरावट नहीं ({a} से {b}{scale}); उतार-चढ़ाव संयोग की सीमा में हैं।"
+        ),
     ),
 }
 FALLBACK = "en"
@@ -186,17 +261,51 @@ def sentences(facts: Facts, locales: Sequence[str], default_locale: str) -> dict
     return {locale: sentence(facts, locale, default_locale) for locale in locales}
 
 
-def sentence(facts: Facts, locale: str, default_locale: str) -> str:
+def sentence(facts: Facts, locale: str, default_locale: str, *, named: bool = True) -> str:
+    """The sentence of `facts`; without `named`, without the question's label in front (a
+    chart says it in its title)."""
+    text = _sentence(facts, locale, default_locale, named=named)
+    if named:
+        return text
+    text = text.lstrip(" :")
+    return text[:1].upper() + text[1:]
+
+
+def _sentence(facts: Facts, locale: str, default_locale: str, *, named: bool) -> str:
     texts, babel_locale = _language(locale)
     subject = facts.subject
     open_quote, close_quote = texts.quotes
-    label = open_quote + label_text(subject.label, locale, default_locale) + close_quote
+    label = ""
+    if named:
+        label = open_quote + label_text(subject.label, locale, default_locale) + close_quote
     what = {"mean": texts.mean, "nps": texts.nps, "share": texts.share}[subject.metric]
     if subject.option is not None:
         what = what.format(option=label_text(subject.option, locale, default_locale))
     scale = ""
     if subject.metric == "mean" and subject.scale is not None:
         scale = texts.scale.format(min=subject.scale[0], max=subject.scale[1])
+    if isinstance(facts, SteadyFacts):
+        a, b = _values(subject.metric, facts.from_value, facts.to_value, babel_locale)
+        return texts.steady.format(
+            label=label,
+            what=what,
+            a=a,
+            b=b,
+            scale=scale,
+            p1=_period(facts.from_period, texts, babel_locale),
+            p2=_period(facts.to_period, texts, babel_locale),
+        )
+    if isinstance(facts, FlatFacts):
+        a, b = _values(subject.metric, facts.first_value, facts.last_value, babel_locale)
+        return texts.flat.format(
+            label=label,
+            what=what,
+            since=_period(facts.since, texts, babel_locale),
+            waves=facts.waves,
+            a=a,
+            b=b,
+            scale=scale,
+        )
     if isinstance(facts, ChangeFacts):
         a, b = _values(subject.metric, facts.from_value, facts.to_value, babel_locale)
         return texts.change.format(

@@ -13,7 +13,7 @@ import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from dateutil.relativedelta import relativedelta
@@ -133,6 +133,9 @@ class SurveySettings(_Model):
     )
     min_n: int = Field(default=DEFAULT_MIN_N, ge=1, le=1_000_000)
     allow_edits: bool = True
+    # Which of a respondent's answers in one wave count (docs/statistics.md "Who counts"):
+    # `latest` gives each respondent one voice per wave; anonymous responses always each count.
+    count_per_respondent: Literal["latest", "all"] = "latest"
     locales: Annotated[list[Locale], AfterValidator(_unique)] = Field(
         default_factory=list, max_length=50
     )

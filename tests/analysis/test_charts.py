@@ -173,7 +173,7 @@ def test_trend_chart_shows_verdict_breaks_decisions_and_n() -> None:
     assert any(
         "Mann–Kendall: increasing, p=0.009, Sen slope +0.07/wave (12 waves)" in t for t in shown
     )
-    assert " v3 · new series" in shown
+    assert "v3 · new series" in shown
     assert {"Published campaign priorities", "Assemblies"} <= set(shown)
     assert "n<5: suppressed" in shown
     assert "2025-05\nn=3" in shown and "2025-12\nn=132" in shown

@@ -26,7 +26,15 @@ PURE = (
 )
 # Pure as well (no I/O, no database, no web framework), but assembling figures from the survey's
 # definition: they may read the pure modules, each other and the definition types.
-ASSEMBLY = ("catalogue", "figures", "decision_impact", "chart_adapter")
+ASSEMBLY = (
+    "catalogue",
+    "figures",
+    "decision_impact",
+    "chart_adapter",
+    "version_marks",
+    "option_series",
+    "summaries",
+)
 PLUMBING = {"__future__", "collections.abc", "typing", "itertools", "math", "dataclasses", "bisect"}
 ALLOWED = {
     "pure": PLUMBING
@@ -46,7 +54,8 @@ ALLOWED = {
     "assembly": PLUMBING
     | {"collections", "functools", "datetime", "uuid"}
     | {f"feedback.analysis.{name}" for name in (*PURE, *ASSEMBLY, "charts")}
-    | {"feedback.surveys.definition", "feedback.errors"},
+    | {"feedback.surveys.definition", "feedback.surveys.changes", "feedback.errors"}
+    | {"feedback.loop.sentences"},
 }
 
 

@@ -34,4 +34,16 @@ def wire(value: object) -> Any:
         read = schemas.decision_impact_read(value)
     else:
         raise TypeError(f"no wire type for {type(value).__name__}")
-    return msgspec.to_builtins(read)
+    built = msgspec.to_builtins(read)
+    return unsaid(built) if isinstance(value, ChangeTest | TrendTest | NoTrend) else built
+
+
+def unsaid(value: Any) -> Any:
+    """A JSON value without its plain-language `summary` sentences: a computed result alone has
+    none (they need the question, the waves and a locale); tests/analysis/test_summaries.py
+    checks them."""
+    if isinstance(value, dict):
+        return {k: unsaid(v) for k, v in value.items() if k != "summary"}
+    if isinstance(value, list):
+        return [unsaid(v) for v in value]
+    return value

@@ -44,6 +44,7 @@ def test_settings_defaults() -> None:
         assert settings == SurveySettings()
         assert settings.allowed_origins == [] and settings.locales == []
         assert settings.min_n == 5 and settings.allow_edits is True
+        assert settings.count_per_respondent == "latest"
 
 
 def test_settings_round_trip() -> None:
@@ -51,6 +52,7 @@ def test_settings_round_trip() -> None:
         "allowed_origins": ["https://example.org"],
         "min_n": 10,
         "allow_edits": False,
+        "count_per_respondent": "all",
         "locales": ["hi", "pt-BR"],
         "public_questions": ["trust", "nps"],
         "intro": {"en": "Five minutes.", "hi": "पाँच मिनट।", "pt-BR": "Cinco minutos."},
