@@ -57,7 +57,9 @@ async def surveyed(client: Client) -> Org:
     )
     assert draft.status_code == 200, draft.text
     published = await client.post(
-        "/api/v1/surveys/pulse/publish", json={}, headers=org.auth("campaigner")
+        "/api/v1/surveys/pulse/publish",
+        json={"confirm_breaks": True},
+        headers=org.auth("campaigner"),
     )
     assert published.status_code == 201, published.text
     assert any(c["breaks_series"] for c in published.json()["changes"])
