@@ -1,4 +1,4 @@
-"""The stop lists shipped with the package (feedback/analysis/stopwords/<language>.txt), by the
+"""The stop lists shipped with the package (feedback/analysis/stop_lists/<language>.txt), by the
 language of a survey's locales."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ LANGUAGES = ("de", "en", "es", "fr", "pt")
 def _language(language: str) -> frozenset[str]:
     if language not in LANGUAGES:
         return frozenset()
-    text = resources.files("feedback.analysis").joinpath(f"stopwords/{language}.txt")
+    text = resources.files("feedback.analysis").joinpath(f"stop_lists/{language}.txt")
     return stop_list(text.read_text(encoding="utf-8").splitlines())
 
 

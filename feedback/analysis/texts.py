@@ -65,10 +65,14 @@ async def wave_texts(
     slug: str,
     key: str,
     wave: int,
-    only: TextFilter,
+    channel: str | None,
+    segment: str | None,
+    segment_value: str | None,
     limit: int,
     cursor: str | None,
 ) -> WaveTexts:
+    """`segment` is a respondent attribute (or `channel`) that must have `segment_value`."""
+    only = TextFilter(channel, segment, segment_value)
     _check_filter(only)
     survey = await get_survey(session, org_id=org_id, slug=slug)
     await _check_text_question(session, survey, key)
@@ -76,7 +80,7 @@ async def wave_texts(
     stop = stop_words(survey_settings(survey).declared_locales(survey.default_locale))
     by_wave: dict[int, list[frozenset[str]]] = {}
     rows = await session.execute(text_queries.texts_up_to(survey.id, key, wave, only))
-    for number, text in rows.tuples():
+    for number, text in rows:
         by_wave.setdefault(number, []).append(terms_of(text or "", stop))
     n = len(by_wave.get(wave, []))
     previous = wave - 1 if wave > 1 else None

@@ -9,7 +9,6 @@ from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
 from feedback.analysis import texts
-from feedback.analysis.text_queries import TextFilter
 from feedback.analysis.text_schemas import WaveTextsRead, wave_texts_read
 from feedback.api.deps import Caller, Cursor, DbSession, Limit
 from feedback.pagination import DEFAULT_LIMIT
@@ -58,7 +57,9 @@ class TextsController(Controller):
             slug=slug,
             key=key,
             wave=wave,
-            only=TextFilter(channel, segment, segment_value),
+            channel=channel,
+            segment=segment,
+            segment_value=segment_value,
             limit=limit,
             cursor=cursor,
         )
