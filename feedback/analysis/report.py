@@ -15,7 +15,7 @@ import binascii
 import hashlib
 import hmac
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +32,7 @@ from feedback.analysis.service import (
     survey_decisions,
     survey_trends,
 )
+from feedback.analysis.text_report import TextHighlights, text_highlights
 from feedback.errors import NotFound
 from feedback.orgs import audit
 from feedback.orgs.principal import Principal
@@ -155,6 +156,7 @@ class Section:
     columns: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
     notes: tuple[str, ...]
+    texts: TextHighlights | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +191,12 @@ async def report(session: AsyncSession, *, secret: str, token: str, now: datetim
         min_n=trends.min_n,
         generated_at=now,
         expires_at=grant.expires_at,
-        sections=tuple(_section(trends, q) for q in trends.questions),
+        sections=tuple(
+            [
+                replace(_section(trends, q), texts=await text_highlights(session, survey, q))
+                for q in trends.questions
+            ]
+        ),
         decisions=tuple(_decision_section(trends, d, now) for d in decisions),
     )
 

@@ -76,6 +76,20 @@ async def wave_texts(
     _check_filter(only)
     survey = await get_survey(session, org_id=org_id, slug=slug)
     await _check_text_question(session, survey, key)
+    return await survey_wave_texts(session, survey, key, wave, only, limit=limit, cursor=cursor)
+
+
+async def survey_wave_texts(
+    session: AsyncSession,
+    survey: Survey,
+    key: str,
+    wave: int,
+    only: TextFilter,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> WaveTexts:
+    """The texts of a survey already found in its organisation, for a known text question."""
     min_n = survey_settings(survey).min_n
     stop = stop_words(survey_settings(survey).declared_locales(survey.default_locale))
     by_wave: dict[int, list[frozenset[str]]] = {}
