@@ -44,6 +44,9 @@ async def test_the_report_shows_a_text_questions_distinct_words_and_answers(
     assert more is not None and less is not None and new is not None
     assert "friendly meetings" in more.group(1) and "buses" in less.group(1)
     assert "assembly" in new.group(1)
+    assert "(z −" in less.group(1)  # a minus sign, as the report's other figures
+    # The generic text summary ("only the number of answers") gives way to the words.
+    assert "only the number" not in html
     assert "5 of the 78 answers in 2025-03" in html
     sample = re.findall(r"<li>([^<]*)</li>", html.split('class="answers"')[1])
     assert len(sample) == 5 and set(sample) <= set(WAVES[3])
