@@ -30,9 +30,13 @@ def _serve(args: argparse.Namespace) -> int:
 
         migrate.upgrade(settings.database_url)
     if args.demo:
-        from feedback.demo import load_demo
+        from feedback.demo import load_demo, terminal_progress
 
-        print(asyncio.run(load_demo(settings, now=system_clock())))
+        print(
+            asyncio.run(
+                load_demo(settings, now=system_clock(), progress=terminal_progress(sys.stderr))
+            )
+        )
     uvicorn.run(
         "feedback.api.app:create_served_app",
         factory=True,
@@ -89,12 +93,14 @@ def _org_create(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from feedback import migrate
-    from feedback.demo import load_demo
+    from feedback.demo import load_demo, terminal_progress
 
     settings = get_settings()
     settings.resolved_secret_key()
     migrate.upgrade(settings.database_url)
-    print(asyncio.run(load_demo(settings, now=system_clock())))
+    print(
+        asyncio.run(load_demo(settings, now=system_clock(), progress=terminal_progress(sys.stderr)))
+    )
     return 0
 
 

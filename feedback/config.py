@@ -9,7 +9,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./feedback.db"
@@ -83,6 +83,17 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000", description="Public base URL, for links we hand out."
     )
     db_pool_size: int = Field(default=10, ge=1)
+    read_database_url: str | None = Field(
+        default=None,
+        description="A PostgreSQL streaming replica that analysis, charts, reports and exports "
+        "read from (feedback.read_replica); unset: they read from database_url.",
+    )
+    read_max_lag: float = Field(
+        default=30.0,
+        ge=0,
+        le=86400,
+        description="Seconds a replica may lag before reads go to the primary instead.",
+    )
     _secret: str | None = PrivateAttr(default=None)
     write_concurrency: int = Field(
         default=2,
@@ -163,6 +174,22 @@ class Settings(BaseSettings):
     @classmethod
     def _async_driver(cls, value: str) -> str:
         return normalise_database_url(value)
+
+    @field_validator("read_database_url")
+    @classmethod
+    def _read_replica_driver(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = normalise_database_url(value.strip())
+        if not value.startswith("postgresql"):
+            raise ValueError("a read replica must be a PostgreSQL URL (a streaming replica)")
+        return value
+
+    @model_validator(mode="after")
+    def _replica_of_postgresql(self) -> Settings:
+        if self.read_database_url is not None and self.is_sqlite:
+            raise ValueError("read_database_url needs a PostgreSQL database_url to replicate")
+        return self
 
     @property
     def is_sqlite(self) -> bool:

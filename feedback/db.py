@@ -137,8 +137,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 def make_sqlite_sync_engine(url: str) -> Engine:
     """A blocking engine on the same SQLite file with one connection, configured like the async
-    one, for a thread that batches many statements per call (feedback.responses.writer) instead
-    of paying the async driver's thread hop on each."""
+    one, for a thread that batches many statements per call (feedback.responses.group_commit)
+    instead of paying the async driver's thread hop on each."""
     sync_url = make_url(url).set(drivername="sqlite")
     engine = create_engine(
         sync_url,

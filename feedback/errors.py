@@ -8,12 +8,13 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
-    """One problem with one field, located by an RFC 6901 JSON pointer (`/answers/trust`)."""
+    """One problem with one field, named by an RFC 6901 JSON pointer (`/answers/trust`, `/from`).
+
+    The domain names the field; whether it came in the body, the path or the query is for
+    `api/problems.py` to say, from the route that was called."""
 
     pointer: str
     message: str
-    # Where the pointer points: the JSON body, or a query/path parameter or header by name.
-    source: str = "body"
 
 
 def pointer(*parts: str | int) -> str:
@@ -41,8 +42,8 @@ class Conflict(DomainError):
         self.extra = extra
 
 
-class PreconditionFailed(DomainError):
-    """A conditional request's precondition (If-Match) no longer holds."""
+class StaleRevision(DomainError):
+    """A change was made against a revision that is no longer the current one (If-Match)."""
 
 
 @dataclass
@@ -68,17 +69,9 @@ class Forbidden(DomainError):
     """The key is valid but its role may not do this."""
 
 
-class PayloadTooLarge(DomainError):
-    """The body exceeds the configured cap."""
+class TooLarge(DomainError):
+    """An input exceeds its cap (an import's size, a line of it)."""
 
 
-class UnsupportedMediaType(DomainError):
-    """The body's media type is not one this route reads."""
-
-
-class RateLimited(DomainError):
-    """Too many requests from one client; retry after `retry_after` seconds."""
-
-    def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
+class UnsupportedFormat(DomainError):
+    """An input comes in a format this use case does not read."""

@@ -41,7 +41,7 @@ def decode_cursor(cursor: str | None, *parsers: Callable[[Any], Any]) -> list[An
     """Decode a cursor into its values, each passed through the parser at its position."""
     if cursor is None or cursor == "":
         return None
-    bad = Invalid([FieldError("/cursor", "is not a cursor this API issued", "query")])
+    bad = Invalid([FieldError("/cursor", "is not a cursor this API issued")])
     if len(cursor) > MAX_CURSOR_CHARS:
         raise bad
     try:
@@ -66,7 +66,7 @@ def instant(value: Any) -> datetime:
 
 def check_limit(limit: int) -> int:
     if not 1 <= limit <= MAX_LIMIT:
-        raise Invalid([FieldError("/limit", f"must be from 1 to {MAX_LIMIT}", "query")])
+        raise Invalid([FieldError("/limit", f"must be from 1 to {MAX_LIMIT}")])
     return limit
 
 

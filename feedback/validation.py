@@ -116,15 +116,13 @@ def _has_member(value: Any, segment: str | int) -> bool:
 
 
 def field_errors(
-    errors: Iterable[Mapping[str, Any]], document: Any, prefix: str = "", source: str = "body"
+    errors: Iterable[Mapping[str, Any]], document: Any, prefix: str = ""
 ) -> list[FieldError]:
     out = []
     for error in errors:
         message = str(error.get("msg", "is invalid"))
         message = message.removeprefix("Value error, ")
-        out.append(
-            FieldError(loc_to_pointer(error.get("loc", ()), document, prefix), message, source)
-        )
+        out.append(FieldError(loc_to_pointer(error.get("loc", ()), document, prefix), message))
     return out
 
 

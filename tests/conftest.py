@@ -23,7 +23,7 @@ def _database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[obj
     url = database.configured_url()
     if url and url.startswith("postgresql"):
         database.reset_postgres(url)
-        # Pre-ping: a test may end every connection to the database (test_writer.py does).
+        # Pre-ping: a test may end every connection to the database (test_group_commit.py does).
         engine = sa.create_engine(database.sync_url(url), pool_pre_ping=True)
         yield engine
         engine.dispose()

@@ -19,6 +19,7 @@ from feedback.api.app import create_app
 from feedback.clock import fixed_clock
 from feedback.config import Settings
 from feedback.demo import (
+    COHORT_AGES,
     DECISION_WAVE,
     MONTHS,
     DemoSize,
@@ -26,7 +27,7 @@ from feedback.demo import (
     _lines,
     load_demo,
 )
-from feedback.errors import PayloadTooLarge
+from feedback.errors import TooLarge
 from feedback.surveys.schedule import wave_at
 from feedback.surveys.settings import parse_schedule
 
@@ -79,7 +80,9 @@ async def test_demo_loads_once_and_hands_out_working_keys(settings: Settings) ->
             assert survey.json()["current_wave"]["number"] == MONTHS + 1
     answered = await answered_waves(app, key_of(first))
     assert [w["number"] for w in answered] == list(range(1, MONTHS + 1))
-    assert all(150 <= int(str(w["responses"])) <= 260 for w in answered)
+    low, high = DemoSize().per_wave
+    assert all(low <= int(str(w["responses"])) <= high for w in answered)
+    assert sum(int(str(w["responses"])) for w in answered) >= 19_000
     async with AsyncTestClient(app=app) as client:
         findings = await client.get(
             "/api/v1/surveys/pulse/findings?question=trust", headers=auth(key_of(first))
@@ -96,6 +99,40 @@ async def test_demo_loads_once_and_hands_out_working_keys(settings: Settings) ->
             assert not any(w["suppressed"] for w in question["waves"])
         assert [d["title"] for d in results["decisions"]] == ["Monthly supporter assemblies"]
         assert (await client.get("/r/demo/pulse")).status_code == 200
+    await _the_story_is_there_to_find(app, first)
+
+
+async def _the_story_is_there_to_find(app: Litestar, summary: str) -> None:
+    """What the demo is for: each part of its story can be found through the API."""
+    analyst = auth(summary.split("analyst key:")[1].split()[0])
+    async with AsyncTestClient(app=app) as client:
+        decisions = (await client.get("/api/v1/surveys/pulse/decisions", headers=analyst)).json()
+        impact = await client.get(
+            f"/api/v1/surveys/pulse/decisions/{decisions['items'][0]['id']}/impact",
+            headers=analyst,
+        )
+        assert impact.status_code == 200, impact.text
+        level = impact.json()["level_change"]
+        assert level["estimate"] > 0.2 and level["p"] < 0.05, level
+        panel = await client.get(
+            f"/api/v1/surveys/pulse/panel/trust?from_wave={DECISION_WAVE - 1}"
+            f"&to_wave={DECISION_WAVE}",
+            headers=analyst,
+        )
+        assert panel.status_code == 200 and panel.json()["n_pairs"] > 200, panel.text
+        trends = await client.get(
+            "/api/v1/surveys/pulse/trends?questions=nps,energy&segment=cohort", headers=analyst
+        )
+        assert trends.status_code == 200, trends.text
+        nps, energy = trends.json()["questions"]
+        assert nps["trend"]["direction"] == "increasing"
+        # Each cohort, and the answers from the hosted page without a personal link.
+        assert len(nps["segments"]) == len(COHORT_AGES) + 1
+        # Version 3 widened energy's scale: its series breaks at the first wave under it.
+        assert [b["version"] for b in energy["breaks"]] == [3], energy["breaks"]
+        report = summary.split("report:")[1].split()[0]
+        page = await client.get(report.split("127.0.0.1:8000")[-1])
+        assert page.status_code == 200 and "energy" in page.text
 
 
 async def test_an_interrupted_load_is_resumed_and_never_called_loaded(
@@ -103,7 +140,7 @@ async def test_an_interrupted_load_is_resumed_and_never_called_loaded(
 ) -> None:
     # A cap that lets the first batch of lines in and then stops the import part-way.
     cramped = settings.model_copy(update={"import_max_bytes": 600_000})
-    with pytest.raises(PayloadTooLarge):
+    with pytest.raises(TooLarge):
         await load_demo(cramped, now=NOW)
     app = create_app(settings, clock=fixed_clock(NOW))
     resumed = await load_demo(settings, now=NOW + timedelta(hours=1))

@@ -29,7 +29,7 @@ from feedback.analysis.figures import (
     SurveyTrends,
     WaveFigures,
 )
-from feedback.analysis.impact import figure_text
+from feedback.analysis.number_text import figure_text, p_text
 from feedback.analysis.results import Metric
 from feedback.errors import FieldError, Invalid
 from feedback.surveys.definition import (
@@ -53,11 +53,7 @@ def chart_renderer(
     when `impact` is given (per panel in a segment chart)."""
     if question.metric is None:
         raise Invalid(
-            [
-                FieldError(
-                    "/question", "is a text question: it has no chart, only n per wave", "path"
-                )
-            ],
+            [FieldError("/question", "is a text question: it has no chart, only n per wave")],
             "Text questions have no chart.",
         )
     if question.segments is None:
@@ -180,7 +176,7 @@ def _impact_note(impact: FiguresImpact, metric: Metric) -> str:
 
 
 def _p_text(p: float | None) -> str:
-    return "p n/a" if p is None else "p<0.001" if p < 0.001 else f"p={p:.3f}"
+    return "p n/a" if p is None else p_text(p)
 
 
 def _y_label(question: Question) -> str | None:

@@ -31,6 +31,7 @@ from matplotlib.textpath import text_to_path
 from matplotlib.ticker import MaxNLocator, PercentFormatter, ScalarFormatter
 from matplotlib.transforms import blended_transform_factory
 
+from feedback.analysis.number_text import figure_text, p_text, share_text
 from feedback.analysis.results import Metric, NoTrend, TrendTest, WaveEstimate
 
 ChartFormat = Literal["png", "svg"]
@@ -510,7 +511,7 @@ def _trend_text(series: ChartData) -> str | None:
     if isinstance(trend, TrendTest):
         slope = _format_number(trend.slope, series.metric, signed=True)
         return (
-            f"Mann–Kendall: {trend.direction}, {_format_p(trend.p)}, "
+            f"Mann–Kendall: {trend.direction}, {p_text(trend.p)}, "
             f"Sen slope {slope}/wave ({trend.waves} waves)"
         )
     if isinstance(trend, NoTrend):
@@ -526,19 +527,10 @@ def _share_subtitle(series: ChartData) -> str:
     return "Share of respondents choosing each option"
 
 
-def _format_p(p: float) -> str:
-    return "p<0.001" if p < 0.001 else f"p={p:.3f}"
-
-
 def _format_number(value: float, metric: Metric, *, signed: bool = False) -> str:
-    sign = "+" if signed else ""
     if metric == "share":
-        text = f"{value * 100:{sign}.1f} pts" if signed else f"{value * 100:.0f}%"
-    elif metric == "nps":
-        text = f"{value:{sign}.1f}"
-    else:
-        text = f"{value:{sign}.{3 if 0 < abs(value) < 0.01 else 2}f}"
-    return text.replace("-", "−")
+        return figure_text(value, metric, signed=True) + " pts" if signed else share_text(value)
+    return figure_text(value, metric, signed=signed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1059,5 +1051,5 @@ def _panel_note(panel: ChartData) -> str:
     trend = panel.trend
     if isinstance(trend, TrendTest) and trend.direction != "no trend":
         arrow = "↗" if trend.direction == "increasing" else "↘"
-        note = _join(note, f"{arrow} {_format_p(trend.p)}") or ""
+        note = _join(note, f"{arrow} {p_text(trend.p)}") or ""
     return note

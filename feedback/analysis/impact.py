@@ -38,6 +38,7 @@ from typing import Literal
 import numpy as np
 from scipy import linalg, special
 
+from feedback.analysis.number_text import figure_text, p_text
 from feedback.analysis.results import ALPHA, Metric, t_interval
 from feedback.analysis.sufficient import FloatArray
 
@@ -371,7 +372,7 @@ def _change_words(change: Coefficient, metric: Metric, *, per_wave: bool) -> str
             f"95% CI {figure_text(change.ci_low, metric, signed=True)} to "
             f"{figure_text(change.ci_high, metric, signed=True)}, "
         )
-    p = "" if change.p is None else _p(change.p)
+    p = "" if change.p is None else p_text(change.p)
     if change.movement is not None:
         verb = "rose" if change.movement == "increased" else "fell"
         return f"{verb} by {figure_text(abs(change.estimate), metric)}{unit} ({interval}{p})"
@@ -379,16 +380,5 @@ def _change_words(change: Coefficient, metric: Metric, *, per_wave: bool) -> str
     return f"did not change significantly ({signed}{unit}, {p})"
 
 
-def figure_text(value: float, metric: Metric, *, signed: bool = False) -> str:
-    """Shares in percentage points, NPS to one decimal, means to two (never "−0.0")."""
-    sign = "+" if signed else ""
-    scaled, digits = (value * 100, 1) if metric == "share" else (value, 1 if metric == "nps" else 2)
-    return f"{round(scaled, digits) or 0.0:{sign}.{digits}f}".replace("-", "−")
-
-
 def _unit(metric: Metric) -> str:
     return {"share": " percentage points", "nps": " points", "mean": ""}[metric]
-
-
-def _p(p: float) -> str:
-    return "p<0.001" if p < 0.001 else f"p={p:.3f}"

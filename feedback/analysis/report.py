@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from feedback.analysis.charts import ChartFormat
 from feedback.analysis.decision_impact import impact_of
 from feedback.analysis.figures import QuestionTrends, SurveyTrends, WaveFigures
-from feedback.analysis.impact import Coefficient, Impact, figure_text
+from feedback.analysis.impact import Coefficient, Impact
+from feedback.analysis.number_text import figure_text, p_text, share_text
 from feedback.analysis.results import ChangeTest, Metric, NoTrend, TrendTest
 from feedback.analysis.service import (
     SurveyDecision,
@@ -54,9 +55,6 @@ GONE = "This report link is invalid or has expired."
 class ReportLink:
     token: str
     expires_at: datetime
-
-    def url(self, base_url: str) -> str:
-        return f"{base_url.rstrip('/')}/reports/{self.token}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,15 +255,11 @@ def _suppressed(wave: WaveFigures, min_n: int, width: int) -> tuple[Cell, ...]:
     )
 
 
-def _number(value: float | None, metric: str, *, signed: bool = False) -> str:
-    if value is None:
-        return "–"
-    digits = 1 if metric == "nps" else 2
-    text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
-    return text.replace("-", "−")
+def _number(value: float | None, metric: Metric, *, signed: bool = False) -> str:
+    return "–" if value is None else figure_text(value, metric, signed=signed)
 
 
-def _mean_row(wave: WaveFigures, metric: str, min_n: int) -> tuple[Cell, ...]:
+def _mean_row(wave: WaveFigures, metric: Metric, min_n: int) -> tuple[Cell, ...]:
     if wave.estimate.suppressed:
         return _suppressed(wave, min_n, 5)
     e = wave.estimate
@@ -281,7 +275,7 @@ def _mean_row(wave: WaveFigures, metric: str, min_n: int) -> tuple[Cell, ...]:
     )
 
 
-def _change_cells(change: ChangeTest | None, metric: str) -> tuple[Cell, Cell]:
+def _change_cells(change: ChangeTest | None, metric: Metric) -> tuple[Cell, Cell]:
     if change is None:
         return Cell("–", muted=True), Cell("–", muted=True)
     q = "–" if change.q is None else ("<0.001" if change.q < 0.001 else f"{change.q:.3f}")
@@ -297,7 +291,7 @@ def _share_row(wave: WaveFigures, options: list[str], min_n: int) -> tuple[Cell,
     cells = [Cell(wave.wave.label), Cell(_count(wave.estimate.n))]
     for option in options:
         share = shares.get(option)
-        text = "–" if share is None or share.estimate is None else f"{share.estimate:.0%}"
+        text = "–" if share is None or share.estimate is None else share_text(share.estimate)
         change = changes.get(option)
         cells.append(Cell(text, strong=change is not None and bool(change.significant)))
     return tuple(cells)
@@ -321,7 +315,7 @@ def _trend_summary(question: QuestionTrends) -> str:
         return "Trend (Mann–Kendall): " + (", ".join(moving) if moving else "no option moved.")
     trend = latest.trend
     if isinstance(trend, TrendTest):
-        p = "p<0.001" if trend.p < 0.001 else f"p={trend.p:.3f}"
+        p = p_text(trend.p)
         return (
             f"Trend (Mann–Kendall): {trend.direction}, {p}, Sen slope "
             f"{_number(trend.slope, question.metric or 'mean', signed=True)} per wave "

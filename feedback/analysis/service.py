@@ -32,15 +32,14 @@ from feedback.loop.service import decisions_for_survey
 from feedback.surveys import queries as survey_queries
 from feedback.surveys.definition import TextQuestion, label_text
 from feedback.surveys.models import Survey, SurveyVersion
+from feedback.surveys.schedule import next_opens_at, window_at
 from feedback.surveys.service import (
     WaveInfo,
     definition_of,
     get_survey,
-    next_opens_at,
     series_breaks,
     survey_settings,
     waves_in_range,
-    window_at,
 )
 
 SEGMENT_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
@@ -75,7 +74,7 @@ async def survey_trends(
     waves that have opened by `now`."""
     if query.segment is not None and not _is_attribute(query.segment):
         raise Invalid(
-            [FieldError("/segment", "must be a respondent attribute name", "query")],
+            [FieldError("/segment", "must be a respondent attribute name")],
             "The segment is not an attribute name.",
         )
     versions = await _published(session, survey)
@@ -152,16 +151,17 @@ async def _published(session: AsyncSession, survey: Survey) -> list[SurveyVersio
     )
 
 
+class UnknownQuestions(Invalid):
+    """Keys asked for that are no question of the survey (each named at `/questions`)."""
+
+
 def _wanted(metas: Mapping[str, QuestionMeta], keys: Sequence[str] | None) -> list[QuestionMeta]:
     if keys is None:
         return list(metas.values())
     unknown = [k for k in keys if k not in metas]
     if unknown:
-        raise Invalid(
-            [
-                FieldError("/questions", f"'{k}' is not a question of this survey", "query")
-                for k in unknown
-            ],
+        raise UnknownQuestions(
+            [FieldError("/questions", f"'{k}' is not a question of this survey") for k in unknown],
             "Unknown question keys.",
         )
     return [metas[k] for k in dict.fromkeys(keys)]
@@ -239,10 +239,8 @@ async def _one_question(
             TrendsQuery([key], query.start, query.end, query.segment, query.min_n),
             now=now,
         )
-    except Invalid as exc:
-        if any(e.pointer == "/questions" for e in exc.errors):
-            raise NotFound(f"Survey '{survey.slug}' has no question '{key}'.") from exc
-        raise
+    except UnknownQuestions as exc:
+        raise NotFound(f"Survey '{survey.slug}' has no question '{key}'.") from exc
     return result
 
 
@@ -262,7 +260,7 @@ async def panel(
     """Change within the same respondents between two waves (docs/statistics.md "Panel")."""
     if from_wave >= to_wave:
         raise Invalid(
-            [FieldError("/from_wave", "must be an earlier wave than to_wave", "query")],
+            [FieldError("/from_wave", "must be an earlier wave than to_wave")],
             "The panel's waves are in the wrong order.",
         )
     survey = await get_survey(session, org_id=org_id, slug=slug)
@@ -275,7 +273,7 @@ async def panel(
         raise NotFound(f"Survey '{slug}' has no question '{key}'.")
     if isinstance(meta.question, TextQuestion):
         raise Invalid(
-            [FieldError("/question", "is a text question: it has no panel test", "path")],
+            [FieldError("/question", "is a text question: it has no panel test")],
             "Text questions have no panel test.",
         )
     stats = await queries.panel_stats(
@@ -318,7 +316,6 @@ async def decision_impact(
                     FieldError(
                         "/question",
                         f"is required: the decision names {len(decision.keys)} questions, not one",
-                        "query",
                     )
                 ],
                 "Which question's impact?",
@@ -326,17 +323,15 @@ async def decision_impact(
         key = decision.keys[0]
     try:
         trends = await survey_trends(session, survey, TrendsQuery([key], segment=segment), now=now)
-    except Invalid as exc:
-        if any(e.pointer == "/questions" for e in exc.errors):
-            raise Invalid(
-                [FieldError("/question", f"'{key}' is not a question of this survey", "query")],
-                "Unknown question.",
-            ) from exc
-        raise
+    except UnknownQuestions as exc:
+        raise Invalid(
+            [FieldError("/question", f"'{key}' is not a question of this survey")],
+            "Unknown question.",
+        ) from exc
     question = trends.questions[0]
     if question.metric is None:
         raise Invalid(
-            [FieldError("/question", "is a text question: it has no metric to change", "query")],
+            [FieldError("/question", "is a text question: it has no metric to change")],
             "Text questions have no impact.",
         )
     return impact_of(trends, question, decision.mark, now=now)

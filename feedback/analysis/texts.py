@@ -137,10 +137,10 @@ def _terms(
 def _check_filter(only: TextFilter) -> None:
     errors: list[FieldError] = []
     if only.segment is not None and SEGMENT_PATTERN.fullmatch(only.segment) is None:
-        errors.append(FieldError("/segment", "must be a respondent attribute name", "query"))
+        errors.append(FieldError("/segment", "must be a respondent attribute name"))
     if (only.segment is None) != (only.segment_value is None):
         missing = "/segment_value" if only.segment_value is None else "/segment"
-        errors.append(FieldError(missing, "segment and segment_value go together", "query"))
+        errors.append(FieldError(missing, "segment and segment_value go together"))
     if errors:
         raise Invalid(errors, "The segment filter is invalid.")
 
@@ -153,6 +153,6 @@ async def _check_text_question(session: AsyncSession, survey: Survey, key: str) 
         raise NotFound(f"Survey '{survey.slug}' has no question '{key}'.")
     if "text" not in types:
         raise Invalid(
-            [FieldError("/key", f"'{key}' is not a text question", "path")],
+            [FieldError("/key", f"'{key}' is not a text question")],
             "Only text questions have text answers.",
         )

@@ -35,8 +35,8 @@ def mann_kendall(waves: Sequence[int], estimates: Sequence[float]) -> TrendTest 
     n = y.size
     if n < MIN_WAVES:
         return NoTrend(
-            reason=f"a trend needs at least {MIN_WAVES} non-suppressed waves in the segment; "
-            f"there {'is' if n == 1 else 'are'} {n}",
+            reason=f"a trend needs at least {MIN_WAVES} non-suppressed waves in one run "
+            f"without a series break; there {'is' if n == 1 else 'are'} {n}",
             waves=n,
         )
     s = _score(y)

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Annotated
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Controller, MediaType, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,7 +20,9 @@ from feedback.analysis import report, schemas, service
 from feedback.analysis.charts import ChartFormat
 from feedback.analysis.service import TrendsQuery
 from feedback.analysis.trends_csv import trends_csv
-from feedback.api.deps import AppSettings, Caller, DbSession, Now
+from feedback.api.deps import READS, WRITES, AppSettings, Caller, DbSession, Now
+from feedback.api.links import report_url
+from feedback.api.templating import TEMPLATES
 from feedback.errors import FieldError, Invalid, NotFound
 from feedback.orgs.principal import Principal
 from feedback.validation import INT_MAX
@@ -71,14 +71,6 @@ Impact = Annotated[
 Wave = Annotated[int, QueryParameter(ge=1, le=INT_MAX, description="A wave number.")]
 
 
-TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    # Question and option labels are a campaigner's text: escape all of it.
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 MEDIA_TYPES: dict[ChartFormat, str] = {"png": "image/png", "svg": "image/svg+xml"}
 # The token in the path is a credential: never cached by shared caches, never sent on as a
 # referrer, never indexed; the page runs no script and loads only its own charts.
@@ -118,7 +110,7 @@ def _dates(**texts: str | None) -> list[date | None]:
         try:
             out.append(None if text is None else date.fromisoformat(text))
         except ValueError:
-            errors.append(FieldError(f"/{name}", "must be a date, YYYY-MM-DD", "query"))
+            errors.append(FieldError(f"/{name}", "must be a date, YYYY-MM-DD"))
     if errors:
         raise Invalid(errors, "The dates are invalid.")
     return out
@@ -166,9 +158,12 @@ async def _trend_chart(
 
 
 class AnalysisController(Controller):
+    """Trends, charts, panels: reads, from the read replica when one is configured."""
+
     path = "/surveys/{slug:str}"
     tags = ["analysis"]
     opt = {"role": "analyst"}
+    dependencies = READS
 
     @get("/trends", operation_id="GetTrends")
     async def get_trends(
@@ -280,7 +275,7 @@ class AnalysisController(Controller):
         )
         return schemas.panel_read(result)
 
-    @post("/report-links", operation_id="CreateReportLink", status_code=201)
+    @post("/report-links", operation_id="CreateReportLink", status_code=201, dependencies=WRITES)
     async def create_report_link(
         self,
         db_session: DbSession,
@@ -299,7 +294,8 @@ class AnalysisController(Controller):
             secret=app_settings.resolved_secret_key(),
             now=now,
         )
-        return ReportLinkRead(url=link.url(app_settings.base_url), expires_at=link.expires_at)
+        url = report_url(app_settings.base_url, link.token)
+        return ReportLinkRead(url=url, expires_at=link.expires_at)
 
 
 class ReportPageController(Controller):
@@ -308,6 +304,7 @@ class ReportPageController(Controller):
     path = "/reports/{token:str}"
     tags = ["analysis"]
     include_in_schema = False
+    dependencies = READS
 
     @get(operation_id="GetReportPage")
     async def page(

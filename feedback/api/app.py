@@ -6,6 +6,7 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from litestar import Litestar, Router
@@ -44,6 +45,7 @@ from feedback.api.deps import (
     provide_principal,
     provide_settings,
     provide_submissions,
+    stamp_freshness,
 )
 from feedback.api.hygiene import check_request
 from feedback.api.openapi import schema_router
@@ -53,8 +55,9 @@ from feedback.clock import Clock, system_clock
 from feedback.config import Settings, get_settings
 from feedback.db import make_engine, make_sessionmaker
 from feedback.loop.worker import run_worker
+from feedback.read_replica import ReadRouter
+from feedback.responses.group_commit import store_for
 from feedback.responses.submissions import Submissions
-from feedback.responses.writer import store_for
 
 # The supporters' routes: no key, CORS and a rate limit per survey (PublicSurveyGuard). Apart
 # from the keyed routes so that no per-request guard runs for them at all: Litestar copies the
@@ -97,6 +100,16 @@ def create_app(
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         app.state.engine = engine
         app.state.sessions = make_sessionmaker(engine)
+        read_engine = (
+            make_engine(settings.read_database_url, pool_size=settings.db_pool_size)
+            if settings.read_database_url
+            else None
+        )
+        app.state.read_router = ReadRouter(
+            app.state.sessions,
+            make_sessionmaker(read_engine) if read_engine is not None else None,
+            max_lag=timedelta(seconds=settings.read_max_lag),
+        )
         app.state.submissions = Submissions(
             app.state.sessions,
             store_for(settings.database_url, engine, concurrency=settings.write_concurrency),
@@ -126,6 +139,8 @@ def create_app(
             await app.state.submissions.close()
             await app.state.public_rate_limit.close()
             await engine.dispose()
+            if read_engine is not None:
+                await read_engine.dispose()
 
     api = Router(
         path="/api/v1",
@@ -160,6 +175,7 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=check_request,
         after_request=note_status,
+        before_send=[stamp_freshness],
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

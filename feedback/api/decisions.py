@@ -10,7 +10,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from feedback.analysis import service as analysis
 from feedback.analysis.schemas import DecisionImpactRead, decision_impact_read
-from feedback.api.deps import Caller, Cursor, DbSession, Limit, Now
+from feedback.api.deps import READS, Caller, Cursor, DbSession, Limit, Now
 from feedback.api.pagination import PageOut, page_out
 from feedback.loop import service
 from feedback.loop.schemas import DecisionCreate, DecisionRead, DecisionUpdate
@@ -98,6 +98,7 @@ class DecisionController(Controller):
         "/{decision_id:uuid}/impact",
         opt={"role": "analyst"},
         operation_id="GetDecisionImpact",
+        dependencies=READS,
     )
     async def get_decision_impact(
         self,

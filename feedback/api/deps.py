@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Response
 from litestar.datastructures import State
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,6 +17,7 @@ from feedback.clock import Clock
 from feedback.config import Settings
 from feedback.db import begin_write
 from feedback.orgs.principal import Principal
+from feedback.read_replica import ReadRouter, ReadTarget
 from feedback.responses.submissions import Submissions
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -63,6 +64,53 @@ async def provide_db_session(
             await session.commit()
         else:
             await session.rollback()
+
+
+def read_router_of(state: State) -> ReadRouter:
+    router: ReadRouter = state.read_router
+    return router
+
+
+async def provide_read_session(
+    request: Request[Any, Any, Any], state: State, now: NamedDependency[datetime]
+) -> AsyncIterator[AsyncSession]:
+    """A session on the database this request reads from (feedback.read_replica): a replica
+    fresh enough, else the primary. It only reads, so nothing is committed; the target is kept
+    on the request for `stamp_freshness` and for exports that stream on sessions of their own."""
+    target = await read_router_of(state).choose(now)
+    request.state.read_target = target
+    async with target.sessions() as session:
+        try:
+            yield session
+        finally:
+            await session.rollback()
+
+
+def read_target_of(request: Request[Any, Any, Any]) -> ReadTarget:
+    target: ReadTarget = request.state.read_target
+    return target
+
+
+# Controllers and handlers that only read analysis data declare `dependencies = READS`: their
+# `db_session` is then `provide_read_session`'s, on the replica when one is configured.
+READS = {"db_session": Provide(provide_read_session)}
+# A writing handler inside such a controller takes the primary's session back.
+WRITES = {"db_session": Provide(provide_db_session)}
+
+
+async def stamp_freshness(message: Any, scope: Any) -> None:
+    """Tell the client how fresh a read answer is: `Data-As-Of` (the instant the data is
+    complete up to) and `Data-Source` (primary or replica). A before_send hook, because the
+    headers must go out with streamed exports too."""
+    if message["type"] != "http.response.start":
+        return
+    target = (scope.get("state") or {}).get("read_target")
+    if not isinstance(target, ReadTarget):
+        return
+    headers = list(message.get("headers") or [])
+    headers.append((b"data-as-of", target.as_of.isoformat().encode()))
+    headers.append((b"data-source", target.source.encode()))
+    message["headers"] = headers
 
 
 def submissions_of(state: State) -> Submissions:

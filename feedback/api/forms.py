@@ -14,10 +14,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import FormMultiDict, State
@@ -36,34 +34,27 @@ from feedback.api.form_view import (
     text_direction,
 )
 from feedback.api.links import results_path
-from feedback.api.problems import EXCEPTION_HANDLERS, log_internal_error
+from feedback.api.problems import EXCEPTION_HANDLERS, RateLimited, log_internal_error
 from feedback.api.public_guard import client_of, rate_limit_of
+from feedback.api.templating import TEMPLATES
 from feedback.errors import (
     Conflict,
     DomainError,
     FieldError,
     Invalid,
     NotFound,
-    PayloadTooLarge,
-    RateLimited,
-    UnsupportedMediaType,
+    TooLarge,
+    UnsupportedFormat,
 )
 from feedback.loop.public_results import has_public_results
 from feedback.responses.schemas import SubmissionCreate
 from feedback.responses.submissions import Submissions, public_form
 from feedback.surveys.definition import Definition, localise_definition
 from feedback.surveys.models import Survey
-from feedback.surveys.service import get_public_survey, survey_schedule, survey_settings
+from feedback.surveys.schedule import survey_schedule
+from feedback.surveys.service import get_public_survey, survey_settings
 from feedback.validation import validate_model
 
-TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    # Every label is untrusted text from a campaigner's definition: escape all of it.
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 CHANNEL = "hosted"
 _VERSION = re.compile(r"[1-9][0-9]{0,8}")
 FORM_MEDIA_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
@@ -304,14 +295,14 @@ def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]
         retry = {"Retry-After": str(exc.retry_after)}
         return _error_page(request, 429, "too_many", retry, n=exc.retry_after)
     status = exc.status_code if isinstance(exc, HTTPException) else None
-    if isinstance(exc, PayloadTooLarge) or status == 413:
+    if isinstance(exc, TooLarge) or status == 413:
         return _error_page(request, 413, "too_large")
     if isinstance(exc, NotFound) or status in (404, 405):
         return _error_page(request, 404, "not_found")
     if isinstance(exc, DomainError | ValidationException | RecursionError) or (
         status is not None and status < 500
     ):
-        code = 415 if isinstance(exc, UnsupportedMediaType) else status or 400
+        code = 415 if isinstance(exc, UnsupportedFormat) else status or 400
         return _error_page(request, code if code < 500 else 400, "bad_request")
     log_internal_error(request, exc)
     return _error_page(request, 500, "server_error")
@@ -381,7 +372,7 @@ class HostedFormController(Controller):
         survey_slug: FromPath[str],
     ) -> Response[str]:
         if request.content_type[0] not in FORM_MEDIA_TYPES:
-            raise UnsupportedMediaType("Send the form as application/x-www-form-urlencoded.")
+            raise UnsupportedFormat("Send the form as application/x-www-form-urlencoded.")
         posted = Posted.of(await request.form())
         accept = request.headers.get("accept-language")
         # Reads only, in a session of their own: the request's write session would hold

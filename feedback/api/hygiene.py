@@ -18,7 +18,8 @@ from litestar import Request
 from litestar.enums import RequestEncodingType
 from litestar.handlers import HTTPRouteHandler
 
-from feedback.errors import FieldError, Invalid, NotFound, UnsupportedMediaType
+from feedback.api.problems import LocatedError
+from feedback.errors import Invalid, NotFound, UnsupportedFormat
 from feedback.validation import UNSAFE_TEXT, safe_text, unsafe_text
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -54,11 +55,11 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
     if b"%00" in query or b"\x00" in query:
         raise Invalid(
             [
-                FieldError("/" + name, UNSAFE_TEXT, "query")
+                LocatedError("/" + name, UNSAFE_TEXT, "query")
                 for name, value in request.query_params.multi_items()
                 if not safe_text(value) or not safe_text(name)
             ]
-            or [FieldError("", UNSAFE_TEXT, "query")],
+            or [LocatedError("", UNSAFE_TEXT, "query")],
             "The query holds a NUL character.",
         )
     if "\x00" in scope.get("path", ""):
@@ -70,7 +71,7 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
     if not _reads_json(handler) or not _has_body(request):
         return
     if not _is_json(request.headers.get("content-type", "")):
-        raise UnsupportedMediaType("Send this body as application/json.")
+        raise UnsupportedFormat("Send this body as application/json.")
     body = await request.body()
     if b"\\u0000" in body:
         try:

@@ -1,4 +1,4 @@
-"""Addresses of the supporters' pages that we hand out: the public results page."""
+"""Addresses of the pages that we hand out: the public results page, a signed report."""
 
 from __future__ import annotations
 
@@ -14,3 +14,8 @@ def results_path(org_slug: str, survey_slug: str, locale: str | None = None) -> 
 def results_url(base_url: str, org_slug: str, survey_slug: str, locale: str | None = None) -> str:
     """The results page's absolute address, on the public base URL (`FEEDBACK_BASE_URL`)."""
     return base_url.rstrip("/") + results_path(org_slug, survey_slug, locale)
+
+
+def report_url(base_url: str, token: str) -> str:
+    """A signed report link's absolute address, on the public base URL (`FEEDBACK_BASE_URL`)."""
+    return f"{base_url.rstrip('/')}/reports/{token}"

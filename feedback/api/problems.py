@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -19,11 +20,10 @@ from feedback.errors import (
     Forbidden,
     Invalid,
     NotFound,
-    PayloadTooLarge,
-    PreconditionFailed,
-    RateLimited,
+    StaleRevision,
+    TooLarge,
     Unauthenticated,
-    UnsupportedMediaType,
+    UnsupportedFormat,
     pointer,
 )
 from feedback.logs import redact_target
@@ -32,6 +32,18 @@ from feedback.validation import field_errors
 log = logging.getLogger("feedback.api")
 
 PROBLEM_JSON = "application/problem+json"
+
+
+class RateLimited(Exception):
+    """Too many requests from one client; retry after `retry_after` seconds. Only HTTP limits
+    requests, so this refusal is api/'s own, not the domain's."""
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after = retry_after
+
+
 TYPE_BASE = "https://feedback.invalid/problems/"
 
 # Domain error → (status, type slug, title). The domain never sees these numbers.
@@ -39,12 +51,11 @@ _DOMAIN: dict[type[DomainError], tuple[int, str, str]] = {
     Invalid: (422, "validation", "The request is invalid"),
     NotFound: (404, "not-found", "Not found"),
     Conflict: (409, "conflict", "Conflict with the current state"),
-    PreconditionFailed: (412, "precondition-failed", "Precondition failed"),
+    StaleRevision: (412, "precondition-failed", "Precondition failed"),
     Unauthenticated: (401, "unauthenticated", "Authentication required"),
     Forbidden: (403, "forbidden", "Not allowed for this key's role"),
-    PayloadTooLarge: (413, "payload-too-large", "Request body too large"),
-    UnsupportedMediaType: (415, "unsupported-media-type", "Unsupported media type"),
-    RateLimited: (429, "rate-limited", "Too many requests"),
+    TooLarge: (413, "payload-too-large", "Request body too large"),
+    UnsupportedFormat: (415, "unsupported-media-type", "Unsupported media type"),
 }
 
 _HTTP_TITLES = {
@@ -60,12 +71,45 @@ _HTTP_TITLES = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class LocatedError(FieldError):
+    """A field error whose place in the request `api/` knows when it finds it: a header, a query
+    parameter, or the query string as a whole (`source`, shown beside the pointer)."""
+
+    source: str = "body"
+
+
+_BODYLESS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
+
+
+def located(request: Request[Any, Any, Any], error: FieldError) -> LocatedError:
+    """Where a domain error's field came from: a member of the JSON body sent, else a path
+    parameter of the route, else a query parameter (given, or of a request without a body), else
+    the body. (The body first: `response_id` of a revision is both in the URL and in the body,
+    and the body's is the one the domain checks against the URL.)"""
+    if isinstance(error, LocatedError):
+        return error
+    name = (
+        error.pointer.split("/")[1].replace("~1", "/").replace("~0", "~") if error.pointer else ""
+    )
+    document = ScopeState.from_scope(request.scope).json
+    if not name or (isinstance(document, dict) and name in document):
+        source = "body"
+    elif name in request.path_params:
+        source = "path"
+    elif name and (name in request.query_params or request.method in _BODYLESS):
+        source = "query"
+    else:
+        source = "body"
+    return LocatedError(error.pointer, error.message, source)
+
+
 def problem(
     status: int,
     slug: str,
     title: str,
     detail: str | None = None,
-    errors: list[FieldError] | None = None,
+    errors: list[LocatedError] | None = None,
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response[dict[str, Any]]:
@@ -78,23 +122,23 @@ def problem(
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _error_json(error: FieldError) -> dict[str, str]:
+def _error_json(error: LocatedError) -> dict[str, str]:
     out = {"pointer": error.pointer, "message": error.message}
     if error.source != "body":
         out["source"] = error.source
     return out
 
 
-def domain_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+def domain_error_handler(
+    request: Request[Any, Any, Any], exc: Exception
+) -> Response[dict[str, Any]]:
     assert isinstance(exc, DomainError)
     status, slug, title = next(v for k, v in _DOMAIN.items() if isinstance(exc, k))
     headers: dict[str, str] = {}
     extra: dict[str, Any] = {}
-    errors: list[FieldError] | None = None
+    errors: list[LocatedError] | None = None
     if isinstance(exc, Invalid):
-        errors = exc.errors
-    if isinstance(exc, RateLimited):
-        headers["Retry-After"] = str(exc.retry_after)
+        errors = [located(request, e) for e in exc.errors]
     if isinstance(exc, Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="feedback"'
     if isinstance(exc, Conflict):
@@ -109,22 +153,29 @@ def validation_handler(request: Request[Any, Any, Any], exc: Exception) -> Respo
     """Litestar's own request validation (body, query, path) → 422 with a pointer per field."""
     assert isinstance(exc, ValidationException)
     cause = exc.__cause__
-    errors: list[FieldError] = []
+    errors: list[LocatedError] = []
     if cause is not None and isinstance(getattr(cause, "errors", None), list):
         # pydantic errors of the body, with their structured locations.
         document = ScopeState.from_scope(request.scope).json
-        errors = field_errors(cause.errors, None if document is Empty else document)  # type: ignore[attr-defined]
+        found = field_errors(cause.errors, None if document is Empty else document)  # type: ignore[attr-defined]
+        errors = [LocatedError(e.pointer, e.message) for e in found]
     elif isinstance(cause, KeyError) and (missing := _MISSING.match(exc.detail)):
         # A required query parameter or header is absent; Litestar says so only in prose.
-        errors = [FieldError(pointer(missing["name"]), "is required", missing["source"])]
+        errors = [LocatedError(pointer(missing["name"]), "is required", missing["source"])]
     else:
         for item in exc.extra if isinstance(exc.extra, list) else []:
             key = str(item.get("key", ""))
             source = item.get("source", "body")
             source = str(getattr(source, "value", source))  # Litestar gives a ParamType enum
             ptr = pointer(*key.split(".")) if key else ""
-            errors.append(FieldError(ptr, str(item.get("message", "is invalid")), source))
+            errors.append(LocatedError(ptr, str(item.get("message", "is invalid")), source))
     return problem(422, "validation", "The request is invalid", "Some fields are invalid.", errors)
+
+
+def rate_limited_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    assert isinstance(exc, RateLimited)
+    headers = {"Retry-After": str(exc.retry_after)}
+    return problem(429, "rate-limited", "Too many requests", exc.detail, headers=headers)
 
 
 def http_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -137,7 +188,7 @@ def http_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[di
     headers = dict(exc.headers or {})
     errors = None
     if status == 400 and isinstance(exc.__cause__, SerializationException):
-        errors = [FieldError("", "is not valid JSON")]
+        errors = [LocatedError("", "is not valid JSON")]
     return problem(status, slug, title, detail, errors, headers or None)
 
 
@@ -148,7 +199,7 @@ def nesting_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[
         "bad-request",
         "Bad request",
         "The body is nested too deeply.",
-        [FieldError("", "is nested too deeply")],
+        [LocatedError("", "is nested too deeply")],
     )
 
 
@@ -177,6 +228,7 @@ def internal_error_handler(
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     DomainError: domain_error_handler,
+    RateLimited: rate_limited_handler,
     ValidationException: validation_handler,
     HTTPException: http_error_handler,
     RecursionError: nesting_handler,

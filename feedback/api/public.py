@@ -16,9 +16,10 @@ from feedback.api.deps import AppSettings, DbSession, Now, Submitter
 from feedback.api.form_strings import preferred_locales
 from feedback.api.form_view import text_direction
 from feedback.api.links import results_url
+from feedback.api.problems import LocatedError
 from feedback.api.public_guard import PublicSurveyGuard
 from feedback.api.results_page import RESULTS_CACHE
-from feedback.errors import FieldError, Invalid
+from feedback.errors import Invalid
 from feedback.loop.public_results import PublicResults, public_results
 from feedback.responses.schemas import (
     FormRead,
@@ -245,7 +246,7 @@ def parse_if_match(header: str | None) -> frozenset[int] | None:
     matches = [_ETAG.fullmatch(tag) for tag in tags]
     if not all(matches):
         raise Invalid(
-            [FieldError("/If-Match", 'must be "<revision>", e.g. "1", or *', "header")],
+            [LocatedError("/If-Match", 'must be "<revision>", e.g. "1", or *', "header")],
             "The If-Match header is invalid.",
         )
     return frozenset(int(m.group(1)) for m in matches if m)

@@ -28,8 +28,9 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from feedback.api.client_address import ClientAddress
 from feedback.api.deps import sessions_of
+from feedback.api.problems import RateLimited
 from feedback.api.rate_limit import PublicRateLimit
-from feedback.errors import DomainError, RateLimited
+from feedback.errors import DomainError
 from feedback.surveys.service import get_public_survey, survey_settings
 
 ALLOWED_METHODS = "GET, POST, PUT, OPTIONS"

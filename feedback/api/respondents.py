@@ -40,9 +40,9 @@ def attribute_filters(request: Request[Any, Any, Any]) -> dict[str, str]:
         if name in PAGING:
             continue
         if not name.startswith(ATTRIBUTE_PREFIX):
-            errors.append(FieldError(f"/{name}", "is not a parameter of this route", "query"))
+            errors.append(FieldError(f"/{name}", "is not a parameter of this route"))
         elif name[len(ATTRIBUTE_PREFIX) :] in filters:
-            errors.append(FieldError(f"/{name}", "is given more than once", "query"))
+            errors.append(FieldError(f"/{name}", "is given more than once"))
         else:
             filters[name[len(ATTRIBUTE_PREFIX) :]] = value
     if errors:

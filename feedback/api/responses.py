@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
 from feedback.api.deps import (
+    READS,
     AppSettings,
     Caller,
     Cursor,
@@ -19,6 +19,7 @@ from feedback.api.deps import (
     Limit,
     Now,
     Submitter,
+    read_target_of,
     sessions_of,
 )
 from feedback.api.pagination import PageOut
@@ -127,26 +128,39 @@ class ResponseController(Controller):
             ],
         )
 
-    @get("/export.csv", operation_id="ExportCsv", media_type="text/csv")
+    @get("/export.csv", operation_id="ExportCsv", media_type="text/csv", dependencies=READS)
     async def export_csv(
         self,
         db_session: DbSession,
         principal: Caller,
-        state: State,
+        request: Request[Any, Any, Any],
         slug: Slug,
         layout: CsvLayout = "long",
     ) -> Stream:
         export = await exports.export(
-            db_session, sessions_of(state), principal=principal, slug=slug, layout=layout
+            db_session,
+            read_target_of(request).sessions,
+            principal=principal,
+            slug=slug,
+            layout=layout,
         )
         return _stream(export)
 
-    @get("/export.ndjson", operation_id="ExportNdjson", media_type="application/x-ndjson")
+    @get(
+        "/export.ndjson",
+        operation_id="ExportNdjson",
+        media_type="application/x-ndjson",
+        dependencies=READS,
+    )
     async def export_ndjson(
-        self, db_session: DbSession, principal: Caller, state: State, slug: Slug
+        self, db_session: DbSession, principal: Caller, request: Request[Any, Any, Any], slug: Slug
     ) -> Stream:
         export = await exports.export(
-            db_session, sessions_of(state), principal=principal, slug=slug, layout="ndjson"
+            db_session,
+            read_target_of(request).sessions,
+            principal=principal,
+            slug=slug,
+            layout="ndjson",
         )
         return _stream(export)
 

@@ -20,7 +20,6 @@ from feedback.api.form_strings import STRINGS, date_text, preferred_locales
 from feedback.api.form_view import text_direction
 from feedback.api.forms import (
     PAGE_ERRORS,
-    TEMPLATES,
     SurveyPage,
     not_found_page,
     rate_limit,
@@ -28,6 +27,7 @@ from feedback.api.forms import (
     survey_page,
 )
 from feedback.api.links import results_path, results_url
+from feedback.api.templating import TEMPLATES
 from feedback.errors import NotFound
 from feedback.loop.public_results import PublicResults, public_results
 from feedback.loop.result_sentences import percent_text, phrases_for

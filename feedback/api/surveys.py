@@ -16,7 +16,7 @@ from feedback.api.deps import Caller, Cursor, DbSession, Limit, Now
 from feedback.api.pagination import PageOut
 from feedback.pagination import DEFAULT_LIMIT
 from feedback.responses.service import counts_by_wave
-from feedback.surveys import service
+from feedback.surveys import schedule, service
 from feedback.surveys.changes import QuestionChange
 from feedback.surveys.models import Survey, SurveyVersion
 from feedback.surveys.schemas import (
@@ -52,7 +52,7 @@ ToDate = Annotated[date | None, QueryParameter(name="to", description="Last open
 async def survey_read(session: AsyncSession, survey: Survey, now: datetime) -> SurveyRead:
     current = await service.current_version(session, survey)
     draft = await service.draft_version(session, survey)
-    window = None if survey.archived_at else service.window_at(survey, now)
+    window = None if survey.archived_at else schedule.window_at(survey, now)
     wave = None
     if window is not None:
         counts = await counts_by_wave(session, survey.id, numbers=[window.number])
@@ -75,7 +75,7 @@ async def survey_read(session: AsyncSession, survey: Survey, now: datetime) -> S
         current_version=current.number if current else None,
         draft_version=draft.number if draft else None,
         current_wave=wave,
-        next_opens_at=None if survey.archived_at else service.next_opens_at(survey, now),
+        next_opens_at=None if survey.archived_at else schedule.next_opens_at(survey, now),
     )
 
 

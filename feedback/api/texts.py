@@ -10,7 +10,7 @@ from litestar.params import FromPath, QueryParameter
 
 from feedback.analysis import texts
 from feedback.analysis.text_schemas import WaveTextsRead, wave_texts_read
-from feedback.api.deps import Caller, Cursor, DbSession, Limit
+from feedback.api.deps import READS, Caller, Cursor, DbSession, Limit
 from feedback.pagination import DEFAULT_LIMIT
 from feedback.validation import INT_MAX
 
@@ -36,6 +36,7 @@ class TextsController(Controller):
     path = "/surveys/{slug:str}/questions/{key:str}/texts"
     tags = ["analysis"]
     opt = {"role": "analyst"}
+    dependencies = READS
 
     @get(operation_id="ListTextAnswers")
     async def list_texts(

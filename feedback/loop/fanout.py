@@ -1,10 +1,11 @@
 """Events of a whole batch of writes, fanned out to the outbox in one statement.
 
-`outbox.emit` records one event through an ORM session; the group-commit writer and imports
-store hundreds of responses per transaction on a blocking `Connection` (feedback.responses.writes)
-and must not pay a statement per response. Here a batch's events travel as one parameter and
-are joined with `webhook_topic` by the database, so a batch that no webhook wants writes nothing
-and costs one cheap statement (an index probe per organisation and event type).
+`outbox.emit` records one event through an ORM session; the group-commit writer and imports store
+hundreds of responses per transaction on a blocking `Connection`
+(feedback.responses.store_statements) and must not pay a statement per response. Here a batch's
+events travel as one parameter and are joined with `webhook_topic` by the database, so a batch that
+no webhook wants writes nothing and costs one cheap statement (an index probe per organisation and
+event type).
 """
 
 from __future__ import annotations

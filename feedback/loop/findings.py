@@ -9,9 +9,9 @@ seen them right after w closed:
   q taken over the question's change tests up to and including w (per option for multi-choice,
   whose tests are per option; a single-choice question's chi-square names the option that
   moved most);
-- a **trend** finding when Mann–Kendall over the shown estimates of w's series segment up to w
-  has p < 0.05 (per option for share metrics), unless a trend finding of that subject in the
-  same direction is still open.
+- a **trend** finding when Mann–Kendall over the shown estimates of w's run (its waves since
+  the last series break) up to w has p < 0.05 (per option for share metrics), unless a trend
+  finding of that subject in the same direction is still open.
 
 A suppressed wave (or option without an estimate) yields nothing. Each wave is checked once:
 `finding_check.through_wave` records how far, under a row lock, so that an answered or
@@ -54,13 +54,8 @@ from feedback.surveys.definition import (
     SingleChoiceQuestion,
 )
 from feedback.surveys.models import Survey
-from feedback.surveys.schedule import waves_between
-from feedback.surveys.service import (
-    next_opens_at,
-    survey_schedule,
-    survey_settings,
-    window_at,
-)
+from feedback.surveys.schedule import next_opens_at, survey_schedule, waves_between, window_at
+from feedback.surveys.service import survey_settings
 
 log = logging.getLogger(__name__)
 
@@ -288,7 +283,7 @@ def _change(
 def _trends(
     question: QuestionTrends, entry: WaveFigures, entries: Sequence[WaveFigures], zone: tzinfo
 ) -> list[Candidate]:
-    """Mann–Kendall over the shown estimates of `entry`'s series segment up to its wave."""
+    """Mann–Kendall over the shown estimates of `entry`'s run up to its wave."""
     run = [e for e in entries if e.series == entry.series and e.shown]
     if question.metric == "share":
         out = []

@@ -10,7 +10,7 @@ Only what the organisation made public, and only aggregates that passed suppress
   tell what the answers in between were. A suppressed wave (n < min_n) says only "not enough
   answers to show", without its n; of those latest waves, the ones before the first shown are
   left out, a rule that reads suppression flags only, so leaving them out tells no more than
-  showing them would. The waves are those of the question's latest series segment (as it is
+  showing them would. The waves are those of the question's latest run (as it is
   asked now: a type or scale change makes earlier figures another question). No segment
   splits, nothing per response. Only the answers of the waves shown (and of those the findings
   quote) are aggregated: a newsletter's burst of readers does not each scan the survey's
@@ -62,10 +62,10 @@ from feedback.surveys.definition import (
     match_locale,
 )
 from feedback.surveys.models import Survey, SurveyVersion
+from feedback.surveys.schedule import survey_schedule
 from feedback.surveys.service import (
     WaveInfo,
     get_public_survey,
-    survey_schedule,
     survey_settings,
     waves_in_range,
 )

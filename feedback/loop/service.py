@@ -20,8 +20,8 @@ from feedback.orgs.principal import Principal
 from feedback.pagination import Page, paginate
 from feedback.surveys.definition import Definition
 from feedback.surveys.models import Survey, SurveyVersion, Wave
-from feedback.surveys.schedule import wave_by_number
-from feedback.surveys.service import get_survey, survey_schedule
+from feedback.surveys.schedule import survey_schedule, wave_by_number
+from feedback.surveys.service import get_survey
 
 T = TypeVar("T")
 
@@ -457,7 +457,7 @@ async def list_findings(
     if question is not None:
         if question not in await _known_keys(session, survey):
             raise Invalid(
-                [FieldError("/question", f"is not a question of survey '{slug}'", "query")],
+                [FieldError("/question", f"is not a question of survey '{slug}'")],
                 "Unknown question key.",
             )
         stmt = stmt.where(Finding.question_key == question)

@@ -1,9 +1,14 @@
-"""The audit log: every change made with a key, written in the same transaction as the change."""
+"""The audit log: every change made with a key, written in the same transaction as the change.
+
+One writer for both kinds of transaction: a request's `AsyncSession` (the services) and a
+blocking `Connection` (the group commit's statements, which store imports): the row is the same.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Connection, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.orgs.models import AuditEvent
@@ -11,22 +16,25 @@ from feedback.orgs.principal import Principal
 
 
 def record(
-    session: AsyncSession,
+    transaction: AsyncSession | Connection,
     principal: Principal,
     *,
     action: str,
     object_type: str,
     object_id: object,
     details: dict[str, Any] | None = None,
-) -> AuditEvent:
-    event = AuditEvent(
-        org_id=principal.org_id,
-        actor_key_id=principal.key_id,
-        actor=principal.actor,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        details=details or {},
-    )
-    session.add(event)
-    return event
+) -> None:
+    row = {
+        "org_id": principal.org_id,
+        "actor_key_id": principal.key_id,
+        "actor": principal.actor,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "details": details or {},
+    }
+    if isinstance(transaction, AsyncSession):
+        transaction.add(AuditEvent(**row))
+    else:
+        # The columns' Python defaults (id, at) apply to a Core insert as to the ORM's.
+        transaction.execute(insert(AuditEvent).values(**row))

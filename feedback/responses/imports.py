@@ -43,16 +43,17 @@ from feedback.errors import (
     FieldError,
     Invalid,
     NotFound,
-    PayloadTooLarge,
-    UnsupportedMediaType,
+    TooLarge,
+    UnsupportedFormat,
     pointer,
 )
+from feedback.orgs import audit
 from feedback.orgs.principal import Principal
 from feedback.responses.respondents import ref_hash
 from feedback.responses.schemas import Channel, Input, Locale
 from feedback.responses.service import ATTRIBUTE_PREFIX
+from feedback.responses.store_statements import NewResponse, Stored, store_responses
 from feedback.responses.submissions import Submissions, SurveyRef, body_hash
-from feedback.responses.writes import NewResponse, Stored, record_audit, store_responses
 from feedback.surveys.answers import normalise_answers
 from feedback.surveys.definition import (
     Definition,
@@ -163,8 +164,8 @@ async def import_responses(
     """Import a streamed NDJSON or CSV file into survey `slug` of the caller's organisation,
     received at `now` (answers dated after it are refused).
 
-    Raises `NotFound` (survey), `UnsupportedMediaType`, `PayloadTooLarge` (more than
-    `max_bytes`, or a line over 1 MiB); batches stored before a PayloadTooLarge stay stored,
+    Raises `NotFound` (survey), `UnsupportedFormat`, `TooLarge` (more than
+    `max_bytes`, or a line over 1 MiB); batches stored before a TooLarge stay stored,
     and re-sending the file completes the import without duplicates.
     """
     async with sessions() as session:
@@ -180,7 +181,7 @@ async def import_responses(
     elif kind in CSV_TYPES:
         records = _csv_records(_lines(chunks, max_bytes))
     else:
-        raise UnsupportedMediaType(
+        raise UnsupportedFormat(
             "Send application/x-ndjson (one submission a line) or text/csv (one response a row)."
         )
     importer = _Importer(submissions, principal, ref, current.number, now)
@@ -287,7 +288,7 @@ class _Importer:
             outcomes = store_responses(conn, batch.items, self._submissions.survey_states)
             imported = sum(1 for o in outcomes if isinstance(o, Stored) and o.created)
             if imported:
-                record_audit(
+                audit.record(
                     conn,
                     principal,
                     action="responses.imported",
@@ -333,13 +334,11 @@ async def _lines(chunks: AsyncIterator[bytes], max_bytes: int) -> AsyncIterator[
     async for chunk in chunks:
         total += len(chunk)
         if total > max_bytes:
-            raise PayloadTooLarge(f"An import is at most {max_bytes} bytes.")
+            raise TooLarge(f"An import is at most {max_bytes} bytes.")
         pending += chunk
         *complete, pending = pending.split(b"\n")
         if len(pending) > MAX_LINE_BYTES:
-            raise PayloadTooLarge(
-                f"Line {number + len(complete) + 1} is over {MAX_LINE_BYTES} bytes."
-            )
+            raise TooLarge(f"Line {number + len(complete) + 1} is over {MAX_LINE_BYTES} bytes.")
         for raw in complete:
             number += 1
             yield number, _strip(raw, number)
@@ -478,9 +477,7 @@ async def _csv_texts(
         quotes += text.count('"')
         size += len(text)
         if size > MAX_LINE_BYTES:
-            raise PayloadTooLarge(
-                f"The record starting at line {start} is over {MAX_LINE_BYTES} bytes."
-            )
+            raise TooLarge(f"The record starting at line {start} is over {MAX_LINE_BYTES} bytes.")
         if quotes % 2 == 0:
             yield start, "\n".join(parts)
             parts, quotes, size = [], 0, 0

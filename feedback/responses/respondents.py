@@ -20,7 +20,7 @@ import hmac
 import re
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,38 +76,67 @@ async def create_respondent(
 ) -> tuple[Respondent, str]:
     """A known respondent and their personal token (returned once). An external ref already
     on file is a Conflict that names the existing respondent, so a CRM sync can re-run."""
-    hashed = None if external_ref is None else ref_hash(secret, principal.org_id, external_ref)
-    if hashed is not None:
+    [created] = await create_respondents(
+        session, principal=principal, secret=secret, people=[(external_ref, attributes)]
+    )
+    return created
+
+
+async def create_respondents(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    secret: str,
+    people: Sequence[tuple[str | None, Attributes]],
+) -> list[tuple[Respondent, str]]:
+    """Known respondents with their personal tokens (returned once), in the order given: one
+    query for refs already on file and one batched insert, however many there are. All or
+    nothing: a ref already on file (or given twice) is a Conflict naming that respondent."""
+    hashes = [None if ref is None else ref_hash(secret, principal.org_id, ref) for ref, _ in people]
+    given = [h for h in hashes if h is not None]
+    if len(set(given)) != len(given):
+        raise Conflict("The same external_ref is given twice.")
+    for batch in _batches(given, 500):
         existing = await session.scalar(
             select(Respondent.id).where(
-                Respondent.org_id == principal.org_id, Respondent.ref_hash == hashed
+                Respondent.org_id == principal.org_id, Respondent.ref_hash.in_(batch)
             )
         )
         if existing is not None:
             raise Conflict("A respondent with this external_ref exists.", id=str(existing))
-    token = new_token()
-    respondent = Respondent(
-        org_id=principal.org_id,
-        kind="known",
-        ref_hash=hashed,
-        token_hash=hash_secret(token),
-        attributes=dict(attributes),
-    )
-    session.add(respondent)
+    created: list[tuple[Respondent, str]] = []
+    for hashed, (_, attributes) in zip(hashes, people, strict=True):
+        token = new_token()
+        respondent = Respondent(
+            org_id=principal.org_id,
+            kind="known",
+            ref_hash=hashed,
+            token_hash=hash_secret(token),
+            attributes=dict(attributes),
+        )
+        created.append((respondent, token))
+    session.add_all([respondent for respondent, _ in created])
     try:
         await session.flush()
     except IntegrityError as exc:  # the same ref created concurrently
         raise Conflict("A respondent with this external_ref exists.") from exc
-    audit.record(
-        session,
-        principal,
-        action="respondent.created",
-        object_type="respondent",
-        object_id=respondent.id,
-        # Names of attributes only: their values are personal data the log must not keep.
-        details={"attributes": sorted(attributes), "external_ref": hashed is not None},
-    )
-    return respondent, token
+    for (respondent, _), hashed, (_, attributes) in zip(created, hashes, people, strict=True):
+        audit.record(
+            session,
+            principal,
+            action="respondent.created",
+            object_type="respondent",
+            object_id=respondent.id,
+            # Names of attributes only: their values are personal data the log must not keep.
+            details={"attributes": sorted(attributes), "external_ref": hashed is not None},
+        )
+    return created
+
+
+def _batches(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    # Bound the IN list: SQLite allows 32,766 parameters a statement, asyncpg 32,767.
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 async def get_respondent(
@@ -132,7 +161,7 @@ async def list_respondents(
     """The organisation's respondents, oldest first, whose attributes have the given values
     (compared as text, as segments are: `true`, `42`, `NL`)."""
     bad = [
-        FieldError(f"/attribute.{name}", "is not an attribute name", "query")
+        FieldError(f"/attribute.{name}", "is not an attribute name")
         for name in attributes
         if re.fullmatch(ATTRIBUTE_KEY_PATTERN, name) is None
     ]

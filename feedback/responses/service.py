@@ -107,7 +107,7 @@ async def list_responses(
     """Current revisions, oldest change first; `since` keeps responses submitted or revised at
     or after it, so polling with the last `revised_at` seen misses no revision."""
     if since is not None and (problem := instant_problem(since)) is not None:
-        raise Invalid([FieldError("/since", problem, "query")], "The since instant is invalid.")
+        raise Invalid([FieldError("/since", problem)], "The since instant is invalid.")
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)
     stmt = queries.current_revisions_of(survey.id)
     if wave is not None:

@@ -28,11 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from feedback.errors import DomainError, FieldError, Invalid, NotFound
 from feedback.loop.public_results import has_public_results
 from feedback.orgs.keys import hash_secret
+from feedback.responses.group_commit import DEFAULT_MAX_BATCH, GroupCommit, WriteStore
 from feedback.responses.models import Respondent
 from feedback.responses.respondents import anonymous_respondent_id
 from feedback.responses.schemas import RevisionCreate, SubmissionCreate
-from feedback.responses.writer import DEFAULT_MAX_BATCH, GroupCommit, WriteStore
-from feedback.responses.writes import (
+from feedback.responses.store_statements import (
     NewResponse,
     Outcome,
     Revision,
@@ -44,16 +44,13 @@ from feedback.surveys import queries as survey_queries
 from feedback.surveys.answers import AnswerValue, normalise_answers
 from feedback.surveys.definition import Definition, choose_locale, localise_definition
 from feedback.surveys.models import SurveyVersion
-from feedback.surveys.schedule import WaveWindow
+from feedback.surveys.schedule import WaveWindow, archived_by, archived_conflict
 from feedback.surveys.service import (
-    archived_by,
-    archived_conflict,
-    closed_conflict,
     current_version,
     definition_of,
     get_public_survey,
     survey_settings,
-    window_at,
+    wave_accepting_at,
 )
 
 K = TypeVar("K", bound=Hashable)
@@ -232,7 +229,7 @@ class Submissions:
 
         `if_match` holds the revision numbers the client believes current (None: any). Raises
         `NotFound` (unknown id or wrong token), `Invalid` (answers, version), `Conflict`
-        (archived, edits not allowed, the response's wave has closed) or `PreconditionFailed`
+        (archived, edits not allowed, the response's wave has closed) or `StaleRevision`
         (the response is at another revision). Resending the revision that is already
         current answers it again with `created=False`.
         """
@@ -320,7 +317,7 @@ async def public_form(
     """The current version of a survey, localised, and the wave open at `now`.
 
     Raises `NotFound` (no such survey, or no published version yet), `Conflict` when archived or
-    between waves (`extra["next_opens_at"]`), `Invalid` at `token` (query) for an unknown token.
+    between waves (`extra["next_opens_at"]`), `Invalid` at `/token` for an unknown token.
     """
     org, survey = await get_public_survey(session, org_slug=org_slug, survey_slug=survey_slug)
     if archived_by(survey, now):
@@ -328,9 +325,7 @@ async def public_form(
     version = await current_version(session, survey)
     if version is None:
         raise NotFound(f"Survey '{survey.slug}' has no published version yet.")
-    window = window_at(survey, now)
-    if window is None:
-        raise closed_conflict(survey, now)
+    window = await wave_accepting_at(session, survey, now)
     respondent = False
     if token is not None:
         found = await session.scalar(
@@ -339,7 +334,7 @@ async def public_form(
             )
         )
         if found is None:
-            raise Invalid([FieldError("/token", "is not a valid respondent token", "query")])
+            raise Invalid([FieldError("/token", "is not a valid respondent token")])
         respondent = True
     settings = survey_settings(survey)
     chosen = choose_locale(locale, settings.locales, survey.default_locale)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 
 from feedback.orgs.models import Organisation
 from feedback.surveys.models import Survey, SurveyVersion, VersionChange, Wave
@@ -44,3 +45,20 @@ def changes_of(survey_id: uuid.UUID) -> Select[VersionChange]:
 
 def waves_of(survey_id: uuid.UUID) -> Select[Wave]:
     return select(Wave).where(Wave.survey_id == survey_id)
+
+
+def stored_wave_at(
+    survey_id: uuid.UUID, instant: datetime
+) -> Select[int, str, datetime, datetime | None]:
+    """The stored wave whose window holds `instant` (number, label, opens_at, closes_at): the
+    one wave query of both the async services and the group commit's blocking statements."""
+    return (
+        select(Wave.number, Wave.label, Wave.opens_at, Wave.closes_at)
+        .where(
+            Wave.survey_id == survey_id,
+            Wave.opens_at <= instant,
+            or_(Wave.closes_at.is_(None), Wave.closes_at > instant),
+        )
+        .order_by(Wave.number.desc())
+        .limit(1)
+    )

@@ -1,6 +1,8 @@
 """Wave arithmetic: which wave holds an instant, which waves fall in a range, when the next opens.
 
-Pure functions of a `Schedule` (see its docstring for the rules); no clock, no database, no
+Pure functions of a `Schedule` (see its docstring for the rules), and below them the same rules
+for a survey (its schedule, the numbers its earlier schedules used, its archival), which both the
+async services and the group commit's blocking statements apply; no clock, no database, no
 background task. Occurrences are counted from the rule's start on every call: numbering needs
 the count, and dateutil walks a daily rule's twenty years in about 25 ms, so no cache is kept.
 All instants in and out are aware; the ones returned are in UTC.
@@ -11,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
+from feedback.errors import Conflict
 from feedback.surveys.settings import IsoDuration, Schedule
 
 ALWAYS_OPEN_LABEL = "always"
@@ -197,3 +201,104 @@ def _minute(local: datetime) -> str:
 
 
 _PERIOD_STYLES = {"YEARLY": _year, "MONTHLY": _month, "WEEKLY": _iso_week, "DAILY": _date}
+
+
+# --- a survey's waves ------------------------------------------------------------------------
+
+
+class ScheduledSurvey(Protocol):
+    """What the wave rules read of a survey: the `Survey` row has it."""
+
+    @property
+    def slug(self) -> str: ...
+    @property
+    def schedule(self) -> dict[str, Any] | None: ...
+    @property
+    def wave_offset(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def archived_at(self) -> datetime | None: ...
+
+
+def survey_schedule(survey: ScheduledSurvey) -> Schedule | None:
+    return None if survey.schedule is None else Schedule.model_validate(survey.schedule)
+
+
+def always_open(survey: ScheduledSurvey) -> WaveWindow:
+    """The one wave of a survey without a schedule, opening when the survey was created."""
+    return WaveWindow(
+        number=1 + survey.wave_offset,
+        label=ALWAYS_OPEN_LABEL,
+        opens_at=survey.created_at,
+        closes_at=None,
+    )
+
+
+def numbered(window: WaveWindow, offset: int) -> WaveWindow:
+    """A window of the current schedule, numbered as stored: after the waves of earlier ones."""
+    if offset == 0:
+        return window
+    return WaveWindow(
+        number=window.number + offset,
+        label=window.label,
+        opens_at=window.opens_at,
+        closes_at=window.closes_at,
+    )
+
+
+def window_at(survey: ScheduledSurvey, instant: datetime) -> WaveWindow | None:
+    """The scheduled wave holding `instant`, numbered as stored; None when closed."""
+    schedule = survey_schedule(survey)
+    if schedule is None:
+        window = always_open(survey)
+        return window if instant >= window.opens_at else None
+    found = wave_at(schedule, instant)
+    return None if found is None else numbered(found, survey.wave_offset)
+
+
+def next_opens_at(survey: ScheduledSurvey, instant: datetime) -> datetime | None:
+    schedule = survey_schedule(survey)
+    if schedule is None:
+        return None
+    return next_opening(schedule, instant)
+
+
+def archived_by(survey: ScheduledSurvey, instant: datetime) -> bool:
+    return survey.archived_at is not None and survey.archived_at <= instant
+
+
+def archived_conflict(survey: ScheduledSurvey) -> Conflict:
+    """Why an archived survey takes no answers (every channel says it alike)."""
+    return Conflict(f"Survey '{survey.slug}' is archived and no longer accepts answers.")
+
+
+def closed_conflict(survey: ScheduledSurvey, instant: datetime) -> Conflict:
+    """Why a survey takes no answers at `instant`, between waves: with the next opening."""
+    upcoming = next_opens_at(survey, instant)
+    return Conflict(
+        f"Survey '{survey.slug}' is closed"
+        + (f"; the next wave opens at {upcoming.isoformat()}." if upcoming else "."),
+        next_opens_at=upcoming,
+    )
+
+
+def wave_accepting(
+    survey: ScheduledSurvey, instant: datetime, stored: WaveWindow | None
+) -> WaveWindow | Conflict:
+    """The wave that takes an answer given at `instant`, or why none does.
+
+    `stored` is the stored wave row holding `instant`, if any (`surveys.queries.stored_wave_at`):
+    it wins over the current schedule, because stored waves keep their windows when the
+    schedule changes."""
+    if archived_by(survey, instant):
+        return archived_conflict(survey)
+    if stored is not None:
+        return stored
+    return window_at(survey, instant) or closed_conflict(survey, instant)
+
+
+def wave_status(window: WaveWindow, now: datetime) -> str:
+    if window.opens_at > now:
+        return "upcoming"
+    return "open" if window.holds(now) else "closed"

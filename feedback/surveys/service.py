@@ -12,8 +12,6 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,7 +26,17 @@ from feedback.surveys import queries
 from feedback.surveys.changes import QuestionChange, diff_definitions
 from feedback.surveys.definition import Definition, parse_definition
 from feedback.surveys.models import Survey, SurveyVersion, VersionChange, Wave
-from feedback.surveys.schedule import WaveWindow, next_opening, wave_at, waves_between
+from feedback.surveys.schedule import (
+    WaveWindow,
+    always_open,
+    next_opening,
+    numbered,
+    survey_schedule,
+    wave_accepting,
+    wave_at,
+    wave_status,
+    waves_between,
+)
 from feedback.surveys.schemas import SurveyCreate, SurveyUpdate
 from feedback.surveys.settings import (
     Schedule,
@@ -40,7 +48,6 @@ from feedback.surveys.settings import (
 from feedback.surveys.xlsform import UnsupportedRow, parse_xlsform
 from feedback.validation import RANGE_TEXT, date_in_range
 
-ALWAYS_OPEN_LABEL = "always"
 SLUG = re.compile(SLUG_PATTERN)
 MAX_LISTED_WAVES = 5000
 
@@ -73,10 +80,6 @@ async def list_surveys(
 
 def survey_settings(survey: Survey) -> SurveySettings:
     return SurveySettings.model_validate(survey.settings)
-
-
-def survey_schedule(survey: Survey) -> Schedule | None:
-    return None if survey.schedule is None else Schedule.model_validate(survey.schedule)
 
 
 def definition_of(version: SurveyVersion) -> Definition:
@@ -507,105 +510,15 @@ def _require_not_archived(survey: Survey) -> None:
 # --- waves -----------------------------------------------------------------------------------
 
 
-def _always_open(survey: Survey) -> WaveWindow:
-    return WaveWindow(
-        number=1 + survey.wave_offset,
-        label=ALWAYS_OPEN_LABEL,
-        opens_at=survey.created_at,
-        closes_at=None,
-    )
-
-
-def _shift(window: WaveWindow, offset: int) -> WaveWindow:
-    if offset == 0:
-        return window
-    return WaveWindow(
-        number=window.number + offset,
-        label=window.label,
-        opens_at=window.opens_at,
-        closes_at=window.closes_at,
-    )
-
-
-def window_at(survey: Survey, instant: datetime) -> WaveWindow | None:
-    """The scheduled wave holding `instant`, numbered as stored; None when closed."""
-    schedule = survey_schedule(survey)
-    if schedule is None:
-        window = _always_open(survey)
-        return window if instant >= window.opens_at else None
-    found = wave_at(schedule, instant)
-    return None if found is None else _shift(found, survey.wave_offset)
-
-
-def next_opens_at(survey: Survey, instant: datetime) -> datetime | None:
-    schedule = survey_schedule(survey)
-    if schedule is None:
-        return None
-    return next_opening(schedule, instant)
-
-
-def archived_by(survey: Survey, instant: datetime) -> bool:
-    return survey.archived_at is not None and survey.archived_at <= instant
-
-
-def archived_conflict(survey: Survey) -> Conflict:
-    """Why an archived survey takes no answers (every channel says it alike)."""
-    return Conflict(f"Survey '{survey.slug}' is archived and no longer accepts answers.")
-
-
-def closed_conflict(survey: Survey, instant: datetime) -> Conflict:
-    """Why a survey takes no answers at `instant`, between waves: with the next opening."""
-    upcoming = next_opens_at(survey, instant)
-    return Conflict(
-        f"Survey '{survey.slug}' is closed"
-        + (f"; the next wave opens at {upcoming.isoformat()}." if upcoming else "."),
-        next_opens_at=upcoming,
-    )
-
-
-async def _materialised_at(session: AsyncSession, survey: Survey, instant: datetime) -> Wave | None:
-    """A stored wave holding `instant` (past waves keep their windows across schedule changes)."""
-    return await session.scalar(
-        queries.waves_of(survey.id)
-        .where(Wave.opens_at <= instant)
-        .where((Wave.closes_at.is_(None)) | (Wave.closes_at > instant))
-        .order_by(Wave.number.desc())
-        .limit(1)
-    )
-
-
-async def ensure_wave(session: AsyncSession, survey: Survey, window: WaveWindow) -> Wave:
-    """The wave row for `window`, created if absent. Racing callers, in this process or
-    another, both insert with ON CONFLICT DO NOTHING and then read the one row that won."""
-    values = {
-        "id": uuid.uuid4(),
-        "survey_id": survey.id,
-        "number": window.number,
-        "label": window.label,
-        "opens_at": window.opens_at,
-        "closes_at": window.closes_at,
-    }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    await session.execute(
-        insert(Wave).values(**values).on_conflict_do_nothing(index_elements=["survey_id", "number"])
-    )
-    wave = await session.scalar(queries.waves_of(survey.id).where(Wave.number == window.number))
-    assert wave is not None
+async def wave_accepting_at(session: AsyncSession, survey: Survey, at: datetime) -> WaveWindow:
+    """The wave that takes an answer given at `at` (`schedule.wave_accepting`); Conflict when
+    archived or between waves. Reads only: the group commit creates the wave row."""
+    row = (await session.execute(queries.stored_wave_at(survey.id, at))).first()
+    stored = None if row is None else WaveWindow(*row)
+    wave = wave_accepting(survey, at, stored)
+    if isinstance(wave, Conflict):
+        raise wave
     return wave
-
-
-async def open_wave(session: AsyncSession, survey: Survey, at: datetime) -> Wave:
-    """The wave accepting answers at `at`; Conflict when archived or between waves."""
-    if archived_by(survey, at):
-        raise archived_conflict(survey)
-    stored = await _materialised_at(session, survey, at)
-    if stored is not None:
-        return stored
-    window = window_at(survey, at)
-    if window is None:
-        raise closed_conflict(survey, at)
-    return await ensure_wave(session, survey, window)
 
 
 @dataclass(frozen=True, slots=True)
@@ -616,14 +529,6 @@ class WaveInfo:
     closes_at: datetime | None
     status: str
     responses: int
-
-
-def _status(opens_at: datetime, closes_at: datetime | None, now: datetime) -> str:
-    if opens_at > now:
-        return "upcoming"
-    if closes_at is None or now < closes_at:
-        return "open"
-    return "closed"
 
 
 async def waves_in_range(
@@ -638,14 +543,14 @@ async def waves_in_range(
     """Waves opening between `start` and `end` (dates in the schedule's time zone, inclusive);
     without `end`, up to `now` plus the next wave to come."""
     out_of_range = [
-        FieldError(f"/{name}", RANGE_TEXT, "query")
+        FieldError(f"/{name}", RANGE_TEXT)
         for name, value in (("from", start), ("to", end))
         if value is not None and not date_in_range(value)
     ]
     if out_of_range:
         raise Invalid(out_of_range, "The dates are out of range.")
     if start and end and start > end:
-        raise Invalid([FieldError("/from", "must not be after `to`", "query")])
+        raise Invalid([FieldError("/from", "must not be after `to`")])
     schedule = survey_schedule(survey)
     zone = schedule.zone if schedule else UTC
     lo = datetime.combine(start, time.min, tzinfo=zone) if start else None
@@ -656,7 +561,7 @@ async def waves_in_range(
 
     windows: dict[int, WaveWindow] = {}
     if schedule is None:
-        windows[1 + survey.wave_offset] = _always_open(survey)
+        windows[1 + survey.wave_offset] = always_open(survey)
     else:
         computed = waves_between(
             schedule,
@@ -665,16 +570,14 @@ async def waves_in_range(
             limit=MAX_LISTED_WAVES + 1,
         )
         if len(computed) > MAX_LISTED_WAVES:
-            raise Invalid(
-                [FieldError("/from", f"the range holds over {MAX_LISTED_WAVES} waves", "query")]
-            )
+            raise Invalid([FieldError("/from", f"the range holds over {MAX_LISTED_WAVES} waves")])
         for window in computed:
-            shifted = _shift(window, survey.wave_offset)
+            shifted = numbered(window, survey.wave_offset)
             windows[shifted.number] = shifted
         upcoming = next_opening(schedule, now) if end is None else None
         following = wave_at(schedule, upcoming) if upcoming else None
         if following is not None:
-            shifted = _shift(following, survey.wave_offset)
+            shifted = numbered(following, survey.wave_offset)
             windows[shifted.number] = shifted
     # Stored rows are the record (they keep windows across schedule changes): they win.
     for wave in (await session.scalars(queries.waves_of(survey.id))).all():
@@ -687,7 +590,7 @@ async def waves_in_range(
             label=w.label,
             opens_at=w.opens_at,
             closes_at=w.closes_at,
-            status=_status(w.opens_at, w.closes_at, now),
+            status=wave_status(w, now),
             responses=response_counts.get(w.number, 0),
         )
         for w in sorted(windows.values(), key=lambda w: w.number)

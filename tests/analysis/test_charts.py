@@ -109,7 +109,9 @@ CASES = {
         ),
         MIN_N,
         trend=NoTrend(
-            "a trend needs at least 4 non-suppressed waves in the segment; there are 3", 3
+            "a trend needs at least 4 non-suppressed waves in one run without a series break; "
+            "there are 3",
+            3,
         ),
     ),
     "number": ChartData("Hours volunteered", "mean", mean_points(30), MIN_N, y_label="Hours"),

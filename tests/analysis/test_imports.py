@@ -20,6 +20,7 @@ PURE = (
     "panel",
     "impact",
     "cells",
+    "number_text",
 )
 # Pure as well (no I/O, no database, no web framework), but assembling figures from the survey's
 # definition: they may read the pure modules, each other and the definition types.
@@ -33,8 +34,11 @@ ALLOWED = {
         "scipy",
         "feedback.analysis.sufficient",
         "feedback.analysis.results",
+        "feedback.analysis.number_text",
     },
-    "charts": PLUMBING | {"io", "textwrap", "datetime", "matplotlib", "feedback.analysis.results"},
+    "charts": PLUMBING
+    | {"io", "textwrap", "datetime", "matplotlib", "feedback.analysis.results"}
+    | {"feedback.analysis.number_text"},
     "assembly": PLUMBING
     | {"collections", "functools", "datetime", "uuid"}
     | {f"feedback.analysis.{name}" for name in (*PURE, *ASSEMBLY, "charts")}

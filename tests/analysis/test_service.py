@@ -433,7 +433,7 @@ async def test_unknown_questions_and_bad_segments_are_named(
     await monthly(client)
     with pytest.raises(Invalid) as raised:
         await trends_of(settings, TrendsQuery(["trust", "nope", "gone"]))
-    assert [(e.pointer, e.source) for e in raised.value.errors] == [("/questions", "query")] * 2
+    assert [e.pointer for e in raised.value.errors] == ["/questions"] * 2
     assert "nope" in raised.value.errors[0].message
     with pytest.raises(Invalid) as raised:
         await trends_of(settings, TrendsQuery(segment="Region; DROP"))

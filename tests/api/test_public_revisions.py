@@ -169,3 +169,26 @@ async def test_an_archived_survey_takes_no_revisions(client: Client) -> None:
     created = await submitted(client, org)
     await client.post("/api/v1/surveys/pulse/archive", headers=org.auth("campaigner"))
     assert (await revise(client, org, created, pulse_answers(trust=1))).status_code == 409
+
+
+async def test_a_body_field_named_like_a_path_parameter_is_located_in_the_body(
+    client: Client,
+) -> None:
+    """The domain names `/response_id`; the route has a `response_id` path parameter too, but
+    the field it checked is the body's, and problem+json says so (no `source`: the body)."""
+    org = await make_org(client)
+    await make_survey(client, org)
+    created = await submitted(client, org)
+    got = await client.put(
+        f"{responses_url(org)}/{created['response_id']}",
+        json={
+            "version": 1,
+            "answers": pulse_answers(trust=2),
+            "response_id": "00000000-0000-4000-8000-000000000000",
+        },
+        headers={"X-Edit-Token": created["edit_token"]},
+    )
+    assert got.status_code == 422, got.text
+    assert got.json()["errors"] == [
+        {"pointer": "/response_id", "message": "must be the response id of the URL"}
+    ]

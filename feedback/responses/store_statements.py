@@ -1,11 +1,14 @@
-"""The statements that store responses: blocking functions run on the writer's connection.
+"""The statements that store responses: blocking functions run on the group commit's connection.
+
+Named for what it holds, the storing statements, apart from the queueing and transactions of
+`group_commit` that run them.
 
 They take a SQLAlchemy `Connection` already inside a transaction and never commit: the caller
-(`feedback.responses.writer`) runs a whole batch in one transaction, in one call into the SQLite
-writer thread or one `run_sync` on a PostgreSQL connection. Items were validated before they got
-here; what only the database can decide (the survey's state and wave at the time, duplicates,
-respondent tokens) comes back per item as an outcome, so one item's refusal never fails the
-others in its batch. Unexpected database errors raise, and the caller retries item by item.
+(`feedback.responses.group_commit`) runs a whole batch in one transaction, in one call into the
+SQLite writer thread or one `run_sync` on a PostgreSQL connection. Items were validated before they
+got here; what only the database can decide (the survey's state and wave at the time, duplicates,
+respondent tokens) comes back per item as an outcome, so one item's refusal never fails the others
+in its batch. Unexpected database errors raise, and the caller retries item by item.
 
 Rows that two transactions may both write (waves, respondents, responses: anything inserted
 with ON CONFLICT) are written in one global order, by their conflict key, so that batches of
@@ -21,25 +24,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, select, update
 
 from feedback.db import utcnow
-from feedback.errors import Conflict, DomainError, Invalid, NotFound, PreconditionFailed
+from feedback.errors import Conflict, DomainError, Invalid, NotFound, StaleRevision
 from feedback.loop.fanout import Events, subscribed
-from feedback.orgs.models import AuditEvent
-from feedback.orgs.principal import Principal
 from feedback.responses import bulk
 from feedback.responses.models import Answer, Respondent, Response, ResponseRevision
 from feedback.surveys.answers import AnswerValue
 from feedback.surveys.models import Survey, Wave
-from feedback.surveys.schedule import WaveWindow
-from feedback.surveys.service import (
-    archived_by,
-    archived_conflict,
-    closed_conflict,
-    survey_settings,
-    window_at,
-)
+from feedback.surveys.queries import stored_wave_at
+from feedback.surveys.schedule import WaveWindow, archived_by, archived_conflict, wave_accepting
+from feedback.surveys.service import survey_settings
 
 
 @dataclass(slots=True)
@@ -393,7 +389,7 @@ def revise_response(conn: Connection, item: Revision) -> Stored:
     """Add revision n+1 and move the current flag to it, or raise why not.
 
     The compare-and-set on `response.revision` makes two concurrent revisions of the same
-    revision meet: the second updates no row and answers PreconditionFailed.
+    revision meet: the second updates no row and answers StaleRevision.
     """
     row = conn.execute(
         select(
@@ -442,9 +438,7 @@ def revise_response(conn: Connection, item: Revision) -> Stored:
             closed_at=closes_at,
         )
     if item.if_match is not None and row.revision not in item.if_match:
-        raise PreconditionFailed(
-            f"The response is at revision {row.revision}; If-Match names another."
-        )
+        raise StaleRevision(f"The response is at revision {row.revision}; If-Match names another.")
     revision = row.revision + 1
     moved = conn.execute(
         update(Response)
@@ -452,7 +446,7 @@ def revise_response(conn: Connection, item: Revision) -> Stored:
         .values(revision=revision, version=item.version, revised_at=item.received_at)
     )
     if moved.rowcount != 1:
-        raise PreconditionFailed("The response was revised concurrently; fetch it and retry.")
+        raise StaleRevision("The response was revised concurrently; fetch it and retry.")
     conn.execute(
         update(Answer)
         .where(Answer.response_id == row.id, Answer.is_current)
@@ -494,31 +488,6 @@ def revise_response(conn: Connection, item: Revision) -> Stored:
     return Stored(row.id, item.response_id, revision, row.wave_number, created=True)
 
 
-def record_audit(
-    conn: Connection,
-    principal: Principal,
-    *,
-    action: str,
-    object_type: str,
-    object_id: object,
-    details: dict[str, Any],
-) -> None:
-    """`feedback.orgs.audit.record` for work done on the writer's blocking connection."""
-    conn.execute(
-        insert(AuditEvent).values(
-            id=uuid.uuid4(),
-            org_id=principal.org_id,
-            at=utcnow(),
-            actor_key_id=principal.key_id,
-            actor=principal.actor,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            details=details,
-        )
-    )
-
-
 # --- pieces -------------------------------------------------------------------------------------
 
 
@@ -555,33 +524,24 @@ def _replay_or_conflict(item: NewResponse, found: Any) -> Outcome:
 
 
 def _wave_for(conn: Connection, state: _SurveyState, at: datetime) -> WaveWindow | DomainError:
-    """The wave accepting answers at `at`, materialised if new (as `surveys.service.open_wave`
-    decides it: a stored wave holding the instant wins over the schedule's computation)."""
+    """The wave accepting answers at `at` (`schedule.wave_accepting`, as the async services
+    decide it), its row created if new."""
     survey = state.survey
+    # Archival first: a window remembered from an earlier item must not outlive it.
     if archived_by(survey, at):
         return archived_conflict(survey)
     for window in state.windows:
         if window.holds(at):
             return window
-    stored = conn.execute(
-        select(Wave.number, Wave.label, Wave.opens_at, Wave.closes_at)
-        .where(
-            Wave.survey_id == survey.id,
-            Wave.opens_at <= at,
-            or_(Wave.closes_at.is_(None), Wave.closes_at > at),
-        )
-        .order_by(Wave.number.desc())
-        .limit(1)
-    ).first()
-    if stored is not None:
-        window = WaveWindow(stored.number, stored.label, stored.opens_at, stored.closes_at)
-    else:
-        computed = window_at(survey, at)
-        if computed is None:
-            return closed_conflict(survey, at)
+    row = conn.execute(stored_wave_at(survey.id, at)).first()
+    stored = None if row is None else WaveWindow(*row)
+    window_or_refusal = wave_accepting(survey, at, stored)
+    if isinstance(window_or_refusal, DomainError):
+        return window_or_refusal
+    window = window_or_refusal
+    if stored is None:
         if not state.fresh:
             raise _Stale  # a wave row is a lasting record: only ever made from a fresh read
-        window = computed
         waves = bulk.Rows(
             conn, Wave, ("id", "survey_id", "number", "label", "opens_at", "closes_at")
         )

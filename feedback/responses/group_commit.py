@@ -1,5 +1,7 @@
 """Group commit: concurrent submissions share one transaction, and nobody hears back early.
 
+The module is named for the technique it holds; the SQL it runs lives in `store_statements`.
+
 Why: a commit costs a disk flush (PostgreSQL) or a trip through the async SQLite driver's
 thread, and one per request caps the whole service at a few thousand submissions a second.
 `GroupCommit` puts each request's item on a queue and parks the request on its own future. A
@@ -24,7 +26,7 @@ each request gets its true result and one bad item cannot fail its batch-mates.
   one call into that thread, instead of one thread hop per statement through aiosqlite.
 - `EngineStore` (PostgreSQL): `run_sync` on a pooled asyncpg connection. Submissions run
   there without BEGIN and COMMIT: a batch is then one statement and one round trip
-  (see `writes.store_responses`), which commits as a whole or not at all.
+  (see `store_statements.store_responses`), which commits as a whole or not at all.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from feedback.db import is_transient, make_sqlite_sync_engine
 
-log = logging.getLogger("feedback.responses.writer")
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 I = TypeVar("I")  # noqa: E741
@@ -51,7 +53,8 @@ O = TypeVar("O")  # noqa: E741
 
 DEFAULT_MAX_BATCH = 256
 # Runs of a transaction that PostgreSQL rolled back to break a deadlock or serialization
-# conflict (writes.py orders its rows so that this is rare), with a jittered pause between.
+# conflict (store_statements.py orders its rows so that this is rare), with a jittered pause
+# between.
 TRANSIENT_ATTEMPTS = 5
 
 
@@ -64,7 +67,7 @@ class WriteStore(Protocol):
 
         `autocommit`: each statement may commit on its own instead, where a transaction costs
         round trips (PostgreSQL: BEGIN and COMMIT). Only for work whose one non-idempotent
-        change is a single statement, like `writes.store_responses`.
+        change is a single statement, like `store_statements.store_responses`.
         """
         ...
 

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from feedback.config import Settings
 from feedback.db import make_engine, utcnow
+from feedback.responses.group_commit import EngineStore, GroupCommit, WriteStore, store_for
 from feedback.responses.models import Answer
-from feedback.responses.writer import EngineStore, GroupCommit, WriteStore, store_for
-from feedback.responses.writes import NewResponse, Stored, store_responses
+from feedback.responses.store_statements import NewResponse, Stored, store_responses
 from feedback.surveys.answers import AnswerValue
 from tests.builders.orgs import make_org
 from tests.builders.surveys import make_survey
