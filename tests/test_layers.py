@@ -45,6 +45,7 @@ WEB_STACK = ("litestar", "uvicorn", "starlette", "httptools")
 # Where a domain keeps its SQL statements: its services call them, handlers do not.
 STATEMENTS = (
     "feedback.analysis.queries",
+    "feedback.analysis.text_queries",
     "feedback.orgs.queries",
     "feedback.responses.bulk",
     "feedback.responses.queries",
@@ -68,6 +69,7 @@ PURE = (
     "analysis.changes",
     "analysis.chart_adapter",
     "analysis.decision_impact",
+    "analysis.distinct_terms",
     "analysis.estimates",
     "analysis.figures",
     "analysis.impact",
@@ -77,6 +79,7 @@ PURE = (
     "analysis.series",
     "analysis.sufficient",
     "analysis.trend",
+    "analysis.text_terms",
     "validation",
     "errors",
     "clock",

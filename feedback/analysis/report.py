@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +37,7 @@ from feedback.analysis.service import (
     survey_trends,
 )
 from feedback.analysis.summaries import summaries_of
+from feedback.analysis.text_report import TextHighlights, text_highlights
 from feedback.errors import NotFound
 from feedback.orgs import audit
 from feedback.orgs.principal import Principal
@@ -174,6 +175,7 @@ class Section:
     columns: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
     notes: tuple[str, ...]
+    texts: TextHighlights | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +211,15 @@ async def report(session: AsyncSession, *, secret: str, token: str, now: datetim
         min_n=trends.min_n,
         generated_at=now,
         expires_at=grant.expires_at,
-        sections=tuple(_section(trends, q) for q in trends.questions),
+        sections=tuple(
+            [
+                replace(
+                    _section(trends, q),
+                    texts=await text_highlights(session, survey, q, grant.channels),
+                )
+                for q in trends.questions
+            ]
+        ),
         decisions=tuple(_decision_section(trends, d, now) for d in decisions),
         channels=grant.channels,
     )

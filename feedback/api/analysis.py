@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from feedback.analysis import report, schemas, service
 from feedback.analysis.charts import ChartFormat
 from feedback.analysis.service import TrendsQuery
+from feedback.analysis.trends_csv import trends_csv
 from feedback.api.channel_filter import ChannelFilter, channels_of
 from feedback.api.deps import READS, WRITES, AppSettings, Caller, DbSession, Now
 from feedback.api.links import report_url
@@ -194,6 +195,32 @@ class AnalysisController(Controller):
             db_session, org_id=principal.org_id, slug=slug, query=query, now=now
         )
         return schemas.trends_read(result)
+
+    @get("/trends.csv", operation_id="GetTrendsCsv", media_type="text/csv")
+    async def get_trends_csv(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        now: Now,
+        slug: Slug,
+        questions: Questions = None,
+        start: FromDate = None,
+        end: ToDate = None,
+        segment: Segment = None,
+        min_n: MinN = None,
+        channel: ChannelFilter = None,
+    ) -> Response[str]:
+        """The trends as CSV, one row per question, wave, segment and option."""
+        query = trends_query(questions, start, end, segment, min_n, channel)
+        result = await service.trends(
+            db_session, org_id=principal.org_id, slug=slug, query=query, now=now
+        )
+        disposition = f'attachment; filename="{slug}-trends.csv"'
+        return Response(
+            trends_csv(result),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
+        )
 
     @get(
         "/trends/{question:str}/chart.png", operation_id="GetTrendChartPng", media_type="image/png"

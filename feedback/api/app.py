@@ -30,6 +30,7 @@ from feedback.api import (
     responses,
     results_page,
     surveys,
+    texts,
     webhooks,
 )
 from feedback.api.access_log import AccessLog
@@ -73,6 +74,7 @@ API_V1: Sequence[ControllerRouterHandler] = [
     responses.ResponseController,
     respondents.RespondentController,
     analysis.AnalysisController,
+    texts.TextsController,
     webhooks.WebhookController,
 ]
 

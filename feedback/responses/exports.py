@@ -31,8 +31,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback.orgs.principal import Principal
 from feedback.responses import queries
-from feedback.responses.models import Answer, Response, ResponseRevision
-from feedback.responses.service import WIDE_FIXED_COLUMNS, published_definitions, question_keys
+from feedback.responses.models import Answer, Respondent, Response, ResponseRevision
+from feedback.responses.service import (
+    ATTRIBUTE_PREFIX,
+    WIDE_FIXED_COLUMNS,
+    attribute_columns,
+    published_definitions,
+    question_keys,
+)
 from feedback.surveys.service import get_survey
 
 Layout = Literal["long", "wide", "ndjson"]
@@ -72,7 +78,9 @@ async def export(
         return Export(f"{slug}-long.csv", "text/csv", _long(sessions, survey.id))
     if layout == "wide":
         keys = question_keys(await published_definitions(session, principal=principal, slug=slug))
-        return Export(f"{slug}-wide.csv", "text/csv", _wide(sessions, survey.id, keys))
+        return Export(
+            f"{slug}-wide.csv", "text/csv", _wide(sessions, survey.org_id, survey.id, keys)
+        )
     return Export(f"{slug}.ndjson", "application/x-ndjson", _ndjson(sessions, survey.id))
 
 
@@ -158,13 +166,26 @@ def _current(survey_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
 
 
 async def _wide(
-    sessions: async_sessionmaker[AsyncSession], survey_id: uuid.UUID, keys: list[str]
+    sessions: async_sessionmaker[AsyncSession],
+    org_id: uuid.UUID,
+    survey_id: uuid.UUID,
+    keys: list[str],
 ) -> AsyncIterator[bytes]:
-    yield _csv_chunk([(*WIDE_FIXED_COLUMNS, *keys)])
-    async for partition in _rows(sessions, _current(survey_id)):
+    # Ids, not the survey: the request's session (and its objects) is gone by now.
+    async with sessions() as session:
+        columns = await attribute_columns(session, org_id, survey_id)
+    names = [c.removeprefix(ATTRIBUTE_PREFIX) for c in columns]
+    yield _csv_chunk([(*WIDE_FIXED_COLUMNS, *keys, *columns)])
+    stmt = (
+        _current(survey_id)
+        .outerjoin(Respondent, Respondent.id == Response.respondent_id)
+        .add_columns(Respondent.attributes)
+    )
+    async for partition in _rows(sessions, stmt):
         rows = []
         for r in partition:
             answers: dict[str, Any] = r.document.get("answers", {})
+            attributes: dict[str, Any] = r.attributes or {}
             rows.append(
                 (
                     r.response_id,
@@ -177,6 +198,7 @@ async def _wide(
                     r.respondent_id or "",
                     r.locale or "",
                     *(_cell(answers.get(key)) for key in keys),
+                    *(_attribute_cell(attributes.get(name)) for name in names),
                 )
             )
         yield _csv_chunk(rows)
@@ -210,6 +232,13 @@ async def _ndjson(
 
 def _instant(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
+
+
+def _attribute_cell(value: Any) -> Any:
+    """Booleans as segments spell them (`true`, `false`); the rest as any cell."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _cell(value)
 
 
 def _cell(value: Any) -> Any:

@@ -10,7 +10,8 @@ Every valid line is stored and every invalid one reported with its line number a
 - CSV (`text/csv`): a header, then one row a response, one column a question key (multi-choice
   options joined by `;`, an empty cell unanswered). Reserved columns: `response_id`, `version`,
   `submitted_at`, `respondent_ref`, `channel`, `locale`; the other columns of our own wide export
-  (`revision`, `wave`, `revised_at`, `respondent_id`) are ignored, so an export imports as is.
+  (`revision`, `wave`, `revised_at`, `respondent_id`, the `attribute.NAME` columns) are ignored,
+  so an export imports as is.
 
 Re-sending a file imports nothing twice: a line's `response_id` is its identity, and a line
 without one gets an id derived from the survey, its line number and its content, so the same
@@ -50,6 +51,7 @@ from feedback.orgs import audit
 from feedback.orgs.principal import Principal
 from feedback.responses.respondents import ref_hash
 from feedback.responses.schemas import Channel, Input, Locale
+from feedback.responses.service import ATTRIBUTE_PREFIX
 from feedback.responses.store_statements import NewResponse, Stored, store_responses
 from feedback.responses.submissions import Submissions, SurveyRef, body_hash
 from feedback.surveys.answers import normalise_answers
@@ -130,7 +132,8 @@ class _CsvRow:
                 document[name] = int(text) if is_number and short else text
         answers: dict[str, Any] = {}
         for name, text in self.cells.items():
-            if name in RESERVED_COLUMNS or name in EXPORT_ONLY_COLUMNS or not text.strip():
+            exported_only = name in EXPORT_ONLY_COLUMNS or name.startswith(ATTRIBUTE_PREFIX)
+            if name in RESERVED_COLUMNS or exported_only or not text.strip():
                 continue
             question = definition.question(name)
             answers[name] = text if question is None else _cell_value(question, text)

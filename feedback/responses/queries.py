@@ -48,6 +48,14 @@ def current_revisions_of(survey_id: uuid.UUID) -> Select[Response, ResponseRevis
     )
 
 
+def attributes_of_respondents(org_id: uuid.UUID, survey_id: uuid.UUID) -> Select[dict[str, Any]]:
+    """The attributes of every respondent with a response to the survey."""
+    answered = select(Response.respondent_id).where(Response.survey_id == survey_id)
+    return select(Respondent.attributes).where(
+        Respondent.org_id == org_id, Respondent.id.in_(answered)
+    )
+
+
 def revisions_of(response_pk: uuid.UUID) -> Select[ResponseRevision]:
     return (
         select(ResponseRevision)

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,12 +29,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.db import utcnow
-from feedback.errors import Conflict, NotFound
+from feedback.errors import Conflict, FieldError, Invalid, NotFound
 from feedback.orgs import audit
 from feedback.orgs.keys import hash_secret
 from feedback.orgs.principal import Principal
+from feedback.pagination import Page, paginate
 from feedback.responses import queries
 from feedback.responses.models import Answer, Respondent, Response, ResponseRevision
+from feedback.responses.schemas import ATTRIBUTE_KEY_PATTERN
 from feedback.surveys.models import Survey
 
 Attributes = dict[str, str | int | float | bool | None]
@@ -145,6 +148,30 @@ async def get_respondent(
     if respondent is None:
         raise NotFound("Respondent not found.")
     return respondent
+
+
+async def list_respondents(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    attributes: Mapping[str, str],
+    limit: int,
+    cursor: str | None,
+) -> Page[Respondent]:
+    """The organisation's respondents, oldest first, whose attributes have the given values
+    (compared as text, as segments are: `true`, `42`, `NL`)."""
+    bad = [
+        FieldError(f"/attribute.{name}", "is not an attribute name")
+        for name in attributes
+        if re.fullmatch(ATTRIBUTE_KEY_PATTERN, name) is None
+    ]
+    if bad:
+        raise Invalid(bad, "Attribute filters name attributes: attribute.NAME=VALUE.")
+    stmt = queries.respondents_of(principal.org_id)
+    for name, value in attributes.items():
+        stmt = stmt.where(queries.attribute_value(name) == value)
+    keys = (Respondent.created_at, Respondent.id)
+    return await paginate(session, stmt, keys, limit=limit, cursor=cursor)
 
 
 async def update_respondent(

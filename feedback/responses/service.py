@@ -35,6 +35,10 @@ WIDE_FIXED_COLUMNS = (
     "locale",
 )
 
+# Respondent attributes follow the question keys in the wide export, as `attribute.NAME`
+# (question keys hold no dot, so the two never meet; an import skips these columns).
+ATTRIBUTE_PREFIX = "attribute."
+
 
 @dataclass(frozen=True, slots=True)
 class CurrentResponse:
@@ -74,6 +78,20 @@ async def counts_by_wave(
     """Responses in each wave of a survey the caller has already found in its organisation
     (`surveys.service.get_survey`), or only in the waves `numbers`."""
     return await queries.response_counts_by_wave(session, survey_id, numbers=numbers)
+
+
+async def attribute_columns(
+    session: AsyncSession, org_id: uuid.UUID, survey_id: uuid.UUID
+) -> list[str]:
+    """The wide export's attribute columns: every attribute name of the respondents of a survey
+    the caller has found in its organisation, sorted, each prefixed."""
+    names: set[str] = set()
+    result = await session.stream_scalars(
+        queries.attributes_of_respondents(org_id, survey_id).execution_options(yield_per=1000)
+    )
+    async for attributes in result:
+        names.update(attributes or {})
+    return [ATTRIBUTE_PREFIX + name for name in sorted(names)]
 
 
 async def list_responses(
@@ -131,6 +149,7 @@ def question_keys(definitions: list[tuple[SurveyVersion, Definition]]) -> list[s
 
 async def codebook(session: AsyncSession, *, principal: Principal, slug: str) -> Codebook:
     """Every question of every published version, with its options and scale, by key."""
+    survey = await get_survey(session, org_id=principal.org_id, slug=slug)
     definitions = await published_definitions(session, principal=principal, slug=slug)
     entries: dict[str, CodebookEntry] = {}
     for version, definition in definitions:
@@ -154,6 +173,10 @@ async def codebook(session: AsyncSession, *, principal: Principal, slug: str) ->
     return Codebook(
         survey=slug,
         versions=[v.number for v, _ in definitions],
-        columns=[*WIDE_FIXED_COLUMNS, *question_keys(definitions)],
+        columns=[
+            *WIDE_FIXED_COLUMNS,
+            *question_keys(definitions),
+            *await attribute_columns(session, survey.org_id, survey.id),
+        ],
         questions=list(entries.values()),
     )

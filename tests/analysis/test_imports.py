@@ -88,3 +88,13 @@ def test_charts_import_only_matplotlib_and_results() -> None:
     names = imported("charts")
     assert {n for n in names if not allowed(n, ALLOWED["charts"])} == set()
     assert not any(n.startswith("matplotlib.pyplot") for n in names)
+
+
+# The text answers' pure modules: tokens and their log-odds, from the standard library alone.
+TEXT = ("text_terms", "distinct_terms")
+TEXT_ALLOWED = PLUMBING | {"collections", "re", "unicodedata"}
+
+
+@pytest.mark.parametrize("module", TEXT)
+def test_text_modules_import_only_the_standard_library(module: str) -> None:
+    assert {n for n in imported(module) if not allowed(n, TEXT_ALLOWED)} == set()

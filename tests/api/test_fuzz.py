@@ -109,6 +109,7 @@ async def seed(fuzz_app: Litestar, settings: Settings) -> Seed:
             "survey_slug": ("pulse",),
             "number": ("1",),
             "question": ("trust", "nps", "priority", "actions"),
+            "key": ("comment",),
             "decision_id": (decided.json()["id"],),
             "finding_id": (trust_finding, petition_finding),
             "respondent_id": (respondent["id"],),

@@ -38,6 +38,7 @@ SAMPLE_BODIES: dict[str, Any] = {
 SAMPLE_QUERIES: dict[str, str] = {
     "GetPanel": "?from_wave=1&to_wave=2",
     "GetDecisionImpact": "?question=trust",
+    "ListTextAnswers": "?wave=1",
 }
 
 # Routes that take no object of an organisation (creating, listing, the caller's own org).
@@ -51,6 +52,7 @@ NOT_OBJECT_ROUTES = {
     "ListSurveys",
     "ImportXlsform",
     "CreateRespondent",
+    "ListRespondents",
     "CreateWebhook",
     "ListWebhooks",
 }
@@ -104,6 +106,7 @@ async def _world(client: Client) -> tuple[Org, Org, dict[str, str]]:
         "number": "1",
         "decision_id": decision.json()["id"],
         "question": "trust",
+        "key": "comment",
         "finding_id": await _finding(client, "a-pulse"),
         "webhook_id": webhook.json()["id"],
     }
