@@ -116,6 +116,8 @@ def _happy_paths(org: Org, ids: dict[str, str]) -> list[Call]:
     s, pub = "/api/v1/surveys", f"/api/v1/public/{org.slug}/pulse"
     reworded = copy.deepcopy(DEFINITION)
     reworded["questions"][0]["label"] = "I trust us"
+    # Version 2 also asks a text question, so that the texts route has one to list.
+    reworded["questions"].append({"key": "comment", "type": "text", "label": "Anything else?"})
     ndjson = json.dumps(
         {**submission(answers={"trust": 4}), "submitted_at": "2025-03-10T00:00:00Z"}
     )
@@ -173,6 +175,7 @@ def _happy_paths(org: Org, ids: dict[str, str]) -> list[Call]:
         ),
         Call("POST", "/api/v1/respondents", kwargs={"json": {"attributes": {"tier": "donor"}}}),
         Call("GET", f"/api/v1/respondents/{ids['respondent']}"),
+        Call("GET", "/api/v1/respondents?attribute.tier=donor"),
         Call(
             "PUT",
             f"/api/v1/respondents/{ids['respondent']}",
@@ -181,6 +184,8 @@ def _happy_paths(org: Org, ids: dict[str, str]) -> list[Call]:
         Call("GET", f"/api/v1/respondents/{ids['respondent']}/export"),
         Call("POST", f"{s}/pulse/report-links", kwargs={"json": {"expires_in": 3600}}),
         Call("GET", f"{s}/pulse/trends?questions=trust"),
+        Call("GET", f"{s}/pulse/trends.csv?questions=trust&channel=embed"),
+        Call("GET", f"{s}/pulse/questions/comment/texts?wave=1"),
         Call("GET", f"{s}/pulse/trends/trust/chart.png"),
         Call("GET", f"{s}/pulse/trends/trust/chart.svg"),
         Call("GET", f"{s}/pulse/panel/trust?from_wave=1&to_wave=2"),
@@ -239,6 +244,7 @@ def _filled(template: str, org: Org, ids: dict[str, str]) -> str:
         "org_slug": org.slug,
         "number": "1",
         "question": "trust",
+        "key": "comment",
         **{name: "pulse" for name in ("slug", "survey", "survey_slug")},
         **{f"{name}_id": value for name, value in ids.items()},
     }
