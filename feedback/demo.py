@@ -568,5 +568,8 @@ def _summary(settings: Settings, handout: Handout, *, loaded: bool, imported: in
             f"  trends:         curl -H 'Authorization: Bearer {keys[Role.analyst]}' "
             f"'{survey}/trends?questions=trust,nps,priority&segment=country'",
             f"  API browser:    {base}/schema/swagger",
+            "For README.md's walkthroughs, paste this line into your shell:",
+            f"  export BASE={base} ADMIN={keys[Role.admin]} "
+            f"CAMPAIGNER={keys[Role.campaigner]} ANALYST={keys[Role.analyst]}",
         ]
     )

@@ -159,6 +159,8 @@ class Cell:
     text: str
     muted: bool = False
     strong: bool = False
+    # A second, smaller line under the text (a share's smallest detectable change).
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,11 +337,14 @@ def _share_row(wave: WaveFigures, options: list[str], min_n: int) -> tuple[Cell,
     for option in options:
         share = shares.get(option)
         text = "–" if share is None or share.estimate is None else share_text(share.estimate)
+        # The smallest detectable change of the share, in percentage points, on its own line
+        # so that a table of many options still fits the page.
+        note = None
         if share is not None and share.mdc is not None:
-            # The smallest detectable change of the share, in percentage points.
-            text += f" (±{figure_text(share.mdc, 'share')} pts)"
+            note = f"±{figure_text(share.mdc, 'share')} pts"
         change = changes.get(option)
-        cells.append(Cell(text, strong=change is not None and bool(change.significant)))
+        strong = change is not None and bool(change.significant)
+        cells.append(Cell(text, strong=strong, note=note))
     return tuple(cells)
 
 
