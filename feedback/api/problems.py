@@ -36,12 +36,14 @@ PROBLEM_JSON = "application/problem+json"
 
 class RateLimited(Exception):
     """Too many requests from one client; retry after `retry_after` seconds. Only HTTP limits
-    requests, so this refusal is api/'s own, not the domain's."""
+    requests, so this refusal is api/'s own, not the domain's. `origin`: the page's origin, to
+    which the refusal is readable (see `rate_limited_handler`)."""
 
-    def __init__(self, detail: str, retry_after: int) -> None:
+    def __init__(self, detail: str, retry_after: int, origin: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.retry_after = retry_after
+        self.origin = origin
 
 
 TYPE_BASE = "https://feedback.invalid/problems/"
@@ -175,6 +177,16 @@ def validation_handler(request: Request[Any, Any, Any], exc: Exception) -> Respo
 def rate_limited_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     assert isinstance(exc, RateLimited)
     headers = {"Retry-After": str(exc.retry_after)}
+    if exc.origin is not None:
+        # Readable by whichever page asked: the refusal holds nothing but "wait", and an embed
+        # that could not read it would tell the supporter the site is not allowed. (The limit
+        # is checked before the survey's allowed origins are read, to keep floods off the
+        # database.)
+        headers |= {
+            "Access-Control-Allow-Origin": exc.origin,
+            "Access-Control-Expose-Headers": "Retry-After",
+            "Vary": "Origin",
+        }
     return problem(429, "rate-limited", "Too many requests", exc.detail, headers=headers)
 
 

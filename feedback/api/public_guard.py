@@ -76,7 +76,7 @@ class PublicSurveyGuard(ASGIMiddleware):
         if not preflight:
             wait = await rate_limit_of(state).hit(client_of(state, scope), org, survey)
             if wait:
-                raise RateLimited("Too many requests to this survey; slow down.", wait)
+                raise RateLimited("Too many requests to this survey; slow down.", wait, origin)
         allowed = origin is not None and origin in await allowed_origins(state, org, survey)
         if preflight:
             await _preflight(send, origin if allowed else None)

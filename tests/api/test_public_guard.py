@@ -39,7 +39,13 @@ async def test_public_routes_are_rate_limited_per_client_and_survey(limited: Cli
     # A slot frees when the first of the three is a minute old.
     assert 55 <= int(refused.headers["retry-after"]) <= 60
     form = await limited.get(f"/api/v1/public/{org.slug}/pulse/form")
-    assert form.status_code == 429
+    assert form.status_code == 429 and "access-control-allow-origin" not in form.headers
+    # From a page, the refusal is readable there (it says only "wait"), so an embed can tell
+    # "slow down" from "this site is not allowed".
+    embedded = await limited.get(f"/api/v1/public/{org.slug}/pulse/form", headers={"Origin": SITE})
+    assert embedded.status_code == 429
+    assert embedded.headers["access-control-allow-origin"] == SITE
+    assert "retry-after" in embedded.headers["access-control-expose-headers"].lower()
     # Another survey has its own budget, and the authenticated API none of this.
     assert (await submit(limited, org, submission(), survey="other")).status_code == 201
     listed = await limited.get("/api/v1/surveys/pulse/responses", headers=org.auth("analyst"))
