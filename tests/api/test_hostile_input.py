@@ -346,7 +346,7 @@ async def test_options_answers_every_keyed_route_without_a_key(
         for placeholder in ("{response_id:uuid}", "{respondent_id:uuid}", "{decision_id:uuid}"):
             url = url.replace(placeholder, str(uuid.uuid4()))
         url = url.replace("{key_id:uuid}", str(uuid.uuid4())).replace("{number:int}", "1")
-        url = url.replace("{question:str}", "trust")
+        url = url.replace("{question:str}", "trust").replace("{key:str}", "comment")
         got = await client.options(url)
         assert got.status_code < 500, (path, got.status_code, got.text[:200])
         assert "{" not in url or got.status_code == 404, url
