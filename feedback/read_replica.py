@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -31,9 +33,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 
-# One round trip: is it a replica, what has it replayed, and is it still receiving.
+# One round trip: is it a replica, how long ago was the commit it last replayed (by the database's
+# own clock, so the lag is a difference of two readings of one clock, whatever the app's `now`),
+# has it replayed all it received, and is it still receiving.
 _FRESHNESS = text(
-    "SELECT pg_is_in_recovery(), pg_last_xact_replay_timestamp(),"
+    "SELECT pg_is_in_recovery(),"
+    " EXTRACT(EPOCH FROM statement_timestamp() - pg_last_xact_replay_timestamp()),"
     " pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn(),"
     " EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')"
 )
@@ -53,15 +58,19 @@ class Freshness:
     """What the replica said about itself."""
 
     in_recovery: bool
-    replayed_at: datetime | None
+    # How long ago the last replayed commit was made; None before anything was replayed.
+    replay_lag: timedelta | None
     caught_up: bool
     streaming: bool
 
     def as_of(self, now: datetime) -> datetime | None:
-        """The instant the replica's data is complete up to; None when it cannot say."""
+        """The instant, on the request's clock (`now`), the replica's data is complete up to;
+        None when it cannot say."""
         if not self.in_recovery or (self.streaming and self.caught_up):
             return now
-        return self.replayed_at
+        if self.replay_lag is None:
+            return None
+        return now - max(self.replay_lag, timedelta(0))
 
 
 class ReadRouter:
@@ -73,19 +82,23 @@ class ReadRouter:
         replica: async_sessionmaker[AsyncSession] | None = None,
         *,
         max_lag: timedelta = timedelta(seconds=30),
-        retry_after: timedelta = timedelta(seconds=5),
+        retry_after: float = 5.0,
         check_timeout: float = 2.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._primary = primary
         self._replica = replica
         self._max_lag = max_lag
         self._retry_after = retry_after
         self._check_timeout = check_timeout
-        self._down_until: datetime | None = None
+        # The rest after a failure is a duration, not a date: timed on the monotonic clock.
+        self._monotonic = monotonic
+        self._down_until: float | None = None
 
     async def choose(self, now: datetime) -> ReadTarget:
         primary = ReadTarget(self._primary, "primary", now)
-        if self._replica is None or (self._down_until is not None and now < self._down_until):
+        resting = self._down_until is not None and self._monotonic() < self._down_until
+        if self._replica is None or resting:
             return primary
         try:
             freshness = await asyncio.wait_for(self._ask(self._replica), self._check_timeout)
@@ -93,16 +106,17 @@ class ReadRouter:
             # Whatever stops the replica answering (refused, timed out, restarting, not a
             # PostgreSQL at all), the primary can answer: note it and read there.
             log.warning("read replica unavailable (%s); reading from the primary", exc)
-            self._down_until = now + self._retry_after
+            self._down_until = self._monotonic() + self._retry_after
             return primary
         self._down_until = None
         as_of = freshness.as_of(now)
         if as_of is None or now - as_of > self._max_lag:
             return primary
-        return ReadTarget(self._replica, "replica", min(as_of, now))
+        return ReadTarget(self._replica, "replica", as_of)
 
     @staticmethod
     async def _ask(sessions: async_sessionmaker[AsyncSession]) -> Freshness:
         async with sessions() as session:
             row = (await session.execute(_FRESHNESS)).one()
-        return Freshness(bool(row[0]), row[1], bool(row[2]), bool(row[3]))
+        lag = None if row[1] is None else timedelta(seconds=float(row[1]))
+        return Freshness(bool(row[0]), lag, bool(row[2]), bool(row[3]))

@@ -4,12 +4,14 @@ Figures read on the replica equal the primary's once it has caught up; every rea
 how fresh it is (`Data-As-Of`) and where it was read (`Data-Source`); a replica that lags more
 than `read_max_lag`, or is down, or restarts, sends reads to the primary and breaks nothing.
 
-These tests run on the real clock: a replica's lag is measured against the commit times it
-replays, which the database stamps with the real time.
+The app's clock is pinned to the first instant of a month: the replica's lag is measured by the
+database's own clock (the age of the commit it last replayed), and only the answer's `as_of` is
+put on the request's clock.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +23,7 @@ from litestar.testing import AsyncTestClient
 from pydantic import ValidationError
 
 from feedback.api.app import create_app
+from feedback.clock import fixed_clock
 from feedback.config import Settings
 from feedback.read_replica import Freshness
 from tests import database
@@ -45,30 +48,17 @@ def replica() -> Iterator[Replica]:
         yield made
 
 
-class Offset:
-    """The real clock, moved forward on demand (to step past the replica's retry pause)."""
-
-    def __init__(self) -> None:
-        self.by = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.by
+# The first instant of a month: the request's `now` for every app here.
+NOW = datetime(2027, 3, 1, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def offset() -> Offset:
-    return Offset()
-
-
-@pytest.fixture
-async def clients(
-    settings: Settings, replica: Replica, offset: Offset
-) -> AsyncIterator[tuple[Client, Client]]:
+async def clients(settings: Settings, replica: Replica) -> AsyncIterator[tuple[Client, Client]]:
     """A client of the app reading from the replica, and one of the app without a replica."""
     on_replica = settings.model_copy(update={"read_database_url": replica.url})
     async with (
-        AsyncTestClient(app=create_app(on_replica, clock=offset)) as reads_replica,
-        AsyncTestClient(app=create_app(settings, clock=offset)) as reads_primary,
+        AsyncTestClient(app=create_app(on_replica, clock=fixed_clock(NOW))) as reads_replica,
+        AsyncTestClient(app=create_app(settings, clock=fixed_clock(NOW))) as reads_primary,
     ):
         yield reads_replica, reads_primary
 
@@ -112,8 +102,8 @@ async def test_figures_on_a_caught_up_replica_equal_the_primarys(
         assert on_replica.headers["data-source"] == "replica", path
         assert on_primary.headers["data-source"] == "primary", path
         assert on_replica.content == on_primary.content, path
-        as_of = datetime.fromisoformat(on_replica.headers["data-as-of"])
-        assert datetime.now(UTC) - as_of < timedelta(seconds=30)
+        # Caught up: as fresh as the request.
+        assert datetime.fromisoformat(on_replica.headers["data-as-of"]) == NOW
     # Writes never go to the replica: a report link is made on the primary.
     link = await reads_replica.post(
         "/api/v1/surveys/pulse/report-links", json={}, headers=org.auth("analyst")
@@ -127,35 +117,36 @@ async def test_figures_on_a_caught_up_replica_equal_the_primarys(
 
 
 async def test_a_lagging_replica_is_read_only_within_the_allowed_lag(
-    clients: tuple[Client, Client], settings: Settings, replica: Replica, offset: Offset
+    clients: tuple[Client, Client], settings: Settings, replica: Replica
 ) -> None:
     reads_replica, reads_primary = clients
+    # The same replica, allowed no lag at all.
+    strict = settings.model_copy(update={"read_database_url": replica.url, "read_max_lag": 0})
     org = await pulse(reads_primary, range(1, 3), 10)
     caught_up(settings.database_url, replica.url)
     set_replay(replica.url, paused=True)
     try:
         await import_lines(reads_primary, org, [line(1, answers(1, i), day=16) for i in range(5)])
-        written = datetime.now(UTC)
-        # Within the allowed lag: the replica's figures, honestly dated before the new answers.
+        # Within the allowed lag: the replica's figures, honestly dated before the request.
         stale = await reads_replica.get(TRENDS, headers=org.auth("analyst"))
         assert stale.status_code == 200 and stale.headers["data-source"] == "replica"
         assert n_of(stale)[0] == 10
-        assert datetime.fromisoformat(stale.headers["data-as-of"]) < written
-        # Past it (the clock moves on, the replica does not): the primary answers, current.
-        offset.by = timedelta(seconds=31)
-        fresh = await reads_replica.get(TRENDS, headers=org.auth("analyst"))
+        assert datetime.fromisoformat(stale.headers["data-as-of"]) < NOW
+        # Past it: the primary answers, current.
+        async with AsyncTestClient(app=create_app(strict, clock=fixed_clock(NOW))) as impatient:
+            fresh = await impatient.get(TRENDS, headers=org.auth("analyst"))
         assert fresh.status_code == 200 and fresh.headers["data-source"] == "primary"
         assert n_of(fresh)[0] == 15
+        assert datetime.fromisoformat(fresh.headers["data-as-of"]) == NOW
     finally:
         set_replay(replica.url, paused=False)
     caught_up(settings.database_url, replica.url)
-    offset.by = timedelta(0)
     again = await reads_replica.get(TRENDS, headers=org.auth("analyst"))
     assert again.headers["data-source"] == "replica" and n_of(again)[0] == 15
 
 
 async def test_a_replica_that_stops_and_restarts_breaks_nothing(
-    clients: tuple[Client, Client], settings: Settings, replica: Replica, offset: Offset
+    clients: tuple[Client, Client], settings: Settings, replica: Replica
 ) -> None:
     reads_replica, reads_primary = clients
     org = await pulse(reads_primary, range(1, 4), 9)
@@ -171,25 +162,25 @@ async def test_a_replica_that_stops_and_restarts_breaks_nothing(
     finally:
         replica.start()
     caught_up(settings.database_url, replica.url)
-    # The router leaves a failed replica alone for a few seconds, then tries it again.
-    offset.by = timedelta(seconds=10)
+    # The router leaves a failed replica alone for five seconds (a duration, on the monotonic
+    # clock), then tries it again.
+    await asyncio.sleep(5.5)
     back = await reads_replica.get(TRENDS, headers=org.auth("analyst"))
     assert back.status_code == 200 and back.headers["data-source"] == "replica"
     assert back.content == expected
-
-
-NOW = datetime(2028, 2, 29, 23, 59, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
     ("freshness", "as_of"),
     [
         # Streaming and replayed all it received: as fresh as the request.
-        (Freshness(True, NOW - timedelta(days=3), True, True), NOW),
+        (Freshness(True, timedelta(days=3), True, True), NOW),
         # Replaying behind what it received: as of its last replayed commit.
-        (Freshness(True, NOW - timedelta(seconds=5), False, True), NOW - timedelta(seconds=5)),
+        (Freshness(True, timedelta(seconds=5), False, True), NOW - timedelta(seconds=5)),
         # Cut off from the primary: it cannot know what it misses; its last commit it can.
-        (Freshness(True, NOW - timedelta(hours=2), True, False), NOW - timedelta(hours=2)),
+        (Freshness(True, timedelta(hours=2), True, False), NOW - timedelta(hours=2)),
+        # A commit stamped a little ahead of the replica's clock is not from the future.
+        (Freshness(True, timedelta(seconds=-1), False, True), NOW),
         # Nothing replayed yet and not streaming: it cannot say.
         (Freshness(True, None, True, False), None),
         # Not a replica at all (promoted, or the primary itself): current.
