@@ -71,7 +71,7 @@ RESULTS = ROOT / "bench" / "results"
 PG_ADMIN = os.environ.get(
     "FEEDBACK_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-PG_NAME = "feedback_bench_trends"
+PG_NAME = os.environ.get("FEEDBACK_BENCH_PG_NAME", "feedback_bench_trends")
 ADMIN_TOKEN = "bench-admin-token"
 SECRET = "bench-secret-key-0123456789-abcdefghij"
 WAVES = 24

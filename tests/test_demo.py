@@ -3,6 +3,7 @@ zone; resumed, never half-loaded, after a failure; and re-runnable."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -28,6 +29,7 @@ from feedback.demo import (
     load_demo,
 )
 from feedback.errors import TooLarge
+from feedback.responses.imports import BATCH_LINES
 from feedback.surveys.schedule import wave_at
 from feedback.surveys.settings import parse_schedule
 
@@ -138,19 +140,23 @@ async def _the_story_is_there_to_find(app: Litestar, summary: str) -> None:
 async def test_an_interrupted_load_is_resumed_and_never_called_loaded(
     settings: Settings,
 ) -> None:
-    # A cap that lets the first batch of lines in and then stops the import part-way.
-    cramped = settings.model_copy(update={"import_max_bytes": 600_000})
+    # A demo of about three import batches (the full one takes minutes), and a cap on the
+    # import's bytes that lets the first batch in and then stops the import part-way.
+    per_wave = 3 * BATCH_LINES // MONTHS
+    size = DemoSize(respondents=2 * per_wave, per_wave=(per_wave, per_wave + 10))
+    lines = [json.dumps(line) for line in _lines(Timeline.ending_before(NOW), size)]
+    cap = sum(len(line) + 1 for line in lines[: BATCH_LINES + BATCH_LINES // 2])
+    cramped = settings.model_copy(update={"import_max_bytes": cap})
     with pytest.raises(TooLarge):
-        await load_demo(cramped, now=NOW)
+        await load_demo(cramped, now=NOW, size=size)
     app = create_app(settings, clock=fixed_clock(NOW))
-    resumed = await load_demo(settings, now=NOW + timedelta(hours=1))
+    resumed = await load_demo(settings, now=NOW + timedelta(hours=1), size=size)
     assert "loaded: survey 'pulse'" in resumed and "already loaded" not in resumed
     imported = int(resumed.split(" monthly waves, ")[1].split(" responses")[0])
-    total = sum(1 for _ in _lines(Timeline.ending_before(NOW), DemoSize()))
-    assert 0 < imported < total  # only what the first run left out
+    assert 0 < imported < len(lines)  # only what the first run left out
     answered = await answered_waves(app, key_of(resumed))
-    assert sum(int(str(w["responses"])) for w in answered) == total
-    assert "already loaded" in await load_demo(settings, now=NOW + timedelta(days=3))
+    assert sum(int(str(w["responses"])) for w in answered) == len(lines)
+    assert "already loaded" in await load_demo(settings, now=NOW + timedelta(days=3), size=size)
 
 
 @settings(max_examples=120, deadline=None)

@@ -163,23 +163,36 @@ def _branch(
     moments_shift: float | None,
     channels: Sequence[str] | None,
     within: Select[Any] | None = None,
+    split: Split | None = None,
 ) -> Select[Any]:
-    """One question's branch of the statement without segments: its counts (or, with
-    `moments_shift`, its moments), by version too when asked, grouped in the index's column
-    order so both databases aggregate as they scan."""
+    """One question's branch of the statement: its counts (or, with `moments_shift`, its
+    moments), by version too when asked, grouped in the index's column order so both databases
+    aggregate as they scan. With `split`, by segment value too: each answer joined to its
+    respondent's (or response's) value, which PostgreSQL hashes once per branch."""
     group: list[ColumnExpressionArgument[Any]] = [Answer.question_key, Answer.wave_number]
     version = Answer.version if by_version else None
     if by_version:
         group.append(Answer.version)
+    values = None if split is None else split.source.subquery("segment_of")
+    segment = None if values is None else values.c.value
     if moments_shift is None:
-        columns = _columns(version=version, value=Answer.value_num, option=Answer.option_key)
+        columns = _columns(
+            version=version, segment=segment, value=Answer.value_num, option=Answer.option_key
+        )
         group += [Answer.value_num, Answer.option_key]
     else:
         centred = _centred(moments_shift)
         columns = _columns(
-            version=version, total=func.sum(centred), total_sq=func.sum(centred * centred)
+            version=version,
+            segment=segment,
+            total=func.sum(centred),
+            total_sq=func.sum(centred * centred),
         )
     stmt = select(*columns).where(*_current(survey_id, channels), Answer.question_key == key)
+    if split is not None:
+        assert values is not None
+        stmt = stmt.select_from(Answer).outerjoin(values, values.c.id == split.on)
+        group.append(values.c.value)
     if waves is not None:
         stmt = stmt.where(Answer.wave_number.between(*waves))
     if within is not None:
@@ -196,14 +209,18 @@ def trends_statement(
     segment: str | None = None,
     channels: Sequence[str] | None = None,
     within: Select[Any] | None = None,
+    one_scan: bool = False,
 ) -> Select[Any] | CompoundSelect[Any]:
     """The one aggregate of a trends request: every question's counts per wave (and series
     segment, and segment value), as rows of (key, wave, version, segment, value, option, n,
     n_first, total, total_sq), over the answers that came through `channels` (None: all); with
-    `within`, of the answers of those responses only."""
+    `within`, of the answers of those responses only.
+
+    A segment split is a branch per question as without one, each joined to the segment's
+    values, or with `one_scan` one scan of the table (`_segmented_statement`: SQLite's plan)."""
     if not questions:
         raise ValueError("nothing to count")
-    if segment is not None:
+    if segment is not None and one_scan:
         return _segmented_statement(
             questions,
             survey_id=survey_id,
@@ -213,6 +230,7 @@ def trends_statement(
             channels=channels,
             within=within,
         )
+    split = None if segment is None else _segment_of(segment, survey_id=survey_id, org_id=org_id)
     branches: list[Select[Any]] = []
     for question in questions:
         # A question whose series breaks is counted by version: the moments of its number
@@ -232,6 +250,7 @@ def trends_statement(
                     moments_shift=shift,
                     channels=channels,
                     within=within,
+                    split=split,
                 )
             )
     return branches[0] if len(branches) == 1 else union_all(*branches)
@@ -268,7 +287,13 @@ def _segmented_statement(
     one of the survey's responses (`_segment_of`).
     Numbers are told apart from counted values with CASE: their value is summed, not grouped.
     """
-    segments, on = _segment_of(segment, survey_id=survey_id, org_id=org_id)
+    split = _segment_of(segment, survey_id=survey_id, org_id=org_id)
+    segments = (
+        split.source.cte("segment_of")
+        # SQLite then builds an index on it, and reads each respondent's attribute once.
+        .prefix_with("MATERIALIZED", dialect="sqlite")
+    )
+    on = split.on
     numbers: list[tuple[ColumnElement[bool], float]] = []
     broken: list[str] = []
     for question in questions:
@@ -319,11 +344,20 @@ def _segmented_statement(
     return stmt.group_by(*group)
 
 
-def _segment_of(
-    segment: str, *, survey_id: uuid.UUID, org_id: uuid.UUID
-) -> tuple[Any, InstrumentedAttribute[Any]]:
-    """A CTE of (id, value) to join on the returned answer column: the organisation's
-    respondents and their attribute `segment`, or the survey's responses and their channel."""
+@dataclass(frozen=True, slots=True)
+class Split:
+    """What a segment split joins each answer to: the (id, value) rows of `source`, on the
+    answer's column `on`. Each branch of the statement joins a subquery of its own: PostgreSQL
+    inlines it and hashes the ids in parallel workers, where one CTE shared by the branches
+    would be materialised, estimated blindly, and joined the wrong way round (8x slower)."""
+
+    source: Select[*tuple[Any, ...]]
+    on: InstrumentedAttribute[Any]
+
+
+def _segment_of(segment: str, *, survey_id: uuid.UUID, org_id: uuid.UUID) -> Split:
+    """The organisation's respondents and their attribute `segment`, or the survey's responses
+    and their channel."""
     on: InstrumentedAttribute[Any]
     if segment == CHANNEL_SEGMENT:
         source = select(Response.id.label("id"), Response.channel.label("value")).where(
@@ -335,12 +369,7 @@ def _segment_of(
             Respondent.org_id == org_id
         )
         on = Answer.respondent_id
-    cte = (
-        source.cte("segment_of")
-        # SQLite then builds an index on it; PostgreSQL, left to inline it, hashes its rows.
-        .prefix_with("MATERIALIZED", dialect="sqlite")
-    )
-    return cte, on
+    return Split(source, on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,6 +397,7 @@ async def trend_stats(
     `latest_only`, a respondent's superseded responses of a wave are left out (`one_voice`)."""
     if not questions:
         return TrendStats({}, None if segment is None else {})
+    postgresql = session.get_bind().dialect.name == "postgresql"
     statement = partial(
         trends_statement,
         questions,
@@ -376,20 +406,29 @@ async def trend_stats(
         waves=waves,
         segment=segment,
         channels=channels,
+        one_scan=not postgresql,
     )
     stmt = statement()
-    parallel = segment is None and session.get_bind().dialect.name == "postgresql"
-    if parallel:
+    if postgresql:
         # Each branch returns a few hundred rows, but PostgreSQL cannot know that a wave holds
         # few distinct values: it estimates hundreds of thousands, prices moving them out of
         # parallel workers, and runs the branches one after another. Moving them is free for
         # this statement; measured at 10M answers, 3.2 s → 2.1 s (BENCHMARKS.md, "Trends").
         await session.execute(text("SET LOCAL parallel_tuple_cost = 0"))
+        # Compiling the statement's expressions (one set per branch, in each parallel worker)
+        # took longer than running it: 15.7 s of a 22 s split at 10M answers.
+        await session.execute(text("SET LOCAL jit = off"))
+        if segment is not None:
+            # The respondents' hash table of a split (id and attributes, ~80 bytes each) in
+            # one batch rather than spilled in several, up to ~800,000 respondents.
+            await session.execute(text("SET LOCAL work_mem = '64MB'"))
     try:
         rows = [AggregateRow._make(row) for row in (await session.execute(stmt)).all()]
     finally:
-        if parallel:
+        if postgresql:
             await session.execute(text("RESET parallel_tuple_cost"))
+            await session.execute(text("RESET work_mem"))
+            await session.execute(text("RESET jit"))
     if latest_only:
         superseded = statement(within=superseded_responses(survey_id))
         rows = net_rows(

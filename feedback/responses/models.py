@@ -46,6 +46,9 @@ AnswerId = BigInteger().with_variant(Integer(), "sqlite")
 # every question groups by, so the GROUP BY of a question that never breaks (most of them)
 # still follows the index order and aggregates as it scans; put after `wave_number`, it would
 # cost those a sort (measured at 1M rows: 1.4x on PostgreSQL, 2x on SQLite).
+# On PostgreSQL it also carries (outside its key, so the order is the same) the respondent and
+# response of each answer: what a segment split and a channel filter join on, which then read
+# the index alone as well (migration 0008; 43% larger, plain trends unchanged at 10M rows).
 CURRENT_SQLITE = text("is_current = 1")
 CURRENT_POSTGRESQL = text("is_current")
 
@@ -152,6 +155,7 @@ class Answer(Base):
             "is_current",
             sqlite_where=CURRENT_SQLITE,
             postgresql_where=CURRENT_POSTGRESQL,
+            postgresql_include=["respondent_id", "response_id"],
         ),
         Index("ix_answer_response_id_revision", "response_id", "revision"),
     )
