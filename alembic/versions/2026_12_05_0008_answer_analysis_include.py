@@ -6,6 +6,11 @@ index, both read the table row by row; as INCLUDE columns they sit outside the k
 index keeps its order and the trends statement without a split reads it as before. SQLite has
 no INCLUDE: its split scans the table once (`analysis.queries._segmented_statement`).
 
+PostgreSQL also keeps statistics on how many distinct (question, wave, value, option) groups the
+answers form: without them it multiplies the columns' own counts, expects millions of groups
+where there are thousands, and sorts a split's joined rows instead of hashing its few groups
+(17.0 s against 7.5 s for a split at 10M answers).
+
 Revision ID: 0008_answer_analysis_include
 Revises: 0007_forms_survey_texts
 Create Date: 2026-12-05
@@ -51,10 +56,16 @@ def upgrade() -> None:
         return
     op.drop_index("ix_answer_analysis", table_name="answer")
     _create_analysis_index(["respondent_id", "response_id"])
+    op.execute(
+        "CREATE STATISTICS st_answer_groups (ndistinct) "
+        "ON question_key, wave_number, value_num, option_key FROM answer"
+    )
+    op.execute("ANALYZE answer")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
+    op.execute("DROP STATISTICS IF EXISTS st_answer_groups")
     op.drop_index("ix_answer_analysis", table_name="answer")
     _create_analysis_index([])
