@@ -183,6 +183,8 @@ class ChartData:
     fits: tuple[ChartFit, ...] = ()
     fit_label: str | None = None
     share_lines: bool = False
+    # A segment chart's `other` panel (small_groups=fold): small groups pooled, titled apart.
+    pooled: bool = False
 
     @property
     def option_lines(self) -> bool:
@@ -1089,11 +1091,14 @@ def _segment_panel(
         _plain(_shorten(panel.title, 30)),
         loc="left",
         fontsize=9.5,
-        fontweight="bold",
-        color=INK,
+        fontweight="normal" if panel.pooled else "bold",
+        fontstyle="italic" if panel.pooled else "normal",
+        color=MUTED if panel.pooled else INK,
         family=FONT,
         pad=5,
     )
+    if panel.pooled:
+        ax.set_facecolor(COMPLEMENTARY_FILL)
     ax.set_title(_panel_note(panel), loc="right", fontsize=7.5, color=MUTED, family=FONT, pad=5)
     if not panel.points:
         _empty(ax, "no waves")
