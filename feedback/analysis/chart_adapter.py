@@ -121,7 +121,10 @@ def chart_data(
         if held is None or entry.estimate.n >= held.estimate.n:
             drawn[entry.wave.number] = entry
     points = tuple(
-        ChartPoint.from_estimate(number, entry.wave.label, entry.estimate)
+        replace(
+            ChartPoint.from_estimate(number, entry.wave.label, entry.estimate),
+            members=None if entry.members is None else frozenset(entry.members),
+        )
         for number, entry in drawn.items()
     )
     breaks = []

@@ -84,6 +84,9 @@ class ChartPoint:
     ci_high: float | None = None
     shares: Mapping[str, float] | None = None
     complementary: bool = False
+    # The `other` panel: the values pooled in this wave; its line never joins two waves whose
+    # values differ, since those are different groups.
+    members: frozenset[str | None] | None = None
 
     @classmethod
     def from_estimate(cls, wave: int, label: str, estimate: WaveEstimate) -> ChartPoint:
@@ -714,14 +717,19 @@ class _Mark:
 
 
 def _stretches(series: ChartData) -> list[list[ChartPoint]]:
-    """Stretches of consecutive shown waves: a line never bridges a suppressed wave or a series
-    break."""
+    """Stretches of consecutive shown waves: a line never bridges a suppressed wave, a series
+    break or (in the `other` panel) a change of the values pooled."""
     break_waves = {b.wave for b in series.breaks}
     stretches: list[list[ChartPoint]] = []
     previous: ChartPoint | None = None
     for point in series.points:
         if point.shown:
-            if previous is None or not previous.shown or point.wave in break_waves:
+            if (
+                previous is None
+                or not previous.shown
+                or point.wave in break_waves
+                or previous.members != point.members
+            ):
                 stretches.append([])
             stretches[-1].append(point)
         previous = point
