@@ -32,12 +32,12 @@ SEGMENTS = {
 }
 
 
-def folded() -> QuestionTrends:
+def folded(segments: dict[int, dict[str, CellStats]] = SEGMENTS) -> QuestionTrends:
     meta = catalogue([(1, Definition.model_validate(pulse_definition()))], {})["actions"]
-    by_segment = {Cell(w, 0, v): s for w, cells in SEGMENTS.items() for v, s in cells.items()}
+    by_segment = {Cell(w, 0, v): s for w, cells in segments.items() for v, s in cells.items()}
     totals = {
         Cell(w, 0): pooled(list(cells.values()), Counting("multi", options=OPTIONS))
-        for w, cells in SEGMENTS.items()
+        for w, cells in segments.items()
     }
     return question_trends(
         meta,
@@ -93,3 +93,18 @@ def test_no_option_change_or_trend_is_claimed_across_different_members() -> None
     assert not any(
         isinstance(t, NoTrend) and t.reason == OTHER_CHANGED for t in big.option_trends.values()
     )
+
+
+def test_folding_is_decided_per_wave() -> None:
+    """`x` is large in wave 1 and small in wave 2: shown, then folded with `a`."""
+    question = folded(
+        {
+            1: {"big": chose(40, [20, 5, 9]), "x": chose(30, [3, 1, 0]), "a": chose(6, [1, 1, 1])},
+            2: {"big": chose(40, [22, 6, 8]), "x": chose(2, [2, 0, 0]), "a": chose(3, [1, 1, 1])},
+        }
+    )
+    assert question.segments is not None and question.other is not None
+    x = [w.estimate.suppression for w in question.segments["x"].waves[:2]]
+    assert x == [False, "folded"]
+    assert [w.members for w in question.other.waves[:2]] == [(), ("x", "a")]
+    assert [w.estimate.n for w in question.other.waves[:2]] == [0, 5]
