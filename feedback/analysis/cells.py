@@ -8,6 +8,7 @@ one value of a respondent attribute (a segment).
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -90,3 +91,28 @@ class AggregateRow(NamedTuple):
     n_first: int
     total: float | None
     total_sq: float | None
+
+
+def pooled_stats(stats: Sequence[Stats], counting: Counting) -> Stats:
+    """The statistics of several cells' answers taken together, exactly as if one cell had
+    held them all (the cells hold different respondents: segment values of one wave and run)."""
+    if not stats:
+        raise ValueError("pooling needs at least one cell")
+    if all(isinstance(s, int) for s in stats):
+        return sum(s for s in stats if isinstance(s, int))
+    if all(isinstance(s, ScaleCounts) for s in stats):
+        return ScaleCounts.pooled([s for s in stats if isinstance(s, ScaleCounts)])
+    if all(isinstance(s, OptionCounts) for s in stats):
+        cells = [s for s in stats if isinstance(s, OptionCounts)]
+        return OptionCounts.pooled(cells, options=counting.options)
+    if all(isinstance(s, Moments) for s in stats):
+        return Moments.pooled([s for s in stats if isinstance(s, Moments)])
+    raise ValueError("only cells of one kind can be pooled")
+
+
+def pooled(cells: Sequence[CellStats], counting: Counting) -> CellStats:
+    """Several cells as one: pooled statistics, and the newest version among them."""
+    versions = [c.version for c in cells if c.version is not None]
+    return CellStats(
+        pooled_stats([c.stats for c in cells], counting), max(versions) if versions else None
+    )

@@ -42,6 +42,7 @@ from feedback.surveys.definition import (
     Question,
     RatingQuestion,
 )
+from feedback.translations import translate
 
 MAX_SEGMENT_PANELS = 12
 NO_VALUE = "no value"
@@ -67,7 +68,9 @@ def chart_renderer(
             impact=None if impact is None else (impact.decision, impact.total),
         )
         return lambda fmt: render_chart(data, fmt)
-    ordered = list(question.segments.items())
+    # With small_groups=fold, a value whose every answer went into `other` has no panel of its
+    # own: it would only repeat "every wave n<5" beside the panel that holds its answers.
+    ordered = [(v, f) for v, f in question.segments.items() if not _all_folded(f)]
     shown = ordered[:MAX_SEGMENT_PANELS]
     panels = [
         chart_data(
@@ -81,12 +84,22 @@ def chart_renderer(
         )
         for value, figures in shown
     ]
+    if question.other is not None:
+        label = translate(result.locale, "Other (small groups)")
+        panels.append(replace(chart_data(result, question, question.other, label), pooled=True))
     subtitle = f"By {result.segment}"
     if impact is not None:
         subtitle += f" · fitted before/after {_shorten_title(impact.decision.title)}"
     if len(ordered) > len(shown):
         subtitle += f": the {len(shown)} largest of {len(ordered)} groups"
     return lambda fmt: render_segments(question.label, panels, fmt, subtitle=subtitle)
+
+
+def _all_folded(figures: Figures) -> bool:
+    estimates = [w.estimate for w in figures.waves]
+    return any(e.suppression == "folded" for e in estimates) and all(
+        e.suppression == "folded" or e.n == 0 for e in estimates
+    )
 
 
 def chart_data(
@@ -108,7 +121,10 @@ def chart_data(
         if held is None or entry.estimate.n >= held.estimate.n:
             drawn[entry.wave.number] = entry
     points = tuple(
-        ChartPoint.from_estimate(number, entry.wave.label, entry.estimate)
+        replace(
+            ChartPoint.from_estimate(number, entry.wave.label, entry.estimate),
+            members=None if entry.members is None else frozenset(entry.members),
+        )
         for number, entry in drawn.items()
     )
     breaks = []

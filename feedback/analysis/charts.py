@@ -84,6 +84,9 @@ class ChartPoint:
     ci_high: float | None = None
     shares: Mapping[str, float] | None = None
     complementary: bool = False
+    # The `other` panel: the values pooled in this wave; its line never joins two waves whose
+    # values differ, since those are different groups.
+    members: frozenset[str | None] | None = None
 
     @classmethod
     def from_estimate(cls, wave: int, label: str, estimate: WaveEstimate) -> ChartPoint:
@@ -183,6 +186,8 @@ class ChartData:
     fits: tuple[ChartFit, ...] = ()
     fit_label: str | None = None
     share_lines: bool = False
+    # A segment chart's `other` panel (small_groups=fold): small groups pooled, titled apart.
+    pooled: bool = False
 
     @property
     def option_lines(self) -> bool:
@@ -712,14 +717,19 @@ class _Mark:
 
 
 def _stretches(series: ChartData) -> list[list[ChartPoint]]:
-    """Stretches of consecutive shown waves: a line never bridges a suppressed wave or a series
-    break."""
+    """Stretches of consecutive shown waves: a line never bridges a suppressed wave, a series
+    break or (in the `other` panel) a change of the values pooled."""
     break_waves = {b.wave for b in series.breaks}
     stretches: list[list[ChartPoint]] = []
     previous: ChartPoint | None = None
     for point in series.points:
         if point.shown:
-            if previous is None or not previous.shown or point.wave in break_waves:
+            if (
+                previous is None
+                or not previous.shown
+                or point.wave in break_waves
+                or previous.members != point.members
+            ):
                 stretches.append([])
             stretches[-1].append(point)
         previous = point
@@ -1089,11 +1099,14 @@ def _segment_panel(
         _plain(_shorten(panel.title, 30)),
         loc="left",
         fontsize=9.5,
-        fontweight="bold",
-        color=INK,
+        fontweight="normal" if panel.pooled else "bold",
+        fontstyle="italic" if panel.pooled else "normal",
+        color=MUTED if panel.pooled else INK,
         family=FONT,
         pad=5,
     )
+    if panel.pooled:
+        ax.set_facecolor(COMPLEMENTARY_FILL)
     ax.set_title(_panel_note(panel), loc="right", fontsize=7.5, color=MUTED, family=FONT, pad=5)
     if not panel.points:
         _empty(ax, "no waves")

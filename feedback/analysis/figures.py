@@ -17,6 +17,10 @@ Decisions made here, beyond the contract:
   each segment value another.
 - **Waves.** Every wave of the range that has opened, including waves without answers (n 0,
   suppressed); a wave that has not opened is left out.
+- **`other` (`small_groups=fold`).** Its cells pool the values folded in each wave
+  (`analysis.folding`), so it is a different group whenever its members differ: a change test
+  between two such waves, or a trend over them, is not run (the change says why; the trend is
+  null with its reason).
 - **`version` of a wave entry.** For a question whose series breaks, the newest version its
   answers in that wave were given under; otherwise the version current when the wave closed
   (or now, for the open wave): versions are read from answers only where they change figures.
@@ -26,13 +30,13 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from functools import partial
 
 from feedback.analysis.catalogue import METRICS, QuestionMeta, Wave
-from feedback.analysis.cells import Cell, CellStats, SegmentValue, Stats
+from feedback.analysis.cells import Cell, CellStats, SegmentValue, Stats, pooled
 from feedback.analysis.changes import (
     chi_square,
     mann_whitney,
@@ -48,6 +52,7 @@ from feedback.analysis.estimates import (
     scale_estimate,
     text_estimate,
 )
+from feedback.analysis.folding import SmallGroups, fold_cells
 from feedback.analysis.option_series import option_runs
 from feedback.analysis.results import (
     ChangeTest,
@@ -76,7 +81,8 @@ from feedback.surveys.definition import (
 @dataclass(frozen=True, slots=True)
 class WaveFigures:
     """One wave of one question (one run of it, for a wave straddling a break). `series` is the
-    run's index (None for a wave without answers)."""
+    run's index (None for a wave without answers). `members` are, in the `other` group only,
+    the segment values folded into it in this wave (smallest first)."""
 
     wave: Wave
     series: int | None
@@ -84,6 +90,7 @@ class WaveFigures:
     estimate: WaveEstimate
     change: ChangeTest | None = None
     option_changes: Mapping[str, ChangeTest] | None = None
+    members: tuple[SegmentValue, ...] | None = None
 
     @property
     def shown(self) -> bool:
@@ -141,6 +148,8 @@ class QuestionTrends:
     segments: Mapping[SegmentValue, Figures] | None
     decisions: tuple[DecisionMark, ...]
     version_changes: tuple[VersionMark, ...] = ()
+    # `small_groups=fold`: the small values of each wave together (None: nothing was folded).
+    other: Figures | None = None
 
     @property
     def metric(self) -> Metric | None:
@@ -162,6 +171,8 @@ class SurveyTrends:
     # the schedule's time zone for waves named by their opening date.
     locale: str = "en"
     zone: tzinfo = UTC
+    # What a segment split did with small cells (None without a segment).
+    small_groups: SmallGroups | None = None
 
 
 def question_trends(
@@ -175,9 +186,11 @@ def question_trends(
     min_n: int,
     decisions: Sequence[DecisionMark],
     version_changes: Sequence[VersionMark] = (),
+    small_groups: SmallGroups = "suppress",
 ) -> QuestionTrends:
     """A question's figures from the aggregate's cells: the total's and, with `by_segment`, each
-    segment value's (largest first, `null` last), labels in the survey's `locale`."""
+    segment value's (largest first, `null` last), labels in the survey's `locale`; with
+    `small_groups="fold"` also the `other` group's."""
     options: dict[str, str] = {}
     if isinstance(meta.question, SingleChoiceQuestion | MultiChoiceQuestion):
         for question in meta.series:
@@ -188,8 +201,15 @@ def question_trends(
             options[option.key] = label_text(option.label, None, locale)
     figure = partial(figures, meta, waves=waves, in_effect=in_effect, min_n=min_n)
     segments: dict[SegmentValue, Figures] | None = None
+    other: Figures | None = None
     if by_segment is not None:
-        hidden = _complementary(totals, by_segment, min_n)
+        if small_groups == "fold":
+            folded = _folded(meta, totals, by_segment, min_n)
+            hidden = folded.hidden
+            if folded.members:
+                other = figure(folded.cells, hidden=folded.other, members=folded.members)
+        else:
+            hidden = _complementary(totals, by_segment, min_n)
         values = sorted(
             {c.segment for c in by_segment},
             key=lambda v: (
@@ -213,6 +233,7 @@ def question_trends(
         segments=segments,
         decisions=tuple(decisions),
         version_changes=tuple(version_changes),
+        other=other,
     )
 
 
@@ -237,6 +258,48 @@ def _complementary(
     return hidden
 
 
+@dataclass(frozen=True, slots=True)
+class _Folded:
+    """A segment split after folding: why each value's cell is hidden, and the `other` group's
+    cells, why they are hidden and their members, per (wave, run)."""
+
+    hidden: dict[Cell, Suppression]
+    cells: dict[Cell, CellStats]
+    other: dict[tuple[int, int], Suppression]
+    members: dict[tuple[int, int], tuple[SegmentValue, ...]]
+
+
+def _folded(
+    meta: QuestionMeta,
+    totals: Mapping[Cell, CellStats],
+    by_segment: Mapping[Cell, CellStats],
+    min_n: int,
+) -> _Folded:
+    """`small_groups=fold`, decided per wave and run (docs/statistics.md "Segments")."""
+    per_cell: dict[tuple[int, int], dict[SegmentValue, CellStats]] = defaultdict(dict)
+    for cell, stats in by_segment.items():
+        per_cell[(cell.wave, cell.run)][cell.segment] = stats
+    out = _Folded({}, {}, {}, {})
+    for (wave, run), cells in per_cell.items():
+        total = totals.get(Cell(wave, run))
+        total_n = 0 if total is None else _n(total.stats)
+        fold = fold_cells(total_n, {v: _n(s.stats) for v, s in cells.items()}, min_n)
+        for value, why in fold.hidden.items():
+            out.hidden[Cell(wave, run, value)] = why
+        if fold.members:
+            counting = meta.query.runs[run]
+            assert counting is not None
+            out.cells[Cell(wave, run)] = pooled([cells[v] for v in fold.members], counting)
+            out.members[(wave, run)] = fold.members
+            if fold.other is not None:
+                out.other[(wave, run)] = fold.other
+    return out
+
+
+# Why `other` has no change test or trend across waves whose members differ.
+OTHER_CHANGED = "the other group holds different values in these waves"
+
+
 def figures(
     meta: QuestionMeta,
     cells: Mapping[Cell, CellStats],
@@ -245,8 +308,10 @@ def figures(
     in_effect: Mapping[int, int | None],
     min_n: int,
     hidden: Mapping[tuple[int, int], Suppression],
+    members: Mapping[tuple[int, int], tuple[SegmentValue, ...]] | None = None,
 ) -> Figures:
-    """Estimates, change tests (q over the family), and each run's trend."""
+    """Estimates, change tests (q over the family), and each run's trend; with `members` (the
+    `other` group) none across waves whose members differ."""
     estimates: dict[tuple[int, int], WaveEstimate] = {}
     for cell, cell_stats in cells.items():
         question = meta.series[cell.run]
@@ -261,12 +326,14 @@ def figures(
     for number, run in sorted(estimates):
         if number in listed:
             by_run[run].append(number)
-    changes = _changes(meta, cells, estimates, by_run)
+    changes = _changes(meta, cells, estimates, by_run, members)
     entries: list[WaveFigures] = []
     for wave in waves:
         here = sorted(r for w, r in estimates if w == wave.number)
         if not here:
-            entries.append(WaveFigures(wave, None, in_effect.get(wave.number), _empty(meta, min_n)))
+            empty = _empty(meta, min_n)
+            held = None if members is None else ()
+            entries.append(WaveFigures(wave, None, in_effect.get(wave.number), empty, members=held))
         for run in here:
             key = (wave.number, run)
             change = changes.get(key)
@@ -279,11 +346,12 @@ def figures(
                     estimates[key],
                     change if isinstance(change, ChangeTest) else None,
                     change if isinstance(change, dict) else None,
+                    None if members is None else members[key],
                 )
             )
     in_range = {key: e for key, e in estimates.items() if key[0] in listed}
     runs = tuple(
-        _run_trend(meta, index, tuple(numbers), in_range)
+        _run_trend(meta, index, tuple(numbers), in_range, members)
         for index, numbers in sorted(by_run.items())
     )
     return Figures(tuple(entries), runs)
@@ -314,9 +382,11 @@ def _changes(
     cells: Mapping[Cell, CellStats],
     estimates: Mapping[tuple[int, int], WaveEstimate],
     by_run: Mapping[int, Sequence[int]],
+    members: Mapping[tuple[int, int], tuple[SegmentValue, ...]] | None = None,
 ) -> dict[tuple[int, int], ChangeOf]:
     """Each shown wave against the previous shown wave of its run, then BH q over the whole
-    family (every test in wave order; every option's for multi-choice)."""
+    family (every test in wave order; every option's for multi-choice). With `members`, two
+    waves whose members differ get a test without p, saying why."""
     raw: list[tuple[tuple[int, int], ChangeOf]] = []
     for run, waves in by_run.items():
         question = meta.series[run]
@@ -327,6 +397,8 @@ def _changes(
         suppressed = {w for w in waves if estimates[(w, run)].suppressed}
         for before, after in change_pairs(waves, suppressed):
             change = test(cells[Cell(before, run)].stats, cells[Cell(after, run)].stats, before)
+            if members is not None and set(members[(before, run)]) != set(members[(after, run)]):
+                change = _not_comparable(change)
             raw.append(((after, run), change))
     raw.sort(key=lambda item: item[0])
     flat = [
@@ -340,6 +412,15 @@ def _changes(
         else:
             out[key] = next(adjusted)
     return out
+
+
+def _not_comparable(change: ChangeOf) -> ChangeOf:
+    def one(test: ChangeTest) -> ChangeTest:
+        return ChangeTest(test.test, test.from_wave, None, None, reason=OTHER_CHANGED)
+
+    if isinstance(change, dict):
+        return {option: one(test) for option, test in change.items()}
+    return one(change)
 
 
 def _change_test(question: Question) -> Callable[[Stats, Stats, int], ChangeOf] | None:
@@ -373,6 +454,7 @@ def _run_trend(
     index: int,
     waves: tuple[int, ...],
     estimates: Mapping[tuple[int, int], WaveEstimate],
+    members: Mapping[tuple[int, int], tuple[SegmentValue, ...]] | None = None,
 ) -> RunFigures:
     question = meta.series[index]
     assert question is not None
@@ -381,6 +463,13 @@ def _run_trend(
     version = meta.first_versions[index]
     if metric is None:
         return RunFigures(index, version, waves, metric)
+    spanned = range(index + 1) if metric == "share" else [index]
+    if members is not None and _members_differ(members, estimates, spanned):
+        no_trend = NoTrend(OTHER_CHANGED, len(shown))
+        if metric != "share":
+            return RunFigures(index, version, waves, metric, trend=no_trend)
+        held = {o: no_trend for _, e in shown for o in e.options or {}}
+        return RunFigures(index, version, waves, metric, option_trends=dict(held))
     if metric == "share":
         options: dict[str, None] = {}
         for _, estimate in shown:
@@ -395,6 +484,21 @@ def _run_trend(
     points = [(w, e.estimate) for w, e in shown if e.estimate is not None]
     trend = mann_kendall([w for w, _ in points], [v for _, v in points])
     return RunFigures(index, version, waves, metric, trend=trend)
+
+
+def _members_differ(
+    members: Mapping[tuple[int, int], tuple[SegmentValue, ...]],
+    estimates: Mapping[tuple[int, int], WaveEstimate],
+    runs: Collection[int],
+) -> bool:
+    """Whether the `other` group's shown waves in range of these runs (an option's trend may
+    span runs) hold different values: then it is not one group over time."""
+    held = {
+        frozenset(members[key])
+        for key, e in estimates.items()
+        if key[1] in runs and not e.suppressed
+    }
+    return len(held) > 1
 
 
 def _option_points(

@@ -18,9 +18,10 @@ Metric = Literal["mean", "nps", "share"]
 ChangeTestName = Literal["mann_whitney", "nps_z", "chi_square", "two_proportion_z", "welch_t"]
 PanelTestName = Literal["wilcoxon", "paired_t", "mcnemar"]
 Direction = Literal["increasing", "decreasing", "no trend"]
-Suppression = Literal["small", "complementary"]
+Suppression = Literal["small", "complementary", "folded"]
 """Why a cell is hidden: `small`, fewer than `min_n` answers; `complementary`, hidden so that the
-total minus the shown cells cannot give a small cell away (`analysis.suppression`)."""
+total minus the shown cells cannot give a small cell away (`analysis.suppression`); `folded`, its
+answers are in the `other` group of `small_groups=fold` (`analysis.folding`)."""
 
 ALPHA = 0.05
 CONFIDENCE = 0.95

@@ -67,8 +67,9 @@ class EstimateRead(Struct, kw_only=True):
     suppressed: Annotated[
         Suppression | bool,
         Meta(
-            description='false when shown; why it is hidden otherwise: "small" (n < min_n) or '
-            '"complementary" (so that a small cell cannot be recovered from the total).'
+            description='false when shown; why it is hidden otherwise: "small" (n < min_n), '
+            '"complementary" (so that a small cell cannot be recovered from the total) or '
+            '"folded" (small_groups=fold: its answers are in `other`).'
         ),
     ]
     estimate: float | UnsetType | None = UNSET
@@ -181,6 +182,26 @@ class SegmentFiguresRead(FiguresRead, kw_only=True):
     ]
 
 
+class OtherWaveRead(WaveFiguresRead, kw_only=True):
+    """One wave of the `other` group: its figures pool the values folded in this wave."""
+
+    members: Annotated[
+        list[str | None],
+        Meta(
+            description="The values folded into `other` in this wave, smallest first (null: "
+            "respondents without the attribute); empty when nothing was folded."
+        ),
+    ]
+
+
+class OtherFiguresRead(FiguresRead, kw_only=True):
+    """`small_groups=fold`: the small values of each wave together. A different group whenever
+    its members differ, so no change test or trend runs across waves whose members differ."""
+
+    # Narrower than the base's list (each wave names its members); msgspec encodes it as declared.
+    waves: list[OtherWaveRead]  # type: ignore[assignment]
+
+
 class BreakRead(Struct, kw_only=True):
     """A series break inside the range: the breaking version and the first wave after it."""
 
@@ -229,6 +250,13 @@ class QuestionTrendsRead(FiguresRead, kw_only=True):
         dict[str, SegmentFiguresRead] | UnsetType,
         Meta(description="With `segment`: the figures per attribute value (`null`: without)."),
     ] = UNSET
+    other: Annotated[
+        OtherFiguresRead | UnsetType | None,
+        Meta(
+            description="With `segment` and `small_groups=fold`: the small values of each wave "
+            "folded together (null when no wave folded any)."
+        ),
+    ] = UNSET
 
 
 class TrendsRead(Struct, kw_only=True):
@@ -239,6 +267,10 @@ class TrendsRead(Struct, kw_only=True):
     start: date | None = msgspec.field(name="from")
     end: date | None = msgspec.field(name="to")
     segment: str | None
+    small_groups: Annotated[
+        Literal["suppress", "fold"] | None,
+        Meta(description="What the segment split did with small cells (null without `segment`)."),
+    ]
     questions: list[QuestionTrendsRead]
 
 
@@ -431,8 +463,21 @@ def segment_name(value: SegmentValue) -> str:
     return "null" if value is None else value
 
 
+def other_read(figures: Figures, metric: Metric | None, say: Summaries | None) -> OtherFiguresRead:
+    fields = _figures_fields(figures, metric, say)
+    fields["waves"] = [
+        OtherWaveRead(**msgspec.structs.asdict(read), members=list(entry.members or ()))
+        for read, entry in zip(fields["waves"], figures.waves, strict=True)
+    ]
+    return OtherFiguresRead(**fields)
+
+
 def question_trends_read(
-    question: QuestionTrends, *, locale: str = "en", zone: tzinfo = UTC
+    question: QuestionTrends,
+    *,
+    locale: str = "en",
+    zone: tzinfo = UTC,
+    small_groups: Literal["suppress", "fold"] | None = None,
 ) -> QuestionTrendsRead:
     metric = question.metric
 
@@ -472,6 +517,11 @@ def question_trends_read(
             )
             for value, f in question.segments.items()
         },
+        other=UNSET
+        if question.segments is None or small_groups != "fold"
+        else None
+        if question.other is None
+        else other_read(question.other, metric, say(question.other)),
         **_figures_fields(question.total, metric, say(question.total)),
     )
 
@@ -483,8 +533,11 @@ def trends_read(trends: SurveyTrends) -> TrendsRead:
         start=trends.start,
         end=trends.end,
         segment=trends.segment,
+        small_groups=trends.small_groups,
         questions=[
-            question_trends_read(q, locale=trends.locale, zone=trends.zone)
+            question_trends_read(
+                q, locale=trends.locale, zone=trends.zone, small_groups=trends.small_groups
+            )
             for q in trends.questions
         ],
     )

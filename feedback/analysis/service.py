@@ -26,6 +26,7 @@ from feedback.analysis.chart_adapter import chart_renderer
 from feedback.analysis.charts import ChartFormat
 from feedback.analysis.decision_impact import DecisionImpact, impact_of
 from feedback.analysis.figures import DecisionMark, SurveyTrends, question_trends
+from feedback.analysis.folding import SmallGroups
 from feedback.analysis.option_series import kept_across
 from feedback.analysis.panel import PanelFigures, panel_test
 from feedback.analysis.series import effective_min_n
@@ -53,7 +54,8 @@ SEGMENT_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
 class TrendsQuery:
     """What a trends request asks for: question keys (None: all), opening dates (inclusive),
     a respondent attribute (or `channel`) to split by, a `min_n` that may raise the survey's,
-    never lower, and the channels whose responses count (None: every channel)."""
+    never lower, the channels whose responses count (None: every channel), and what a segment
+    split does with its small cells (docs/statistics.md "Segments")."""
 
     questions: Sequence[str] | None = None
     start: date | None = None
@@ -61,6 +63,7 @@ class TrendsQuery:
     segment: str | None = None
     min_n: int | None = None
     channels: tuple[str, ...] | None = None
+    small_groups: SmallGroups = "suppress"
 
 
 # --- trends ------------------------------------------------------------------------------------
@@ -133,6 +136,7 @@ async def survey_trends(
             min_n=min_n,
             decisions=[mark for keys, mark in marks if not keys or meta.key in keys],
             version_changes=changes.get(meta.key, ()),
+            small_groups=query.small_groups,
         )
         for meta in wanted
     )
@@ -146,6 +150,7 @@ async def survey_trends(
         questions=questions,
         locale=survey.default_locale,
         zone=_zone(survey),
+        small_groups=None if query.segment is None else query.small_groups,
     )
 
 

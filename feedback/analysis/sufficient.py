@@ -123,6 +123,16 @@ class ScaleCounts:
             for key, cell in by_key.items()
         }
 
+    @classmethod
+    def pooled(cls, cells: Sequence[ScaleCounts]) -> ScaleCounts:
+        """The counts of every cell's answers together (cells of one question: same points)."""
+        if not cells:
+            raise ValueError("pooling needs at least one cell")
+        values = cells[0].values
+        if any(not np.array_equal(c.values, values) for c in cells):
+            raise ValueError("only cells of the same scale can be pooled")
+        return cls(values, np.sum([c.counts for c in cells], axis=0, dtype=np.int64))
+
     @property
     def n(self) -> int:
         return int(self.counts.sum())
@@ -250,6 +260,16 @@ class OptionCounts:
             for key, cell in by_key.items()
         }
 
+    @classmethod
+    def pooled(cls, cells: Sequence[OptionCounts], *, options: Sequence[str]) -> OptionCounts:
+        """Every cell's answers together, as `from_rows` counts them with the same `options`:
+        the respondents who answered add up (cells hold different respondents), and so does
+        each option's count; options not listed are appended in sorted order."""
+        rows = [
+            (o, int(c)) for cell in cells for o, c in zip(cell.options, cell.counts, strict=True)
+        ]
+        return cls.from_rows(rows, options=options, n=sum(cell.n for cell in cells))
+
     def count(self, option: str) -> int:
         return int(self.counts[self.options.index(option)]) if option in self.options else 0
 
@@ -284,6 +304,22 @@ class Moments:
             raise ValueError("a sum of squares cannot be negative")
         if not all(math.isfinite(v) for v in (self.total, self.total_sq, self.shift)):
             raise ValueError("moments must be finite")
+
+    @classmethod
+    def pooled(cls, cells: Sequence[Moments]) -> Moments:
+        """Every cell's answers together: n and both sums add up. The cells of one question's
+        run share their shift; cells summed around different shifts are refused."""
+        if not cells:
+            raise ValueError("pooling needs at least one cell")
+        shift = cells[0].shift
+        if any(c.shift != shift for c in cells):
+            raise ValueError("only moments around the same shift can be pooled")
+        return cls(
+            sum(c.n for c in cells),
+            math.fsum(c.total for c in cells),
+            math.fsum(c.total_sq for c in cells),
+            shift,
+        )
 
     @property
     def mean(self) -> float | None:

@@ -2,16 +2,17 @@
 option (docs/http-api.md "trends.csv" lists the columns).
 
 It flattens the JSON answer itself (`schemas.trends_read`), so the two can never disagree: a
-row is the total's or one segment value's figures for one wave entry (a wave split by a series
-break gives a row per run), and for a choice question one row per option. Dates come from the
-survey's waves, so a suppressed wave has them too. Empty cells are nulls; booleans are `true`
-and `false`; instants are ISO 8601 in UTC.
+row is the total's, one segment value's or (`small_groups=fold`) the `other` group's figures for
+one wave entry (a wave split by a series break gives a row per run), and for a choice question
+one row per option. Dates come from the survey's waves, so a suppressed wave has them too. Empty
+cells are nulls; booleans are `true` and `false`; instants are ISO 8601 in UTC.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -48,6 +49,8 @@ COLUMNS = (
     "change_q",
     "change_significant",
     "change_diff",
+    "other",
+    "other_members",
 )
 Row = dict[str, Any]
 # A segment value is an organisation's text: one a spreadsheet would run as a formula gets a
@@ -70,11 +73,19 @@ def trends_csv(trends: SurveyTrends) -> str:
 
 
 def _question_rows(question: Mapping[str, Any], segment: str | None) -> Iterator[Row]:
-    base = {"question": question["key"], "type": question["type"], "metric": question["metric"]}
+    base = {
+        "question": question["key"],
+        "type": question["type"],
+        "metric": question["metric"],
+        "other": False,
+    }
     options = list(question.get("options", {}))
     scopes: list[tuple[Mapping[str, Any], Row]] = [(question, {})]
     for figures in question.get("segments", {}).values():
         scopes.append((figures, {"segment": segment, "segment_value": figures["value"]}))
+    if question.get("other") is not None:
+        # small_groups=fold: the small values of each wave together, never a value's own row.
+        scopes.append((question["other"], {"segment": segment, "other": True}))
     for figures, scope in scopes:
         for wave in figures["waves"]:
             for row in _wave_rows(wave, options):
@@ -93,6 +104,8 @@ def _wave_rows(wave: Mapping[str, Any], options: list[str]) -> Iterator[Row]:
         # The reason when the answer names one ("small", "complementary").
         "suppressed_reason": suppressed if isinstance(suppressed, str) else None,
     }
+    if "members" in wave:
+        row["other_members"] = json.dumps(wave["members"], ensure_ascii=False)
     if not options:
         yield row | _figures(wave) | _change(wave.get("change"))
         return

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.analysis import report, schemas, service
 from feedback.analysis.charts import ChartFormat
+from feedback.analysis.folding import SmallGroups
 from feedback.analysis.service import TrendsQuery
 from feedback.analysis.trends_csv import trends_csv
 from feedback.api.channel_filter import ChannelFilter, channels_of
@@ -39,6 +40,14 @@ Segment = Annotated[
     str | None,
     QueryParameter(
         description="A respondent attribute, or `channel`: repeat every figure per its value."
+    ),
+]
+SmallGroupsParam = Annotated[
+    SmallGroups,
+    QueryParameter(
+        description="With `segment`: `suppress` hides small cells (and one more where needed to "
+        "protect them); `fold` folds each wave's small values together into `other` first, so "
+        'that large groups stay visible (docs/statistics.md "Segments").'
     ),
 ]
 MinN = Annotated[
@@ -132,10 +141,13 @@ def trends_query(
     segment: str | None,
     min_n: int | None,
     channel: str | None,
+    small_groups: SmallGroups = "suppress",
 ) -> TrendsQuery:
     keys = [k.strip() for k in questions.split(",") if k.strip()] if questions else []
     first, last = _dates(**{"from": start, "to": end})
-    return TrendsQuery(keys or None, first, last, segment, min_n, channels_of(channel))
+    return TrendsQuery(
+        keys or None, first, last, segment, min_n, channels_of(channel), small_groups
+    )
 
 
 def _chart(content: bytes, fmt: ChartFormat) -> Response[bytes]:
@@ -189,8 +201,9 @@ class AnalysisController(Controller):
         segment: Segment = None,
         min_n: MinN = None,
         channel: ChannelFilter = None,
+        small_groups: SmallGroupsParam = "suppress",
     ) -> schemas.TrendsRead:
-        query = trends_query(questions, start, end, segment, min_n, channel)
+        query = trends_query(questions, start, end, segment, min_n, channel, small_groups)
         result = await service.trends(
             db_session, org_id=principal.org_id, slug=slug, query=query, now=now
         )
@@ -209,9 +222,10 @@ class AnalysisController(Controller):
         segment: Segment = None,
         min_n: MinN = None,
         channel: ChannelFilter = None,
+        small_groups: SmallGroupsParam = "suppress",
     ) -> Response[str]:
         """The trends as CSV, one row per question, wave, segment and option."""
-        query = trends_query(questions, start, end, segment, min_n, channel)
+        query = trends_query(questions, start, end, segment, min_n, channel, small_groups)
         result = await service.trends(
             db_session, org_id=principal.org_id, slug=slug, query=query, now=now
         )
@@ -238,8 +252,9 @@ class AnalysisController(Controller):
         min_n: MinN = None,
         impact: Impact = None,
         channel: ChannelFilter = None,
+        small_groups: SmallGroupsParam = "suppress",
     ) -> Response[bytes]:
-        query = trends_query(None, start, end, segment, min_n, channel)
+        query = trends_query(None, start, end, segment, min_n, channel, small_groups)
         return await _trend_chart(
             db_session, principal, slug, question, query, "png", now=now, impact=impact
         )
@@ -262,8 +277,9 @@ class AnalysisController(Controller):
         min_n: MinN = None,
         impact: Impact = None,
         channel: ChannelFilter = None,
+        small_groups: SmallGroupsParam = "suppress",
     ) -> Response[bytes]:
-        query = trends_query(None, start, end, segment, min_n, channel)
+        query = trends_query(None, start, end, segment, min_n, channel, small_groups)
         return await _trend_chart(
             db_session, principal, slug, question, query, "svg", now=now, impact=impact
         )

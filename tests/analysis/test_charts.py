@@ -189,6 +189,23 @@ def test_lines_never_bridge_a_suppressed_wave_or_a_break() -> None:
     assert runs == [[1, 2, 3, 4], [6, 7], [8, 9, 10, 11, 12]]
 
 
+def test_the_other_line_never_joins_waves_of_different_members() -> None:
+    """small_groups=fold: `other` holds other values from wave 3, so it is another group."""
+    members = {1: {"a", "b"}, 2: {"a", "b"}, 3: {"a", None}, 4: {"a", None}}
+    points = tuple(
+        ChartPoint(w, f"w{w}", 6, False, 3.0 + w / 10, 2.5, 3.5, members=frozenset(m))
+        for w, m in members.items()
+    )
+    panel = ChartData(title="Other", metric="mean", points=points, min_n=5, pooled=True)
+    figure = segment_chart("q", [panel])
+    runs = [
+        np.asarray(line.get_xdata()).astype(int).tolist()
+        for line in figure.axes[0].get_lines()
+        if line.get_color() == BLUE
+    ]
+    assert runs == [[1, 2], [3, 4]]
+
+
 def test_many_waves_thin_the_labels_but_keep_the_newest() -> None:
     ax = chart(CASES["number"]).axes[0]
     ticks = [int(t) for t in ax.get_xticks()]

@@ -23,6 +23,7 @@ PURE = (
     "number_text",
     "mdc",
     "suppression",
+    "folding",
 )
 # Pure as well (no I/O, no database, no web framework), but assembling figures from the survey's
 # definition: they may read the pure modules, each other and the definition types.
@@ -47,6 +48,8 @@ ALLOWED = {
         "feedback.analysis.number_text",
         # the smallest detectable change each estimate carries
         "feedback.analysis.mdc",
+        # folding small groups suppresses what remains by the one rule
+        "feedback.analysis.suppression",
     },
     "charts": PLUMBING
     | {"io", "textwrap", "datetime", "matplotlib", "feedback.analysis.results"}
@@ -55,7 +58,9 @@ ALLOWED = {
     | {"collections", "functools", "datetime", "uuid"}
     | {f"feedback.analysis.{name}" for name in (*PURE, *ASSEMBLY, "charts")}
     | {"feedback.surveys.definition", "feedback.surveys.changes", "feedback.errors"}
-    | {"feedback.loop.sentences"},
+    | {"feedback.loop.sentences"}
+    # the `other` group's label on a segment chart, in the survey's language
+    | {"feedback.translations"},
 }
 
 

@@ -118,8 +118,13 @@ def _happy_paths(org: Org, ids: dict[str, str]) -> list[Call]:
     reworded["questions"][0]["label"] = "I trust us"
     # Version 2 also asks a text question, so that the texts route has one to list.
     reworded["questions"].append({"key": "comment", "type": "text", "label": "Anything else?"})
+    # On paper, in a wave of 30 imported answers: a small channel that `small_groups=fold` folds.
     ndjson = json.dumps(
-        {**submission(answers={"trust": 4}), "submitted_at": "2025-03-10T00:00:00Z"}
+        {
+            **submission(answers={"trust": 4}),
+            "submitted_at": "2025-01-10T00:00:00Z",
+            "channel": "paper",
+        }
     )
     workbook = xlsform([["type", "name", "label"], ["integer", "age", "Age"]])
     return [
@@ -184,6 +189,8 @@ def _happy_paths(org: Org, ids: dict[str, str]) -> list[Call]:
         Call("GET", f"/api/v1/respondents/{ids['respondent']}/export"),
         Call("POST", f"{s}/pulse/report-links", kwargs={"json": {"expires_in": 3600}}),
         Call("GET", f"{s}/pulse/trends?questions=trust"),
+        # The `other` group: the one answer on paper, folded.
+        Call("GET", f"{s}/pulse/trends?questions=trust&segment=channel&small_groups=fold"),
         Call("GET", f"{s}/pulse/trends.csv?questions=trust&channel=embed"),
         Call("GET", f"{s}/pulse/questions/comment/texts?wave=1"),
         Call("GET", f"{s}/pulse/trends/trust/chart.png"),
