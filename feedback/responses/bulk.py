@@ -181,7 +181,10 @@ def stage(conn: Connection, rows: ChildRows) -> str:
     driver = conn.connection.driver_connection
     assert driver is not None
     cut = rows.parent_count
-    records = [(*parent[:cut], *child) for parent in rows.rows for child in parent[cut]]
+    records: list[tuple[Any, ...]] = []
+    for parent in rows.rows:
+        head = tuple(parent[:cut])
+        records += [head + child for child in parent[cut]]  # children are (named) tuples
     await_only(driver.copy_records_to_table(name, records=records, columns=list(flat.names)))
     return f"SELECT {columns} FROM {quote(name)}"  # noqa: S608
 
