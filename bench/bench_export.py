@@ -65,7 +65,7 @@ from bench.bench_trends import (  # noqa: E402
 
 # Its own database: bench_trends' may be in use meanwhile.
 bench_trends.PG_NAME = "feedback_bench_export"
-PORT = 8893
+PORT = int(os.environ.get("FEEDBACK_BENCH_EXPORT_PORT", "8893"))
 REVISION_COLUMNS = "response_id, revision, version, document, body_hash, submitted_at"
 MULTI = ("actions", "topics")
 
@@ -73,8 +73,8 @@ MULTI = ("actions", "topics")
 LONG_SQL = """
 SELECT r.response_id, a.revision, a.wave_number, a.version, r.channel, r.submitted_at,
        a.respondent_id, a.question_key, a.value_num, a.option_key, a.value_text
-FROM answer a JOIN response r ON r.id = a.response_id
-WHERE a.survey_id = {survey} AND a.is_current
+FROM response r JOIN answer a ON a.response_id = r.id AND a.revision = r.revision
+WHERE r.survey_id = {survey}
 ORDER BY r.submitted_at, r.id, a.id"""
 NDJSON_SQL = """
 SELECT r.response_id, r.revision, r.wave_number, r.version, r.channel, r.submitted_at,
