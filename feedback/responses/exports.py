@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+import msgspec
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -117,33 +117,30 @@ async def _long(
             Answer.option_key,
             Answer.value_text,
         )
-        .join(Response, Response.id == Answer.response_id)
-        .where(Answer.survey_id == survey_id, Answer.is_current)
+        # From the survey's responses to their current revision's rows (is_current, said as
+        # the join): on SQLite the filter `answer.is_current` chose the partial analysis index,
+        # whose order sends every row fetch somewhere else in the table (twice the time of this
+        # plan at 1M rows); PostgreSQL plans both as the same hash join.
+        .select_from(Response)
+        .join(
+            Answer,
+            (Answer.response_id == Response.id) & (Answer.revision == Response.revision),
+        )
+        .where(Response.survey_id == survey_id)
         .order_by(Response.submitted_at, Response.id, Answer.id)
     )
+    # A response's rows come together: its id, instant and respondent are written once.
+    last: Any = None
+    texts: tuple[str, str, str] = ("", "", "")
     async for partition in _rows(sessions, stmt):
-        yield _csv_chunk(
-            [
-                (
-                    r.response_id,
-                    r.revision,
-                    r.wave_number,
-                    r.version,
-                    r.channel,
-                    _instant(r.submitted_at),
-                    r.respondent_id or "",
-                    r.question_key,
-                    _cell(
-                        r.option_key
-                        if r.option_key is not None
-                        else r.value_text
-                        if r.value_text is not None
-                        else r.value_num
-                    ),
-                )
-                for r in partition
-            ]
-        )
+        rows = []
+        for rid, revision, wave, version, channel, at, who, key, num, option, text in partition:
+            if rid != last:
+                last, texts = rid, (str(rid), _instant(at), "" if who is None else str(who))
+            value = option if option is not None else text if text is not None else num
+            rows.append((texts[0], revision, wave, version, channel, texts[1], texts[2], key,
+                         _cell(value)))  # fmt: skip
+        yield _csv_chunk(rows)
 
 
 def _current(survey_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
@@ -207,9 +204,11 @@ async def _wide(
 async def _ndjson(
     sessions: async_sessionmaker[AsyncSession], survey_id: uuid.UUID
 ) -> AsyncIterator[bytes]:
+    # msgspec writes what json.dumps(ensure_ascii=False, separators=(",", ":")) would, in C.
+    encode = msgspec.json.Encoder().encode
     async for partition in _rows(sessions, _current(survey_id)):
         yield b"".join(
-            json.dumps(
+            encode(
                 {
                     "response_id": str(r.response_id),
                     "revision": r.revision,
@@ -221,10 +220,8 @@ async def _ndjson(
                     "respondent_id": None if r.respondent_id is None else str(r.respondent_id),
                     "locale": r.locale,
                     "answers": r.document.get("answers", {}),
-                },
-                ensure_ascii=False,
-                separators=(",", ":"),
-            ).encode()
+                }
+            )
             + b"\n"
             for r in partition
         )

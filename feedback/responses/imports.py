@@ -286,7 +286,9 @@ class _Importer:
         principal, slug = self._principal, self._survey.survey_slug
 
         def work(conn: Connection) -> list[Stored | DomainError]:
-            outcomes = store_responses(conn, batch.items, self._submissions.survey_states)
+            outcomes = store_responses(
+                conn, batch.items, self._submissions.survey_states, staged=True
+            )
             imported = sum(1 for o in outcomes if isinstance(o, Stored) and o.created)
             if imported:
                 audit.record(
@@ -377,8 +379,16 @@ async def _ndjson_records(
             yield number, Invalid.at("", "is not a JSON object")
             continue
         # json.loads takes escaped NULs and lone surrogates, which no database stores.
-        unsafe = unsafe_text(document)
+        unsafe = unsafe_text(document) if _may_hold_unsafe_text(raw) else []
         yield number, Invalid(unsafe) if unsafe else document
+
+
+def _may_hold_unsafe_text(raw: bytes) -> bool:
+    """Whether a JSON line can decode to a NUL or a lone surrogate: only through an escape
+    (`\\u…`), UTF-8 bytes of a surrogate (json.loads decodes with surrogatepass; they start
+    with 0xED) or a UTF-16/32 line (json.loads detects those; they hold 0x00 bytes). Most lines
+    hold none of these, and are spared the walk through their document."""
+    return b"\\u" in raw or b"\xed" in raw or b"\x00" in raw
 
 
 def _cell_value(question: Question, text: str) -> Any:
@@ -404,6 +414,7 @@ async def _csv_records(
     lines: AsyncIterator[tuple[int, bytes]],
 ) -> AsyncIterator[tuple[int, _Record]]:
     header: list[str] | None = None
+    header_text = ""
     async for number, text in _csv_texts(lines):
         if isinstance(text, Invalid):
             yield number, text
@@ -420,7 +431,7 @@ async def _csv_records(
             yield number, Invalid.at("", message)
             continue
         if header is None:
-            header = [c.strip() for c in cells]
+            header, header_text = [c.strip() for c in cells], text
             problems = _header_problems(header)
             if problems:
                 raise Invalid(problems, "The CSV header is invalid.")
@@ -436,7 +447,8 @@ async def _csv_records(
             )
             continue
         row = dict(zip(header, cells, strict=True))
-        unsafe = unsafe_text(row)
+        # A NUL is the only unsafe text UTF-8 can hold (strict decoding refuses surrogates).
+        unsafe = unsafe_text(row) if "\x00" in text or "\x00" in header_text else []
         yield number, Invalid(unsafe) if unsafe else _CsvRow(row)
 
 

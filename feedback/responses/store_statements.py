@@ -149,9 +149,16 @@ class _Stale(Exception):
 
 
 def store_responses(
-    conn: Connection, items: Sequence[NewResponse], surveys: SurveyStates | None = None
+    conn: Connection,
+    items: Sequence[NewResponse],
+    surveys: SurveyStates | None = None,
+    *,
+    staged: bool = False,
 ) -> list[Outcome]:
     """Store new responses; one outcome per item, in order.
+
+    `staged` (large batches in a transaction, i.e. imports): on PostgreSQL the answer rows
+    are COPYed into a temporary table first (`bulk.stage`) rather than sent as JSON.
 
     Each item is checked against its survey (archived, the wave holding its `submitted_at`, its
     respondent), then all are inserted with ON CONFLICT (survey_id, response_id) DO NOTHING. An
@@ -167,7 +174,8 @@ def store_responses(
         fresh = False
         for _ in range(3):
             try:
-                return _store(conn, items, surveys.get(conn, ids, fresh=fresh), respondents)
+                states = surveys.get(conn, ids, fresh=fresh)
+                return _store(conn, items, states, respondents, staged=staged)
             except _Stale:
                 surveys.forget(ids)
                 fresh = True
@@ -183,6 +191,8 @@ def _store(
     items: Sequence[NewResponse],
     surveys: dict[uuid.UUID, _SurveyState],
     respondents: dict[int, uuid.UUID],
+    *,
+    staged: bool,
 ) -> list[Outcome]:
     outcomes: list[Outcome | None] = [None] * len(items)
     placed: dict[int, tuple[int, uuid.UUID | None]] = {}
@@ -212,7 +222,8 @@ def _store(
         if items[i].org_id in wanted:
             survey = surveys[items[i].survey_id].survey
             events.add(**_created_event(items[i], placed[i][0], survey))
-    created = _insert_new(conn, [(items[i], *placed[i]) for i in in_key_order], stamps, events)
+    new = [(items[i], *placed[i]) for i in in_key_order]
+    created = _insert_new(conn, new, stamps, events, staged=staged)
     for i in placed:
         if items[i].pk in created:
             outcomes[i] = Stored(items[i].pk, items[i].response_id, 1, placed[i][0], created=True)
@@ -290,6 +301,8 @@ def _insert_new(
     new: Sequence[tuple[NewResponse, int, uuid.UUID | None]],
     stamps: dict[uuid.UUID, datetime],
     events: Events,
+    *,
+    staged: bool = False,
 ) -> set[uuid.UUID]:
     """Insert responses with their first revision and answer rows, and fan out the
     `response.created` events (`events`, keyed by response pk) of those really inserted; the
@@ -342,8 +355,11 @@ def _insert_new(
             "WHERE v.response_id IN (SELECT id FROM new))"
         )
         if answers:
-            a_select, a_param = answers.select(6)
-            params.append(a_param)
+            if staged:
+                a_select = bulk.stage(conn, answers)
+            else:
+                a_select, a_param = answers.select(len(params) + 1)
+                params.append(a_param)
             sql += (
                 f", answers AS (INSERT INTO {answers.target()} SELECT * FROM ({a_select}) AS a "  # noqa: S608
                 "WHERE a.response_id IN (SELECT id FROM new))"

@@ -309,3 +309,44 @@ async def test_a_csv_cell_of_thousands_of_digits_is_a_rejected_line(client: Clie
         (5, "/answers/hours"),
         (6, "/version"),
     ]
+
+
+async def test_a_survey_changed_between_imports_stores_each_answer_once(
+    client: Client, settings: Settings
+) -> None:
+    """The writer remembers the survey between batches; after a change it redoes the batch on
+    a fresh read, in the same transaction, and the answer rows it had staged (PostgreSQL:
+    COPYed into a temporary table) are not stored twice."""
+    org = await make_org(client)
+    await make_survey(client, org, schedule=DAILY)
+    first = await post_import(client, org, "\n".join(line() for _ in range(3)), NDJSON)
+    assert first.json()["imported"] == 3
+    changed = await client.patch(
+        "/api/v1/surveys/pulse", json={"title": "Renamed"}, headers=org.auth("campaigner")
+    )
+    assert changed.status_code == 200, changed.text
+    more = "\n".join(line(response_id=str(uuid.uuid4())) for _ in range(4))
+    second = await post_import(client, org, more, NDJSON)
+    assert (second.json()["imported"], second.json()["rejected"]) == (4, [])
+    assert await scalar(settings.database_url, "SELECT count(*) FROM answer") == 7 * 7
+    again = await post_import(client, org, more, NDJSON)
+    assert (again.json()["imported"], again.json()["duplicates"]) == (0, 4)
+    assert await scalar(settings.database_url, "SELECT count(*) FROM answer") == 7 * 7
+
+
+async def test_unsafe_text_without_an_escape_is_still_found(client: Client) -> None:
+    """Lines are checked for NULs and lone surrogates only when they may hold one: a JSON
+    line holding a surrogate's UTF-8 bytes (which json.loads decodes) and a CSV cell holding a
+    raw NUL are rejected lines all the same."""
+    org = await make_org(client)
+    await make_survey(client, org, schedule=DAILY)
+    surrogate = line(answers={"x\ud800": 1}).replace("\\ud800", "\ud800")
+    body = line().encode() + b"\n" + surrogate.encode("utf-8", "surrogatepass")
+    got = (await post_import(client, org, body, NDJSON)).json()
+    assert got["imported"] == 1
+    assert [(r["line"], r["pointer"]) for r in got["rejected"]] == [(2, "/answers/x\ufffd")]
+    at = "2026-03-05T10:00:00Z"
+    rows = f"submitted_at,trust,respondent_ref\r\n{at},4,fine\r\n{at},4,a\x00b\r\n"
+    got = (await post_import(client, org, rows, CSV)).json()
+    assert got["imported"] == 1
+    assert [(r["line"], r["pointer"]) for r in got["rejected"]] == [(3, "/respondent_ref")]
