@@ -239,6 +239,13 @@ class TrendsRead(Struct, kw_only=True):
     start: date | None = msgspec.field(name="from")
     end: date | None = msgspec.field(name="to")
     segment: str | None
+    channels: Annotated[
+        list[str] | None,
+        Meta(description="The channels whose responses were counted (`channel=`); null: all."),
+    ] = None
+    locale: Annotated[
+        str, Meta(description="The language of the summaries: the request's, if the survey has it.")
+    ] = "en"
     questions: list[QuestionTrendsRead]
 
 
@@ -332,7 +339,10 @@ def wave_read(
     change: WaveChangeRead | UnsetType | None = UNSET
     option_changes: dict[str, WaveChangeRead] | UnsetType = UNSET
     if entry.option_changes is not None:
-        option_changes = {k: change_read(t) for k, t in entry.option_changes.items()}
+        option_changes = {
+            k: change_read(t, None if say is None else say.change(entry, k))
+            for k, t in entry.option_changes.items()
+        }
     elif metric is not None:
         change = (
             None
@@ -432,12 +442,18 @@ def segment_name(value: SegmentValue) -> str:
 
 
 def question_trends_read(
-    question: QuestionTrends, *, locale: str = "en", zone: tzinfo = UTC
+    question: QuestionTrends,
+    *,
+    locale: str = "en",
+    zone: tzinfo = UTC,
+    default_locale: str | None = None,
 ) -> QuestionTrendsRead:
     metric = question.metric
 
     def say(figures: Figures) -> Summaries | None:
-        return None if metric is None else summaries_of(question, figures, locale, zone)
+        if metric is None:
+            return None
+        return summaries_of(question, figures, locale, zone, default_locale=default_locale)
 
     return QuestionTrendsRead(
         key=question.meta.key,
@@ -483,8 +499,12 @@ def trends_read(trends: SurveyTrends) -> TrendsRead:
         start=trends.start,
         end=trends.end,
         segment=trends.segment,
+        channels=None if trends.channels is None else list(trends.channels),
+        locale=trends.locale,
         questions=[
-            question_trends_read(q, locale=trends.locale, zone=trends.zone)
+            question_trends_read(
+                q, locale=trends.locale, zone=trends.zone, default_locale=trends.default_locale
+            )
             for q in trends.questions
         ],
     )
