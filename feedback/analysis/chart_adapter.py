@@ -149,7 +149,14 @@ def chart_data(
         changes=_changes(question),
         summary=None
         if latest is None or metric == "share"
-        else summaries_of(question, figures, result.locale, result.zone, named=False).trend(latest),
+        else summaries_of(
+            question,
+            figures,
+            result.locale,
+            result.zone,
+            named=False,
+            default_locale=result.default_locale,
+        ).trend(latest),
         decisions=decisions,
         trend=None if latest is None or metric == "share" else latest.trend,
         y_label=_y_label(meta.question),

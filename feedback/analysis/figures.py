@@ -167,12 +167,16 @@ class SurveyTrends:
     end: date | None
     waves: tuple[Wave, ...]
     questions: tuple[QuestionTrends, ...]
-    # What the plain sentences (`summaries`) are written in: the survey's default locale, and
+    # What the plain sentences (`summaries`) are written in: the reader's locale among the
+    # survey's languages (`default_locale`, the survey's, for labels without a text in it), and
     # the schedule's time zone for waves named by their opening date.
     locale: str = "en"
     zone: tzinfo = UTC
     # What a segment split did with small cells (None without a segment).
     small_groups: SmallGroups | None = None
+    default_locale: str = "en"
+    # The channels whose responses were counted (None: every channel).
+    channels: tuple[str, ...] | None = None
 
 
 def question_trends(

@@ -354,7 +354,14 @@ def _plain_summary(trends: SurveyTrends, question: QuestionTrends) -> str:
     latest = question.total.latest
     if latest is None or question.metric is None:
         return _trend_summary(question)
-    say = summaries_of(question, question.total, trends.locale, trends.zone, named=False)
+    say = summaries_of(
+        question,
+        question.total,
+        trends.locale,
+        trends.zone,
+        named=False,
+        default_locale=trends.default_locale,
+    )
     if latest.option_trends is not None:
         said = [say.trend(latest, option) for option in latest.option_trends]
     else:

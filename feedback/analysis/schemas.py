@@ -271,6 +271,13 @@ class TrendsRead(Struct, kw_only=True):
         Literal["suppress", "fold"] | None,
         Meta(description="What the segment split did with small cells (null without `segment`)."),
     ]
+    channels: Annotated[
+        list[str] | None,
+        Meta(description="The channels whose responses were counted (`channel=`); null: all."),
+    ] = None
+    locale: Annotated[
+        str, Meta(description="The language of the summaries: the request's, if the survey has it.")
+    ] = "en"
     questions: list[QuestionTrendsRead]
 
 
@@ -364,7 +371,10 @@ def wave_read(
     change: WaveChangeRead | UnsetType | None = UNSET
     option_changes: dict[str, WaveChangeRead] | UnsetType = UNSET
     if entry.option_changes is not None:
-        option_changes = {k: change_read(t) for k, t in entry.option_changes.items()}
+        option_changes = {
+            k: change_read(t, None if say is None else say.change(entry, k))
+            for k, t in entry.option_changes.items()
+        }
     elif metric is not None:
         change = (
             None
@@ -478,11 +488,14 @@ def question_trends_read(
     locale: str = "en",
     zone: tzinfo = UTC,
     small_groups: Literal["suppress", "fold"] | None = None,
+    default_locale: str | None = None,
 ) -> QuestionTrendsRead:
     metric = question.metric
 
     def say(figures: Figures) -> Summaries | None:
-        return None if metric is None else summaries_of(question, figures, locale, zone)
+        if metric is None:
+            return None
+        return summaries_of(question, figures, locale, zone, default_locale=default_locale)
 
     return QuestionTrendsRead(
         key=question.meta.key,
@@ -534,9 +547,15 @@ def trends_read(trends: SurveyTrends) -> TrendsRead:
         end=trends.end,
         segment=trends.segment,
         small_groups=trends.small_groups,
+        channels=None if trends.channels is None else list(trends.channels),
+        locale=trends.locale,
         questions=[
             question_trends_read(
-                q, locale=trends.locale, zone=trends.zone, small_groups=trends.small_groups
+                q,
+                locale=trends.locale,
+                zone=trends.zone,
+                small_groups=trends.small_groups,
+                default_locale=trends.default_locale,
             )
             for q in trends.questions
         ],

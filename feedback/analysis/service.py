@@ -35,7 +35,7 @@ from feedback.errors import FieldError, Invalid, NotFound
 from feedback.loop.service import decisions_for_survey
 from feedback.surveys import queries as survey_queries
 from feedback.surveys.changes import ChangeKind
-from feedback.surveys.definition import CountedOnly, label_text
+from feedback.surveys.definition import CountedOnly, label_text, match_locale
 from feedback.surveys.models import Survey, SurveyVersion
 from feedback.surveys.schedule import next_opens_at, survey_schedule, window_at
 from feedback.surveys.service import (
@@ -54,8 +54,10 @@ SEGMENT_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
 class TrendsQuery:
     """What a trends request asks for: question keys (None: all), opening dates (inclusive),
     a respondent attribute (or `channel`) to split by, a `min_n` that may raise the survey's,
-    never lower, the channels whose responses count (None: every channel), and what a segment
-    split does with its small cells (docs/statistics.md "Segments")."""
+    never lower, the channels whose responses count (None: every channel), what a segment
+    split does with its small cells (docs/statistics.md "Segments"), and the reader's
+    languages, most wanted first: the sentences are written in the first the survey has, else
+    in its default locale."""
 
     questions: Sequence[str] | None = None
     start: date | None = None
@@ -64,6 +66,7 @@ class TrendsQuery:
     min_n: int | None = None
     channels: tuple[str, ...] | None = None
     small_groups: SmallGroups = "suppress"
+    locales: tuple[str, ...] = ()
 
 
 # --- trends ------------------------------------------------------------------------------------
@@ -148,10 +151,20 @@ async def survey_trends(
         end=query.end,
         waves=waves,
         questions=questions,
-        locale=survey.default_locale,
+        locale=reading_locale(survey, query.locales),
+        default_locale=survey.default_locale,
+        channels=query.channels,
         zone=_zone(survey),
         small_groups=None if query.segment is None else query.small_groups,
     )
+
+
+def reading_locale(survey: Survey, wanted: Sequence[str]) -> str:
+    """The first of the reader's `wanted` locales among the survey's languages (a language
+    matches its regional variants), else the survey's default locale."""
+    available = survey_settings(survey).declared_locales(survey.default_locale)
+    found = (match_locale(w, available) for w in wanted)
+    return next((f for f in found if f is not None), survey.default_locale)
 
 
 async def _version_marks(

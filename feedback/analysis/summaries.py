@@ -3,7 +3,8 @@
 "“I trust the organisation to act on my views”: the average answer went from 3.1 to 3.4 out of
 5 between May 2025 and June 2025, a difference too small to tell from chance." The sentences are
 those of the findings (`feedback.loop.sentences`, in the languages the hosted form speaks);
-this module only picks the facts: a significant change (BH q ≤ 0.05) rose or fell, another was
+this module only picks the facts: a significant change (BH q ≤ 0.05) of a mean, an NPS or an
+option's share (a single-choice change: the option that moved most) rose or fell, another was
 too small to tell from chance; a trend (Mann–Kendall p < 0.05) has been rising or falling,
 another shows no clear rise or fall. The test names and p-values stay in the figures beside.
 """
@@ -75,10 +76,15 @@ class Summaries:
     zone: tzinfo
     named: bool = True
 
-    def change(self, entry: WaveFigures) -> str | None:
-        """The change of a mean or NPS wave from its previous comparable wave."""
-        test = entry.change
-        if test is None or test.p is None or self.question.metric in (None, "share"):
+    def change(self, entry: WaveFigures, option: str | None = None) -> str | None:
+        """The change of a mean or NPS wave from its previous comparable wave; for a choice
+        question, of one option's share (`option`, a multi-choice option's own test), or, for
+        the single-choice test of the whole distribution, of the option that moved most."""
+        metric = self.question.metric
+        if metric is None or (option is not None and metric != "share"):
+            return None
+        test = entry.change if option is None else (entry.option_changes or {}).get(option)
+        if test is None or test.p is None:
             return None
         before = next(
             (
@@ -88,10 +94,16 @@ class Summaries:
             ),
             None,
         )
-        if before is None or before.estimate.estimate is None or entry.estimate.estimate is None:
+        if before is None:
             return None
-        a, b = before.estimate.estimate, entry.estimate.estimate
-        subject = subject_of(self.question, entry.series, None)
+        if metric == "share" and option is None:
+            option = _moved_most(before.estimate, entry.estimate)
+            if option is None:
+                return None
+        a, b = _value(before.estimate, option), _value(entry.estimate, option)
+        if a is None or b is None:
+            return None
+        subject = subject_of(self.question, entry.series, option)
         since, until = period_of(before, self.zone), period_of(entry, self.zone)
         facts: Facts
         if test.significant and a != b:
@@ -146,9 +158,26 @@ def _value(estimate: WaveEstimate, option: str | None) -> float | None:
     return None if share is None else share.estimate
 
 
+def _moved_most(before: WaveEstimate, after: WaveEstimate) -> str | None:
+    """The option whose share changed most between two waves (the first of equals)."""
+    moves = [
+        (abs(b - a), key)
+        for key in (after.options or {})
+        if (a := _value(before, key)) is not None and (b := _value(after, key)) is not None
+    ]
+    return max(moves, key=lambda m: m[0])[1] if moves else None
+
+
 def summaries_of(
-    question: QuestionTrends, figures: Figures, locale: str, zone: tzinfo, *, named: bool = True
+    question: QuestionTrends,
+    figures: Figures,
+    locale: str,
+    zone: tzinfo,
+    *,
+    named: bool = True,
+    default_locale: str | None = None,
 ) -> Summaries:
-    """The sentences in `locale` (the survey's default locale), the question's label in front
-    unless not `named`."""
-    return Summaries(question, figures, locale, locale, zone, named)
+    """The sentences in `locale` (the reader's, among the survey's languages), labels without
+    a text in it in `default_locale` (the survey's; `locale` when not given), the question's
+    label in front unless not `named`."""
+    return Summaries(question, figures, locale, default_locale or locale, zone, named)

@@ -23,7 +23,9 @@ from feedback.analysis.service import TrendsQuery
 from feedback.analysis.trends_csv import trends_csv
 from feedback.api.channel_filter import ChannelFilter, channels_of
 from feedback.api.deps import READS, WRITES, AppSettings, Caller, DbSession, Now
+from feedback.api.form_strings import preferred_locales
 from feedback.api.links import report_url
+from feedback.api.public import AcceptLanguage
 from feedback.api.query_guard import known_query_parameters
 from feedback.api.templating import TEMPLATES
 from feedback.errors import FieldError, Invalid, NotFound
@@ -78,6 +80,15 @@ Impact = Annotated[
     QueryParameter(
         description="A decision of the survey: draw its fitted pre and post lines "
         '(docs/statistics.md "Decision impact"), or say in the subtitle why there are none.'
+    ),
+]
+SummaryLocale = Annotated[
+    str | None,
+    QueryParameter(
+        name="locale",
+        max_length=35,
+        description="The language of the plain sentences (`summary`), when the survey has it; "
+        "else Accept-Language's first the survey has, else the survey's default locale.",
     ),
 ]
 # Required, so the OpenAPI document says so (a missing one is a 422 naming it).
@@ -142,11 +153,19 @@ def trends_query(
     min_n: int | None,
     channel: str | None,
     small_groups: SmallGroups = "suppress",
+    locales: list[str] | None = None,
 ) -> TrendsQuery:
     keys = [k.strip() for k in questions.split(",") if k.strip()] if questions else []
     first, last = _dates(**{"from": start, "to": end})
     return TrendsQuery(
-        keys or None, first, last, segment, min_n, channels_of(channel), small_groups
+        keys or None,
+        first,
+        last,
+        segment,
+        min_n,
+        channels_of(channel),
+        small_groups,
+        tuple(locales or ()),
     )
 
 
@@ -202,8 +221,13 @@ class AnalysisController(Controller):
         min_n: MinN = None,
         channel: ChannelFilter = None,
         small_groups: SmallGroupsParam = "suppress",
+        locale: SummaryLocale = None,
+        accept_language: AcceptLanguage = None,
     ) -> schemas.TrendsRead:
-        query = trends_query(questions, start, end, segment, min_n, channel, small_groups)
+        languages = preferred_locales(locale, accept_language)
+        query = trends_query(
+            questions, start, end, segment, min_n, channel, small_groups, languages
+        )
         result = await service.trends(
             db_session, org_id=principal.org_id, slug=slug, query=query, now=now
         )
@@ -253,8 +277,11 @@ class AnalysisController(Controller):
         impact: Impact = None,
         channel: ChannelFilter = None,
         small_groups: SmallGroupsParam = "suppress",
+        locale: SummaryLocale = None,
+        accept_language: AcceptLanguage = None,
     ) -> Response[bytes]:
-        query = trends_query(None, start, end, segment, min_n, channel, small_groups)
+        languages = preferred_locales(locale, accept_language)
+        query = trends_query(None, start, end, segment, min_n, channel, small_groups, languages)
         return await _trend_chart(
             db_session, principal, slug, question, query, "png", now=now, impact=impact
         )
@@ -278,8 +305,11 @@ class AnalysisController(Controller):
         impact: Impact = None,
         channel: ChannelFilter = None,
         small_groups: SmallGroupsParam = "suppress",
+        locale: SummaryLocale = None,
+        accept_language: AcceptLanguage = None,
     ) -> Response[bytes]:
-        query = trends_query(None, start, end, segment, min_n, channel, small_groups)
+        languages = preferred_locales(locale, accept_language)
+        query = trends_query(None, start, end, segment, min_n, channel, small_groups, languages)
         return await _trend_chart(
             db_session, principal, slug, question, query, "svg", now=now, impact=impact
         )

@@ -3,6 +3,8 @@
 The file is read as it streams in, a line (a CSV record) at a time, and stored in batches, each
 in a transaction of its own with its audit event; memory holds one batch, never the file.
 Every valid line is stored and every invalid one reported with its line number and pointer.
+A line is never dated in the future (beyond a little clock skew) nor before the version it
+answers was published (`answered_after_publication`).
 
 - NDJSON (`application/x-ndjson`): one object a line, a submission plus `submitted_at` (required,
   RFC 3339) and `respondent_ref`; `version` defaults to the current version, `channel` to
@@ -30,7 +32,7 @@ import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import Field, ValidationError
@@ -53,7 +55,7 @@ from feedback.responses.respondents import ref_hash
 from feedback.responses.schemas import Channel, Input, Locale
 from feedback.responses.service import ATTRIBUTE_PREFIX
 from feedback.responses.store_statements import NewResponse, Stored, store_responses
-from feedback.responses.submissions import Submissions, SurveyRef, body_hash
+from feedback.responses.submissions import PublishedVersion, Submissions, SurveyRef, body_hash
 from feedback.surveys.answers import normalise_answers
 from feedback.surveys.definition import (
     DateQuestion,
@@ -245,10 +247,11 @@ class _Importer:
         except ValidationError as exc:
             raise Invalid(field_errors(exc.errors(), document)) from None
         version = parsed.version or self._current
-        definition = await self._definition_of(version)
-        values = normalise_answers(definition, parsed.answers)
+        published = await self._submissions.version(self._survey, version)
+        values = normalise_answers(published.definition, parsed.answers)
         if parsed.submitted_at > self._now + FUTURE_SKEW:
             raise Invalid.at("/submitted_at", "must not be in the future")
+        answered_after_publication(parsed.submitted_at, published, named=parsed.version is not None)
         secret = self._submissions.secret
         hashed_ref = (
             None
@@ -314,6 +317,26 @@ class _Importer:
                     summary.duplicates += 1
             else:
                 summary.rejected.append(_rejection(line, outcome))
+
+
+def answered_after_publication(
+    submitted_at: datetime, version: PublishedVersion, *, named: bool
+) -> None:
+    """An answer cannot predate the questions it answers: `Invalid` at /submitted_at, with
+    the version's publication instant in UTC, when `submitted_at` is before it (an instant
+    exactly at publication is answered on the published version). `named`: the line gave its
+    version (else it defaulted to the current one, and the message says so)."""
+    if submitted_at >= version.published_at:
+        return
+    published = version.published_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if named:
+        message = f"is before version {version.number} was published ({published})"
+    else:
+        message = (
+            f"is before version {version.number}, the current one, was published "
+            f"({published}): name the version it answered in `version`"
+        )
+    raise Invalid.at("/submitted_at", message)
 
 
 def _rejection(line: int, error: DomainError) -> RejectedLine:

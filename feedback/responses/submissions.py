@@ -75,6 +75,15 @@ class SurveyRef:
 
 
 @dataclass(frozen=True, slots=True)
+class PublishedVersion:
+    """A published version as submissions read it: immutable, so safe to remember."""
+
+    number: int
+    definition: Definition
+    published_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class SubmissionResult:
     """What a submission or revision answers. `created` is False for a replay of an earlier
     identical request (HTTP 200 rather than 201). `edit_token` is set for submissions only."""
@@ -139,7 +148,7 @@ class Submissions:
             autocommit=True,
         )
         self._refs: dict[tuple[str, str], SurveyRef] = {}
-        self._definitions: dict[tuple[uuid.UUID, int], Definition] = {}
+        self._versions: dict[tuple[uuid.UUID, int], PublishedVersion] = {}
 
     @property
     def secret(self) -> str:
@@ -290,8 +299,13 @@ class Submissions:
 
     async def definition(self, survey: SurveyRef, number: int) -> Definition:
         """The definition of a published version; `Invalid` at /version otherwise."""
+        return (await self.version(survey, number)).definition
+
+    async def version(self, survey: SurveyRef, number: int) -> PublishedVersion:
+        """A published version (its definition and when it was published); `Invalid` at
+        /version otherwise."""
         key = (survey.survey_id, number)
-        found = self._definitions.get(key)
+        found = self._versions.get(key)
         if found is None:
             async with self._sessions() as session:
                 version = await session.scalar(
@@ -299,12 +313,12 @@ class Submissions:
                         SurveyVersion.number == number
                     )
                 )
-            if version is None:
+            if version is None or version.published_at is None:
                 raise Invalid.at(
                     "/version", f"is not a published version of this survey ({number})"
                 )
-            found = definition_of(version)
-            _remember(self._definitions, key, found)
+            found = PublishedVersion(number, definition_of(version), version.published_at)
+            _remember(self._versions, key, found)
         return found
 
 

@@ -30,9 +30,11 @@ RISING = {
 AFTER = datetime(2025, 8, 1, tzinfo=UTC)
 
 
-async def rising(client: Client, default_locale: str = "en") -> Org:
+async def rising(client: Client, default_locale: str = "en", **settings: Any) -> Org:
     org = await make_org(client)
-    await make_survey(client, org, schedule=MONTHLY, default_locale=default_locale)
+    await make_survey(
+        client, org, schedule=MONTHLY, default_locale=default_locale, settings=settings
+    )
     await import_lines(
         client,
         org,
@@ -96,3 +98,19 @@ async def test_the_chart_and_the_report_say_it_in_words(client: Client, settings
     assert "The average answer has been rising since January 2025" in page.text
     assert "<summary>How this was tested</summary>" in page.text
     assert "Trend (Mann–Kendall): increasing" in page.text
+
+
+async def test_the_chart_says_it_in_the_readers_language(
+    client: Client, settings: Settings
+) -> None:
+    await rising(client, locales=["en", "nl"])
+    async with session_on(settings) as session:
+        query = TrendsQuery(["trust"], locales=("nl-BE", "en"))
+        result = await service.survey_trends(session, await survey_row(session), query, now=AFTER)
+    assert (result.locale, result.default_locale) == ("nl", "en")
+    question = result.questions[0]
+    data = chart_data(result, question, question.total, question.label)
+    assert data.summary == (
+        "Het gemiddelde antwoord stijgt sinds januari 2025 (6 rondes), van 2,0 naar 3,7 op een "
+        "schaal van 1 tot 5."
+    )

@@ -498,9 +498,17 @@ async def test_the_schema_types_the_trends_and_panel_answers(client: Client) -> 
         return set(components[name]["properties"])
 
     trends = answer("/trends")
-    assert {"survey", "min_n", "from", "to", "segment", "small_groups", "questions"} == set(
-        trends["properties"]
-    )
+    assert {
+        "survey",
+        "min_n",
+        "from",
+        "to",
+        "segment",
+        "small_groups",
+        "channels",
+        "locale",
+        "questions",
+    } == set(trends["properties"])
     assert fields("QuestionTrendsRead") >= {
         "key", "metric", "waves", "trend", "trend_series", "series", "breaks", "decisions",
         "segments", "other",

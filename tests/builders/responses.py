@@ -77,8 +77,17 @@ async def make_respondent(
     return out
 
 
+class AppClient(httpx.AsyncClient):
+    """An httpx client over an app in this event loop, knowing its app (as AsyncTestClient
+    does: the builders pin the app's clock through it)."""
+
+    def __init__(self, app: Litestar, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.app = app
+
+
 @asynccontextmanager
-async def concurrent_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+async def concurrent_client(app: Litestar) -> AsyncIterator[AppClient]:
     """A client whose requests run concurrently on the app, in this event loop.
 
     Litestar's AsyncTestClient hands each request to a portal thread and blocks until it is
@@ -95,7 +104,7 @@ async def concurrent_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     assert started["type"] == "lifespan.startup.complete", started
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with AppClient(app, transport=transport, base_url="http://testserver") as client:
             yield client
     finally:
         await inbox.put({"type": "lifespan.shutdown"})

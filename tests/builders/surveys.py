@@ -1,14 +1,49 @@
-"""Build surveys through the real API."""
+"""Build surveys through the real API.
+
+Versions are published at a pinned instant, `PUBLISHED_AT` unless a test names another: an
+answer may not be dated before the version it answers was published (imports refuse it), and
+tests import answers dated in 2025 and 2026, so the builders' versions exist before then.
+The app reads its clock per request, so the publish request alone runs on a clock reading the
+instant (`clock_reading`); every other request keeps the test's clock.
+"""
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from feedback.clock import fixed_clock
 from tests.builders.orgs import Org
+
+# Before the first wave of every schedule the tests use (MONTHLY starts in January 2025).
+PUBLISHED_AT = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+class AppClient(Protocol):
+    """A test client that knows its app: `AsyncTestClient`, or
+    `tests.builders.responses.concurrent_client`'s."""
+
+    @property
+    def app(self) -> Litestar: ...
+
+
+@contextmanager
+def clock_reading(client: AppClient, instant: datetime) -> Iterator[None]:
+    """The client's app reads `instant` for the requests made inside the block."""
+    state = client.app.state
+    kept = state.clock
+    state.clock = fixed_clock(instant)
+    try:
+        yield
+    finally:
+        state.clock = kept
+
 
 PULSE_DEFINITION: dict[str, Any] = {
     "questions": [
@@ -71,9 +106,10 @@ async def make_survey(
     settings: dict[str, Any] | None = None,
     default_locale: str = "en",
     publish: bool = True,
+    published_at: datetime | None = PUBLISHED_AT,
 ) -> dict[str, Any]:
-    """Create a survey (always-open unless `schedule`), publish version 1 unless told not to;
-    returns the survey as GET answers it."""
+    """Create a survey (always-open unless `schedule`), publish version 1 at `published_at`
+    (None: at the app's clock) unless told not to; returns the survey as GET answers it."""
     created = await client.post(
         "/api/v1/surveys",
         json={
@@ -88,11 +124,7 @@ async def make_survey(
     )
     assert created.status_code == 201, created.text
     if publish:
-        published = await client.post(
-            f"/api/v1/surveys/{slug}/publish",
-            json={"note": "first"},
-            headers=org.auth("campaigner"),
-        )
+        published = await _publish(client, org, slug, {"note": "first"}, published_at)
         assert published.status_code == 201, published.text
     got = await client.get(f"/api/v1/surveys/{slug}", headers=org.auth("analyst"))
     assert got.status_code == 200, got.text
@@ -107,20 +139,32 @@ async def publish_version(
     definition: dict[str, Any],
     *,
     confirm_breaks: bool = False,
+    at: datetime | None = PUBLISHED_AT,
 ) -> dict[str, Any]:
-    """PUT a draft and publish it (`confirm_breaks` when it breaks a series on purpose);
-    returns the publish answer (version, changes)."""
+    """PUT a draft and publish it at `at` (None: at the app's clock; `confirm_breaks` when it
+    breaks a series on purpose); returns the publish answer (version, changes). Versions
+    published at the same instant are in effect in the order of their numbers."""
     draft = await client.put(
         f"/api/v1/surveys/{slug}/draft",
         json={"definition": definition},
         headers=org.auth("campaigner"),
     )
     assert draft.status_code == 200, draft.text
-    published = await client.post(
-        f"/api/v1/surveys/{slug}/publish",
-        json={"confirm_breaks": confirm_breaks},
-        headers=org.auth("campaigner"),
-    )
+    published = await _publish(client, org, slug, {"confirm_breaks": confirm_breaks}, at)
     assert published.status_code == 201, published.text
     body: dict[str, Any] = published.json()
     return body
+
+
+async def _publish(
+    client: AsyncTestClient[Litestar],
+    org: Org,
+    slug: str,
+    body: dict[str, Any],
+    at: datetime | None,
+) -> Any:
+    url = f"/api/v1/surveys/{slug}/publish"
+    if at is None:
+        return await client.post(url, json=body, headers=org.auth("campaigner"))
+    with clock_reading(client, at):
+        return await client.post(url, json=body, headers=org.auth("campaigner"))
