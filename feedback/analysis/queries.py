@@ -23,10 +23,12 @@ groups by, so those branches still read the index alone (a sort, but no visit to
 2.2–3.6× faster than before `version` was in the index, at 1M rows), and the others keep their
 order (migration 0005; models.py says why it is not right after the wave).
 
-A segment split needs `respondent_id`, which the index does not hold either, so it reads every
-answer row however it is planned; it is one scan of the table joined to the organisation's
-respondents, numbers told apart by `CASE` (`_segmented_statement`). BENCHMARKS.md ("Trends")
-reports both costs beside the bare query.
+A segment split joins each answer to its respondent's attribute (or its response's channel). On
+PostgreSQL the index carries `respondent_id` and `response_id` as INCLUDE columns (migration
+0008), so a split is the same branches, each joined to the segment's values and hashed into its
+few groups; SQLite, whose index cannot hold them cheaply, scans the table once instead, numbers
+told apart by `CASE` (`_segmented_statement`). BENCHMARKS.md ("Trends", "Segment splits and
+size") reports their costs beside the bare query.
 
 Every statement is scoped by a survey id that the caller has already scoped to its
 organisation; the respondent join is scoped by organisation too.
@@ -276,8 +278,8 @@ def _segmented_statement(
     channels: Sequence[str] | None,
     within: Select[Any] | None = None,
 ) -> Select[Any]:
-    """The statement split by a respondent attribute (or by channel): one scan of the answer
-    table.
+    """SQLite's statement split by a respondent attribute (or by channel): one scan of the
+    answer table.
 
     `respondent_id` is not in the analysis index, so a segment split reads every answer row
     whatever the plan; reading them once, in table order, is the cheapest plan. The filter on
