@@ -349,8 +349,9 @@ def _share_row(wave: WaveFigures, options: list[str], min_n: int) -> tuple[Cell,
 
 
 def _plain_summary(trends: SurveyTrends, question: QuestionTrends) -> str:
-    """The latest trend in plain words (each option's for a share), else what the method
-    line says."""
+    """The latest trend in plain words (each option's for a share) and the latest wave's change
+    (a multi-choice question's significant option changes only, so a long list of options
+    does not bury the sentence), else what the method line says."""
     latest = question.total.latest
     if latest is None or question.metric is None:
         return _trend_summary(question)
@@ -366,6 +367,15 @@ def _plain_summary(trends: SurveyTrends, question: QuestionTrends) -> str:
         said = [say.trend(latest, option) for option in latest.option_trends]
     else:
         said = [say.trend(latest)]
+    last = next((entry for entry in reversed(question.total.waves) if entry.shown), None)
+    if last is not None and last.option_changes:
+        said += [
+            say.change(last, option)
+            for option, test in last.option_changes.items()
+            if test.significant
+        ]
+    elif last is not None:
+        said.append(say.change(last))
     return " ".join(s for s in said if s) or _trend_summary(question)
 
 

@@ -179,3 +179,18 @@ async def test_the_report_shows_each_waves_smallest_detectable_change(client: Cl
     assert "Smallest detectable change" in html
     row = re.search(r"<tr><td>2025-01</td>(.*?)</tr>", html, re.S)
     assert row is not None and f"±{mdc:.2f}" in row.group(1)
+
+
+async def test_the_report_says_the_latest_change_in_plain_words(client: Client) -> None:
+    org = await surveyed(client)
+    trends = await client.get(
+        "/api/v1/surveys/pulse/trends?questions=trust", headers=org.auth("analyst")
+    )
+    waves = trends.json()["questions"][0]["waves"]
+    shown = [w for w in waves if w.get("change")]
+    sentence = shown[-1]["change"]["summary"]
+    assert sentence and "2025" in sentence  # wave 3 against wave 1, wave 2 being hidden
+    html = unescape((await client.get(path_of((await link(client, org))["url"]))).text)
+    # The JSON names the question; under its own chart the report does not.
+    said = re.findall(r'class="summary">(.*?)</p>', html)
+    assert sentence.split(": ", 1)[-1].rstrip(".").lower() in said[0].lower()
