@@ -59,7 +59,9 @@ bench_submissions.PG_NAME = "feedback_bench_import"
 os.environ["FEEDBACK_EMBEDDED_WORKER"] = "false"
 
 
-# When the generated answers were "collected": fixed, so a re-sent file is the same file.
+# When the generated answers were "collected": one microsecond apart from an instant fixed
+# after the surveys are published (imports refuse answers dated before their version was
+# published, or after the server's now), so a re-sent file is the same file.
 START = datetime(2025, 6, 1, tzinfo=UTC)
 
 
@@ -68,7 +70,7 @@ def ndjson_lines(n: int, seed: str) -> Iterator[bytes]:
     for i in range(n):
         line = {
             "response_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{seed}/{i}")),
-            "submitted_at": (start + timedelta(seconds=i)).isoformat(),
+            "submitted_at": (start + timedelta(microseconds=i)).isoformat(),
             "respondent_ref": f"crm-{i % 5000}",
             "channel": "paper",
             "answers": ANSWERS,
@@ -89,7 +91,7 @@ def csv_lines(n: int, seed: str) -> Iterator[bytes]:
         buffer.seek(0)
         buffer.truncate()
         response_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{seed}/{i}"))
-        submitted_at = (start + timedelta(seconds=i)).isoformat()
+        submitted_at = (start + timedelta(microseconds=i)).isoformat()
         writer.writerow([response_id, submitted_at, f"crm-{i % 5000}", "paper", *cells])
         yield buffer.getvalue().encode()
 
@@ -206,6 +208,9 @@ def main() -> None:
             with server(target, 8890, Path(tmp)) as url:
                 base = "http://127.0.0.1:8890"
                 auth = setup(base)
+                global START
+                START = datetime.now(UTC)
+                time.sleep(0.1 + args.lines / 1e6)  # every line's instant is then in the past
                 for kind, slug in (("ndjson", "bench"), ("csv", "bench-csv")):
                     for round_ in range(args.rounds):
                         seed = f"{kind}-{round_}"
