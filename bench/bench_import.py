@@ -148,6 +148,7 @@ ANSWER_COLUMNS = [
     "wave_number",
     "version",
     "respondent_id",
+    "channel",
     "question_key",
     "value_num",
     "option_key",

@@ -71,8 +71,8 @@ INSERT INTO response (id, org_id, survey_id, response_id, respondent_id, wave_nu
          x.channel, x.locale, x.submitted_at, x.revised_at, x.received_at, NULL, x.body_hash
   FROM response x JOIN map_s s ON s.old = x.id LEFT JOIN map_r mr ON mr.old = x.respondent_id;
 INSERT INTO answer (org_id, survey_id, response_id, revision, wave_number, version, respondent_id,
-                    question_key, value_num, option_key, value_text, first, is_current)
-  SELECT a.org_id, a.survey_id, s.new, a.revision, a.wave_number, a.version, mr.new,
+                    channel, question_key, value_num, option_key, value_text, first, is_current)
+  SELECT a.org_id, a.survey_id, s.new, a.revision, a.wave_number, a.version, mr.new, a.channel,
          a.question_key, a.value_num, a.option_key, a.value_text, a.first, a.is_current
   FROM answer a JOIN map_s s ON s.old = a.response_id
   LEFT JOIN map_r mr ON mr.old = a.respondent_id;

@@ -12,7 +12,8 @@ For each database and size:
 2. Respondents, responses and answer rows written straight into the tables (SQLite:
    executemany; PostgreSQL: COPY), drawn with NumPy from a fixed seed: scales drifting over the
    waves, 5 % of answers skipped, a text answer for 30 %, multi-choice answers of 0–4 options,
-   90 % of responses from a pool of known respondents with a `region` attribute. Then ANALYZE
+   90 % of responses from a pool of known respondents with a `region` attribute, five channels
+   in turn. Then ANALYZE
    (PostgreSQL: VACUUM ANALYZE, as autovacuum would, so index-only scans see a visibility map).
 3. A fresh Python process measures, interleaved, `--runs` times each (medians reported):
    - bare: `SELECT question_key, wave_number, value_num, option_key, count(*) FROM answer WHERE
@@ -106,6 +107,8 @@ QUESTIONS: list[dict[str, Any]] = [
 KEYS = [q["key"] for q in QUESTIONS]
 BROKEN = "informed"  # version 2 rewords it and declares a series break
 REGIONS = ["north", "south", "east", "west", "centre", "abroad"]
+# The channels responses come through, in turn (a split by channel has as many groups).
+CHANNELS = ["embed", "hosted", "email", "import", "event"]
 
 
 def sqlite_url(rows: int) -> str:
@@ -301,6 +304,7 @@ def batches(target_rows: int, ids: dict[str, str], seed: int = 7) -> Iterator[Ba
         answers: list[tuple[Any, ...]] = []
         for i in range(size):
             pk = uuid.uuid4()
+            channel = CHANNELS[i % len(CHANNELS)]
             w, v = int(wave[i]), int(version[i])
             respondent = None if anonymous[i] else respondent_ids[who[i]]
             at = opens[w - 1] + timedelta(hours=1 + i % 600)
@@ -315,7 +319,7 @@ def batches(target_rows: int, ids: dict[str, str], seed: int = 7) -> Iterator[Ba
                     w,
                     v,
                     1,
-                    "import",
+                    channel,
                     None,
                     at,
                     at,
@@ -324,7 +328,7 @@ def batches(target_rows: int, ids: dict[str, str], seed: int = 7) -> Iterator[Ba
                     "0" * 64,
                 )
             )
-            base = (org, survey, pk, 1, w, v, respondent)
+            base = (org, survey, pk, 1, w, v, respondent, channel)
             for j, key in enumerate(KEYS):
                 if not answered[i, j]:
                     continue
@@ -359,7 +363,7 @@ RESPONSE_COLUMNS = (
     "locale, submitted_at, revised_at, received_at, edit_token_hash, body_hash"
 )
 ANSWER_COLUMNS = (
-    "org_id, survey_id, response_id, revision, wave_number, version, respondent_id, "
+    "org_id, survey_id, response_id, revision, wave_number, version, respondent_id, channel, "
     "question_key, value_num, option_key, value_text, first, is_current"
 )
 

@@ -23,11 +23,13 @@ groups by, so those branches still read the index alone (a sort, but no visit to
 2.2–3.6× faster than before `version` was in the index, at 1M rows), and the others keep their
 order (migration 0005; models.py says why it is not right after the wave).
 
-A segment split joins each answer to its respondent's attribute (or its response's channel). On
-PostgreSQL the index carries `respondent_id` and `response_id` as INCLUDE columns (migration
-0008), so a split is the same branches, each joined to the segment's values and hashed into its
-few groups; SQLite, whose index cannot hold them cheaply, scans the table once instead, numbers
-told apart by `CASE` (`_segmented_statement`). BENCHMARKS.md ("Trends", "Segment splits and
+A split by channel is the same branches grouped by the answer row's own `channel`, which the
+index holds after the option (migration 0009): still in index order, no join. A split by
+attribute joins each answer to its respondent's attribute. On PostgreSQL the index carries
+`respondent_id` as an INCLUDE column (migration 0008), so that split is the same branches, each
+joined to the respondents' values and hashed into its few groups; SQLite, whose index cannot
+hold it cheaply, scans the table once instead, numbers told apart by `CASE`
+(`_segmented_statement`). BENCHMARKS.md ("Trends", "Segment splits and
 size") reports their costs beside the bare query.
 
 Every statement is scoped by a survey id that the caller has already scoped to its
@@ -81,7 +83,7 @@ from feedback.analysis.sufficient import (
     PairTable,
     ScaleCounts,
 )
-from feedback.responses.models import Answer, Respondent, Response
+from feedback.responses.models import Answer, Respondent
 from feedback.responses.queries import attribute_value
 
 # Smaller than any number validation lets through (1e-6), far above float underflow.
@@ -97,22 +99,15 @@ def _current(
     survey_id: uuid.UUID, channels: Sequence[str] | None = None
 ) -> list[ColumnExpressionArgument[bool]]:
     # `Answer.is_current` alone, as the partial index spells its predicate (models.py).
-    return [Answer.survey_id == survey_id, Answer.is_current, *_through(survey_id, channels)]
+    return [Answer.survey_id == survey_id, Answer.is_current, *_through(channels)]
 
 
-def _through(
-    survey_id: uuid.UUID, channels: Sequence[str] | None
-) -> list[ColumnExpressionArgument[bool]]:
-    """Answers whose response's latest revision came through one of `channels` (None: any).
-
-    A semi-join on the survey's responses: the database hashes the (few) matching response ids
-    once and filters the answers as it reads them, so nothing per answer reaches Python."""
+def _through(channels: Sequence[str] | None) -> list[ColumnExpressionArgument[bool]]:
+    """Answers whose response's latest revision came through one of `channels` (None: any):
+    a current answer row carries that channel, in the analysis index."""
     if channels is None:
         return []
-    matching = select(Response.id).where(
-        Response.survey_id == survey_id, Response.channel.in_(list(channels))
-    )
-    return [Answer.response_id.in_(matching)]
+    return [Answer.channel.in_(list(channels))]
 
 
 def _columns(
@@ -175,8 +170,10 @@ def _branch(
     version = Answer.version if by_version else None
     if by_version:
         group.append(Answer.version)
-    values = None if split is None else split.source.subquery("segment_of")
-    segment = None if values is None else values.c.value
+    values = None if split is None or split.source is None else split.source.subquery("segment_of")
+    segment: Expression | None = Answer.channel if values is None else values.c.value
+    if split is None:
+        segment = None
     if moments_shift is None:
         columns = _columns(
             version=version, segment=segment, value=Answer.value_num, option=Answer.option_key
@@ -191,10 +188,11 @@ def _branch(
             total_sq=func.sum(centred * centred),
         )
     stmt = select(*columns).where(*_current(survey_id, channels), Answer.question_key == key)
-    if split is not None:
-        assert values is not None
+    if values is not None:
+        assert split is not None and split.on is not None
         stmt = stmt.select_from(Answer).outerjoin(values, values.c.id == split.on)
-        group.append(values.c.value)
+    if segment is not None:
+        group.append(segment)
     if waves is not None:
         stmt = stmt.where(Answer.wave_number.between(*waves))
     if within is not None:
@@ -222,7 +220,7 @@ def trends_statement(
     values, or with `one_scan` one scan of the table (`_segmented_statement`: SQLite's plan)."""
     if not questions:
         raise ValueError("nothing to count")
-    if segment is not None and one_scan:
+    if segment is not None and segment != CHANNEL_SEGMENT and one_scan:
         return _segmented_statement(
             questions,
             survey_id=survey_id,
@@ -232,7 +230,7 @@ def trends_statement(
             channels=channels,
             within=within,
         )
-    split = None if segment is None else _segment_of(segment, survey_id=survey_id, org_id=org_id)
+    split = None if segment is None else _segment_of(segment, org_id=org_id)
     branches: list[Select[Any]] = []
     for question in questions:
         # A question whose series breaks is counted by version: the moments of its number
@@ -278,18 +276,17 @@ def _segmented_statement(
     channels: Sequence[str] | None,
     within: Select[Any] | None = None,
 ) -> Select[Any]:
-    """SQLite's statement split by a respondent attribute (or by channel): one scan of the
-    answer table.
+    """SQLite's statement split by a respondent attribute: one scan of the answer table.
 
     `respondent_id` is not in the analysis index, so a segment split reads every answer row
     whatever the plan; reading them once, in table order, is the cheapest plan. The filter on
     `is_current` is spelled `IS true` so that SQLite does not pick the partial index and then
     visit the table row by row (twice as slow as scanning it; PostgreSQL scans either way).
-    Respondents' attributes come from a CTE of the organisation's respondents, channels from
-    one of the survey's responses (`_segment_of`).
+    Respondents' attributes come from a CTE of the organisation's respondents (`_segment_of`).
     Numbers are told apart from counted values with CASE: their value is summed, not grouped.
     """
-    split = _segment_of(segment, survey_id=survey_id, org_id=org_id)
+    split = _segment_of(segment, org_id=org_id)
+    assert split.source is not None and split.on is not None
     segments = (
         split.source.cte("segment_of")
         # SQLite then builds an index on it, and reads each respondent's attribute once.
@@ -333,7 +330,7 @@ def _segmented_statement(
             Answer.survey_id == survey_id,
             Answer.is_current.is_(True),
             Answer.question_key.in_([q.key for q in questions]),
-            *_through(survey_id, channels),
+            *_through(channels),
         )
     )
     if waves is not None:
@@ -348,30 +345,25 @@ def _segmented_statement(
 
 @dataclass(frozen=True, slots=True)
 class Split:
-    """What a segment split joins each answer to: the (id, value) rows of `source`, on the
-    answer's column `on`. Each branch of the statement joins a subquery of its own: PostgreSQL
-    inlines it and hashes the ids in parallel workers, where one CTE shared by the branches
-    would be materialised, estimated blindly, and joined the wrong way round (8x slower)."""
+    """What a segment split groups each answer by: its own `channel` (no `source`), or the
+    value of `source`'s (id, value) rows joined on the answer's column `on`. Each branch of
+    the statement joins a subquery of its own: PostgreSQL inlines it and hashes the ids in
+    parallel workers, where one CTE shared by the branches would be materialised, estimated
+    blindly, and joined the wrong way round (8x slower)."""
 
-    source: Select[*tuple[Any, ...]]
-    on: InstrumentedAttribute[Any]
+    source: Select[*tuple[Any, ...]] | None = None
+    on: InstrumentedAttribute[Any] | None = None
 
 
-def _segment_of(segment: str, *, survey_id: uuid.UUID, org_id: uuid.UUID) -> Split:
-    """The organisation's respondents and their attribute `segment`, or the survey's responses
-    and their channel."""
-    on: InstrumentedAttribute[Any]
+def _segment_of(segment: str, *, org_id: uuid.UUID) -> Split:
+    """The answer's own channel, or the organisation's respondents and their attribute
+    `segment`."""
     if segment == CHANNEL_SEGMENT:
-        source = select(Response.id.label("id"), Response.channel.label("value")).where(
-            Response.survey_id == survey_id
-        )
-        on = Answer.response_id
-    else:
-        source = select(Respondent.id.label("id"), attribute_value(segment).label("value")).where(
-            Respondent.org_id == org_id
-        )
-        on = Answer.respondent_id
-    return Split(source, on)
+        return Split()
+    source = select(Respondent.id.label("id"), attribute_value(segment).label("value")).where(
+        Respondent.org_id == org_id
+    )
+    return Split(source, Answer.respondent_id)
 
 
 @dataclass(frozen=True, slots=True)

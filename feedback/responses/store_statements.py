@@ -265,6 +265,7 @@ ANSWER_REVISION_COLUMNS = (
     "wave_number",
     "version",
     "respondent_id",
+    "channel",
     "is_current",
 )
 # AnswerValue's fields are named after their columns.
@@ -334,7 +335,17 @@ def _insert_new(
             item.body_hash,
         )
         revisions.add_row(item.pk, 1, item.version, item.document, item.body_hash, item.received_at)
-        parent = (item.org_id, item.survey_id, item.pk, 1, wave, item.version, respondent_id, True)
+        parent = (
+            item.org_id,
+            item.survey_id,
+            item.pk,
+            1,
+            wave,
+            item.version,
+            respondent_id,
+            item.channel,
+            True,
+        )
         answers.add(parent, item.values)
     if conn.dialect.name == "postgresql":
         # One statement, one round trip: it checks the surveys' stamps, and inserts the
@@ -417,6 +428,7 @@ def revise_response(conn: Connection, item: Revision) -> Stored:
             Response.edit_token_hash,
             Response.respondent_id,
             Response.org_id,
+            Response.channel,
             ResponseRevision.body_hash,
         )
         .join(
@@ -490,6 +502,7 @@ def revise_response(conn: Connection, item: Revision) -> Stored:
         row.wave_number,
         item.version,
         row.respondent_id,
+        row.channel if item.channel is None else item.channel,
         True,
     )
     answers.add(parent, item.values)
