@@ -44,6 +44,10 @@ from bench.bench_submissions import (  # noqa: E402
     server,
 )
 from bench.survey import ANSWER_ROWS, ANSWERS, DEFINITION  # noqa: E402
+from feedback.responses.store_statements import (  # noqa: E402
+    ANSWER_REVISION_COLUMNS,
+    ANSWER_VALUE_COLUMNS,
+)
 
 TARGETS = [
     Target("feedback, PostgreSQL", "feedback", "postgresql"),
@@ -59,9 +63,10 @@ bench_submissions.PG_NAME = "feedback_bench_import"
 os.environ["FEEDBACK_EMBEDDED_WORKER"] = "false"
 
 
-# When the generated answers were "collected": one microsecond apart from an instant fixed
-# after the surveys are published (imports refuse answers dated before their version was
-# published, or after the server's now), so a re-sent file is the same file.
+# When the generated answers were "collected": one microsecond apart from the instant the
+# server published the surveys (imports refuse answers dated before their version was
+# published, or after the server's now), the same for every round, so a re-sent file is the
+# same file.
 START = datetime(2025, 6, 1, tzinfo=UTC)
 
 
@@ -107,7 +112,10 @@ def chunks(lines: Iterator[bytes]) -> Iterator[bytes]:
         yield bytes(pending)
 
 
-def setup(base: str) -> dict[str, str]:
+def setup(base: str) -> tuple[dict[str, str], datetime]:
+    """The `bench` organisation's admin headers, and when its surveys' versions were published
+    (by the server's clock: the generated answers are dated from then on)."""
+    published: list[datetime] = []
     with httpx.Client(base_url=base, timeout=30) as client:
         auth = bench_org(client)
         # A survey open since before the generated answers were "collected".
@@ -118,8 +126,9 @@ def setup(base: str) -> dict[str, str]:
         }
         for slug in ("bench", "bench-csv"):
             body = {"slug": slug, "title": slug, "definition": DEFINITION, "schedule": schedule}
-            publish_survey(client, auth, body)
-    return auth
+            at = publish_survey(client, auth, body)
+            published.append(datetime.fromisoformat(at.replace("Z", "+00:00")))
+    return auth, max(published)
 
 
 def import_once(
@@ -140,22 +149,8 @@ def import_once(
     return elapsed, result
 
 
-ANSWER_COLUMNS = [
-    "org_id",
-    "survey_id",
-    "response_id",
-    "revision",
-    "wave_number",
-    "version",
-    "respondent_id",
-    "channel",
-    "question_key",
-    "value_num",
-    "option_key",
-    "value_text",
-    "first",
-    "is_current",
-]
+# Every column an import writes to an answer row (`bare_insert` copies them as they are).
+ANSWER_COLUMNS = [*ANSWER_REVISION_COLUMNS, *ANSWER_VALUE_COLUMNS]
 
 
 def bare_insert(url: str, rows: int) -> float:
@@ -208,9 +203,9 @@ def main() -> None:
         for target in targets:
             with server(target, 8890, Path(tmp)) as url:
                 base = "http://127.0.0.1:8890"
-                auth = setup(base)
+                auth, published = setup(base)
                 global START
-                START = datetime.now(UTC)
+                START = published
                 time.sleep(0.1 + args.lines / 1e6)  # every line's instant is then in the past
                 for kind, slug in (("ndjson", "bench"), ("csv", "bench-csv")):
                     for round_ in range(args.rounds):

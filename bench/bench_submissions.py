@@ -160,9 +160,12 @@ def bench_org(client: httpx.Client) -> dict[str, str]:
     return {"Authorization": f"Bearer {org.json()['admin_key']}"}
 
 
-def publish_survey(client: httpx.Client, auth: dict[str, str], body: dict[str, object]) -> None:
+def publish_survey(client: httpx.Client, auth: dict[str, str], body: dict[str, object]) -> str:
+    """Create and publish the survey; when its version was published, by the server's clock."""
     client.post("/api/v1/surveys", json=body, headers=auth).raise_for_status()
-    client.post(f"/api/v1/surveys/{body['slug']}/publish", json={}, headers=auth).raise_for_status()
+    published = client.post(f"/api/v1/surveys/{body['slug']}/publish", json={}, headers=auth)
+    published.raise_for_status()
+    return str(published.json()["published_at"])
 
 
 def setup_feedback(base: str) -> str:
