@@ -171,9 +171,11 @@ def _branch(
     if by_version:
         group.append(Answer.version)
     values = None if split is None or split.source is None else split.source.subquery("segment_of")
-    segment: Expression | None = Answer.channel if values is None else values.c.value
-    if split is None:
-        segment = None
+    segment: Expression | None = None
+    if values is not None:
+        segment = values.c.value
+    elif split is not None:
+        segment = Answer.channel
     if moments_shift is None:
         columns = _columns(
             version=version, segment=segment, value=Answer.value_num, option=Answer.option_key
