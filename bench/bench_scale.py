@@ -10,7 +10,8 @@ on PostgreSQL: the figures docs/scaling.md rests on.
    so 30M rows take minutes, not an hour of generating), then VACUUM ANALYZE.
 2. At each size, interleaved `--runs` times (medians reported): the trends aggregate
    (`queries.trend_stats`, the route's SQL and its folding; the route adds a constant ~50 ms)
-   without a split, with `segment=region` and with `segment=channel`;
+   without a split, with `segment=region` and with `segment=channel`, each counted afresh,
+   served from its rollups, and after a write to its last wave (`time_trends`);
    then, through `feedback serve`: the long CSV export streamed to the end (`--export-runs`
    times), and submissions with wrk (`-t1 -c64`, 2 s warm-up, two runs of 10 s) into a second,
    always-open survey of the same organisation, so they write into the large table.
@@ -76,6 +77,10 @@ INSERT INTO answer (org_id, survey_id, response_id, revision, wave_number, versi
          a.question_key, a.value_num, a.option_key, a.value_text, a.first, a.is_current
   FROM answer a JOIN map_s s ON s.old = a.response_id
   LEFT JOIN map_r mr ON mr.old = a.respondent_id;
+-- What the app appends with every write to a wave's answers (responses.change_log), so that
+-- rollups kept at the size before are recounted, as they would be after a real import.
+INSERT INTO answer_change (survey_id, wave_number)
+  SELECT DISTINCT x.survey_id, x.wave_number FROM response x JOIN map_s s ON s.new = x.id;
 DROP TABLE map_r;
 DROP TABLE map_s;
 """
@@ -98,13 +103,38 @@ def questions() -> list[QuestionQuery]:
 
 
 async def time_trends(url: str, ids: dict[str, str], runs: int) -> dict[str, float]:
-    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+    """Medians in ms: trends without a split, split by `region` and by `channel`, each counted
+    afresh (no rollups: what the first request after a change to every wave costs), served from
+    their rollups (every wave kept), and after a write to the last wave (that wave recounted,
+    the other 23 read from the rollups)."""
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+    from feedback.analysis.rollups import Rollups
+    from feedback.responses.models import AnswerChange
 
     engine = create_async_engine(url)
+    rollups = Rollups(async_sessionmaker(engine, expire_on_commit=False))
     survey_id, org_id = uuid.UUID(ids["survey_id"]), uuid.UUID(ids["org_id"])
-    samples: dict[str, list[float]] = {"plain": [], "region": [], "channel": []}
-    for _ in range(runs):
-        for mode, found in samples.items():
+    waves = range(1, bench_trends.WAVES + 1)
+    # Per round: counted afresh; served from the rollups (every wave kept); then, after one
+    # write to the last wave, each recounting that wave only.
+    modes: dict[str, tuple[str | None, bool]] = {
+        "plain": (None, False),
+        "region": ("region", False),
+        "channel": ("channel", False),
+        "plain_kept": (None, True),
+        "region_kept": ("region", True),
+        "channel_kept": ("channel", True),
+        "plain_one_wave": (None, True),
+        "region_one_wave": ("region", True),
+        "channel_one_wave": ("channel", True),
+    }
+    samples: dict[str, list[float]] = {mode: [] for mode in modes}
+    for run in range(runs + 1):  # the first round fills the rollups and is not counted
+        for mode, (segment, kept) in modes.items():
+            if mode == "plain_one_wave":
+                async with AsyncSession(engine) as session, session.begin():
+                    session.add(AnswerChange(survey_id=survey_id, wave_number=waves[-1]))
             async with AsyncSession(engine) as session, session.begin():
                 started = time.perf_counter()
                 await queries.trend_stats(
@@ -112,9 +142,12 @@ async def time_trends(url: str, ids: dict[str, str], runs: int) -> dict[str, flo
                     questions(),
                     survey_id=survey_id,
                     org_id=org_id,
-                    segment=None if mode == "plain" else mode,
+                    segment=segment,
+                    rollups=rollups if kept else None,
+                    wave_numbers=waves,
                 )
-                found.append(time.perf_counter() - started)
+                if run:
+                    samples[mode].append(time.perf_counter() - started)
     await engine.dispose()
     return {mode: round(statistics.median(found) * 1000) for mode, found in samples.items()}
 
@@ -218,6 +251,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--export-runs", type=int, default=1)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--trends-only", action="store_true", help="no export or submissions through a server"
+    )
     args = parser.parse_args()
     first, *later = args.sizes
     if any(size % first for size in later):
@@ -231,6 +267,10 @@ def main() -> None:
                 grow(url)
             result: dict[str, Any] = {"answer_rows": answer_rows(url)}
             result["trends_ms"] = asyncio.run(time_trends(url, ids, args.runs))
+            if args.trends_only:
+                result["load_average"] = [round(x, 1) for x in os.getloadavg()]
+                print(json.dumps(result), flush=True)
+                continue
             server = serve(url)
             try:
                 exports = time_export(ids, args.export_runs)

@@ -67,6 +67,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from feedback.analysis import rollups as rollup_store
 from feedback.analysis.cells import (
     AggregateRow,
     Cell,
@@ -76,6 +77,7 @@ from feedback.analysis.cells import (
     Stats,
 )
 from feedback.analysis.one_voice import net_rows, superseded_responses
+from feedback.analysis.rollups import Rollups
 from feedback.analysis.sufficient import (
     Moments,
     OptionCounts,
@@ -93,6 +95,16 @@ CHANNEL_SEGMENT = "channel"
 
 
 Expression = ColumnElement[Any] | InstrumentedAttribute[Any]
+Waves = tuple[int, int] | frozenset[int]
+"""The waves to count: a range (first, last), or a set of wave numbers."""
+
+
+def _in_waves(waves: Waves | None) -> list[ColumnExpressionArgument[bool]]:
+    if waves is None:
+        return []
+    if isinstance(waves, frozenset):
+        return [Answer.wave_number.in_(sorted(waves))]
+    return [Answer.wave_number.between(*waves)]
 
 
 def _current(
@@ -155,7 +167,7 @@ def _branch(
     key: str,
     *,
     survey_id: uuid.UUID,
-    waves: tuple[int, int] | None,
+    waves: Waves | None,
     by_version: bool,
     moments_shift: float | None,
     channels: Sequence[str] | None,
@@ -195,8 +207,7 @@ def _branch(
         stmt = stmt.select_from(Answer).outerjoin(values, values.c.id == split.on)
     if segment is not None:
         group.append(segment)
-    if waves is not None:
-        stmt = stmt.where(Answer.wave_number.between(*waves))
+    stmt = stmt.where(*_in_waves(waves))
     if within is not None:
         stmt = stmt.where(Answer.response_id.in_(within))
     return stmt.group_by(*group)
@@ -207,7 +218,7 @@ def trends_statement(
     *,
     survey_id: uuid.UUID,
     org_id: uuid.UUID,
-    waves: tuple[int, int] | None = None,
+    waves: Waves | None = None,
     segment: str | None = None,
     channels: Sequence[str] | None = None,
     within: Select[Any] | None = None,
@@ -235,14 +246,7 @@ def trends_statement(
     split = None if segment is None else _segment_of(segment, org_id=org_id)
     branches: list[Select[Any]] = []
     for question in questions:
-        # A question whose series breaks is counted by version: the moments of its number
-        # series (one branch per shift) beside the counts of its other series.
-        series = [c for c in question.runs if c is not None]
-        shifts = sorted({c.shift for c in series if c.kind == "number"})
-        kinds: list[float | None] = [*shifts]
-        if any(c.kind != "number" for c in series):
-            kinds.insert(0, None)
-        for shift in kinds:
+        for shift in branch_kinds(question):
             branches.append(
                 _branch(
                     question.key,
@@ -256,6 +260,17 @@ def trends_statement(
                 )
             )
     return branches[0] if len(branches) == 1 else union_all(*branches)
+
+
+def branch_kinds(question: QuestionQuery) -> list[float | None]:
+    """What a question's branches count: None for counts, a shift for the moments of its
+    number series. A question whose series breaks is counted by version: the moments of its
+    number series (one branch per shift) beside the counts of its other series."""
+    series = [c for c in question.runs if c is not None]
+    kinds: list[float | None] = [*sorted({c.shift for c in series if c.kind == "number"})]
+    if any(c.kind != "number" for c in series):
+        kinds.insert(0, None)
+    return kinds
 
 
 def _in_run(question: QuestionQuery, index: int) -> ColumnElement[bool]:
@@ -273,7 +288,7 @@ def _segmented_statement(
     *,
     survey_id: uuid.UUID,
     org_id: uuid.UUID,
-    waves: tuple[int, int] | None,
+    waves: Waves | None,
     segment: str,
     channels: Sequence[str] | None,
     within: Select[Any] | None = None,
@@ -335,8 +350,7 @@ def _segmented_statement(
             *_through(channels),
         )
     )
-    if waves is not None:
-        stmt = stmt.where(Answer.wave_number.between(*waves))
+    stmt = stmt.where(*_in_waves(waves))
     if within is not None:
         stmt = stmt.where(Answer.response_id.in_(within))
     group = [Answer.question_key, Answer.wave_number, value, Answer.option_key, segments.c.value]
@@ -383,16 +397,76 @@ async def trend_stats(
     *,
     survey_id: uuid.UUID,
     org_id: uuid.UUID,
-    waves: tuple[int, int] | None = None,
+    waves: Waves | None = None,
     segment: str | None = None,
     channels: Sequence[str] | None = None,
     latest_only: bool = False,
+    rollups: Rollups | None = None,
+    wave_numbers: Sequence[int] = (),
 ) -> TrendStats:
     """Run the trends aggregate and fold its rows into statistics per question and cell. With
     a segment split the totals are folded from the same rows, so they agree exactly. With
-    `latest_only`, a respondent's superseded responses of a wave are left out (`one_voice`)."""
+    `latest_only`, a respondent's superseded responses of a wave are left out (`one_voice`).
+
+    With `rollups`, each of `wave_numbers` is read from the rollups where they hold
+    (`analysis.rollups`) and only the others are counted; only those waves are returned."""
     if not questions:
         return TrendStats({}, None if segment is None else {})
+    count = partial(
+        _aggregate,
+        session,
+        questions,
+        survey_id=survey_id,
+        org_id=org_id,
+        segment=segment,
+        channels=channels,
+        latest_only=latest_only,
+    )
+    if rollups is None or not wave_numbers:
+        rows = await count(waves=waves)
+    else:
+        specs = {
+            q.key: rollup_store.spec_of(
+                q.key,
+                [bool(q.breaks), branch_kinds(q)],
+                segment=segment,
+                channels=channels,
+                latest_only=latest_only,
+            )
+            for q in questions
+        }
+        kept = await rollup_store.read(
+            session,
+            survey_id=survey_id,
+            org_id=org_id,
+            specs=specs,
+            waves=wave_numbers,
+            by_attribute=segment not in (None, CHANNEL_SEGMENT),
+        )
+        rows = kept.rows
+        if kept.missing:
+            counted = await count(waves=frozenset(kept.missing))
+            rows += [r for r in counted if (r.key, r.wave) not in kept.valid]
+            await rollup_store.keep(
+                rollups, survey_id=survey_id, specs=specs, kept=kept, counted=counted
+            )
+    if segment is None:
+        return TrendStats(fold(questions, rows), None)
+    return TrendStats(fold(questions, rows, by_segment=False), fold(questions, rows))
+
+
+async def _aggregate(
+    session: AsyncSession,
+    questions: Sequence[QuestionQuery],
+    *,
+    survey_id: uuid.UUID,
+    org_id: uuid.UUID,
+    waves: Waves | None,
+    segment: str | None,
+    channels: Sequence[str] | None,
+    latest_only: bool,
+) -> list[AggregateRow]:
+    """The rows of the trends statement, net of superseded responses with `latest_only`."""
     postgresql = session.get_bind().dialect.name == "postgresql"
     statement = partial(
         trends_statement,
@@ -430,9 +504,7 @@ async def trend_stats(
         rows = net_rows(
             rows, [AggregateRow._make(row) for row in (await session.execute(superseded)).all()]
         )
-    if segment is None:
-        return TrendStats(fold(questions, rows), None)
-    return TrendStats(fold(questions, rows, by_segment=False), fold(questions, rows))
+    return rows
 
 
 def fold(

@@ -29,6 +29,7 @@ from feedback.analysis.figures import DecisionMark, SurveyTrends, question_trend
 from feedback.analysis.folding import SmallGroups
 from feedback.analysis.option_series import kept_across
 from feedback.analysis.panel import PanelFigures, panel_test
+from feedback.analysis.rollups import Rollups
 from feedback.analysis.series import effective_min_n
 from feedback.analysis.version_marks import RecordedChange, VersionMark, version_marks
 from feedback.errors import FieldError, Invalid, NotFound
@@ -73,17 +74,29 @@ class TrendsQuery:
 
 
 async def trends(
-    session: AsyncSession, *, org_id: uuid.UUID, slug: str, query: TrendsQuery, now: datetime
+    session: AsyncSession,
+    *,
+    org_id: uuid.UUID,
+    slug: str,
+    query: TrendsQuery,
+    now: datetime,
+    rollups: Rollups | None = None,
 ) -> SurveyTrends:
     survey = await get_survey(session, org_id=org_id, slug=slug)
-    return await survey_trends(session, survey, query, now=now)
+    return await survey_trends(session, survey, query, now=now, rollups=rollups)
 
 
 async def survey_trends(
-    session: AsyncSession, survey: Survey, query: TrendsQuery, *, now: datetime
+    session: AsyncSession,
+    survey: Survey,
+    query: TrendsQuery,
+    *,
+    now: datetime,
+    rollups: Rollups | None = None,
 ) -> SurveyTrends:
     """Every requested question's figures, from one aggregate query over the answers: the
-    waves that have opened by `now`."""
+    waves that have opened by `now`. Waves are read from and kept in `rollups`
+    (`analysis.rollups`) when given."""
     if query.segment is not None and not _is_attribute(query.segment):
         raise Invalid(
             [FieldError("/segment", "must be a respondent attribute name")],
@@ -113,6 +126,8 @@ async def survey_trends(
             segment=query.segment,
             channels=query.channels,
             latest_only=_latest_only(survey),
+            rollups=rollups,
+            wave_numbers=[w.number for w in waves],
         )
     in_effect = versions_in_effect(waves, [(v.published_at, v.number) for v in versions], now)
     marks = [
@@ -259,14 +274,15 @@ async def chart(
     fmt: ChartFormat,
     now: datetime,
     impact: uuid.UUID | None = None,
+    rollups: Rollups | None = None,
 ) -> bytes:
     """The question's trend chart; with `impact` (a decision of the survey) the decision's
     fitted pre and post lines over the waves closed by `now`."""
     survey = await get_survey(session, org_id=org_id, slug=slug)
     if impact is None:
-        return await survey_chart(session, survey, key, query, fmt, now=now)
+        return await survey_chart(session, survey, key, query, fmt, now=now, rollups=rollups)
     decision = await survey_decision(session, survey, impact)
-    result = await _one_question(session, survey, key, query, now=now)
+    result = await _one_question(session, survey, key, query, now=now, rollups=rollups)
     question = result.questions[0]
     effect = None
     if question.metric is not None:
@@ -283,19 +299,27 @@ async def survey_chart(
     fmt: ChartFormat,
     *,
     now: datetime,
+    rollups: Rollups | None = None,
 ) -> bytes:
     """One question's trend chart (small multiples per segment value with `segment`), rendered
     in a worker thread: matplotlib takes ~100 ms of CPU, which must not stall the event loop."""
-    result = await _one_question(session, survey, key, query, now=now)
+    result = await _one_question(session, survey, key, query, now=now, rollups=rollups)
     render = chart_renderer(result, result.questions[0])
     return await anyio.to_thread.run_sync(partial(render, fmt))
 
 
 async def _one_question(
-    session: AsyncSession, survey: Survey, key: str, query: TrendsQuery, *, now: datetime
+    session: AsyncSession,
+    survey: Survey,
+    key: str,
+    query: TrendsQuery,
+    *,
+    now: datetime,
+    rollups: Rollups | None,
 ) -> SurveyTrends:
     try:
-        result = await survey_trends(session, survey, replace(query, questions=[key]), now=now)
+        one = replace(query, questions=[key])
+        result = await survey_trends(session, survey, one, now=now, rollups=rollups)
     except UnknownQuestions as exc:
         raise NotFound(f"Survey '{survey.slug}' has no question '{key}'.") from exc
     return result
@@ -370,6 +394,7 @@ async def decision_impact(
     segment: str | None,
     now: datetime,
     channels: tuple[str, ...] | None = None,
+    rollups: Rollups | None = None,
 ) -> DecisionImpact:
     """Did the question's metric change after the decision? `key` may be left out when the
     decision names exactly one question. Only waves closed by `now` count: an open wave's
@@ -390,7 +415,7 @@ async def decision_impact(
         key = decision.keys[0]
     try:
         query = TrendsQuery([key], segment=segment, channels=channels)
-        trends = await survey_trends(session, survey, query, now=now)
+        trends = await survey_trends(session, survey, query, now=now, rollups=rollups)
     except UnknownQuestions as exc:
         raise Invalid(
             [FieldError("/question", f"'{key}' is not a question of this survey")],

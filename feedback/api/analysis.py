@@ -19,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from feedback.analysis import report, schemas, service
 from feedback.analysis.charts import ChartFormat
 from feedback.analysis.folding import SmallGroups
+from feedback.analysis.rollups import Rollups
 from feedback.analysis.service import TrendsQuery
 from feedback.analysis.trends_csv import trends_csv
 from feedback.api.channel_filter import ChannelFilter, channels_of
-from feedback.api.deps import READS, WRITES, AppSettings, Caller, DbSession, Now
+from feedback.api.deps import READS, WRITES, AppSettings, Caller, DbSession, KeptSplits, Now
 from feedback.api.form_strings import preferred_locales
 from feedback.api.links import report_url
 from feedback.api.public import AcceptLanguage
@@ -183,6 +184,7 @@ async def _trend_chart(
     *,
     now: datetime,
     impact: uuid.UUID | None,
+    rollups: Rollups,
 ) -> Response[bytes]:
     """The PNG and SVG routes differ only in their format; one body serves both."""
     content = await service.chart(
@@ -194,6 +196,7 @@ async def _trend_chart(
         fmt=fmt,
         now=now,
         impact=impact,
+        rollups=rollups,
     )
     return _chart(content, fmt)
 
@@ -213,6 +216,7 @@ class AnalysisController(Controller):
         db_session: DbSession,
         principal: Caller,
         now: Now,
+        rollups: KeptSplits,
         slug: Slug,
         questions: Questions = None,
         start: FromDate = None,
@@ -229,7 +233,7 @@ class AnalysisController(Controller):
             questions, start, end, segment, min_n, channel, small_groups, languages
         )
         result = await service.trends(
-            db_session, org_id=principal.org_id, slug=slug, query=query, now=now
+            db_session, org_id=principal.org_id, slug=slug, query=query, now=now, rollups=rollups
         )
         return schemas.trends_read(result)
 
@@ -239,6 +243,7 @@ class AnalysisController(Controller):
         db_session: DbSession,
         principal: Caller,
         now: Now,
+        rollups: KeptSplits,
         slug: Slug,
         questions: Questions = None,
         start: FromDate = None,
@@ -251,7 +256,7 @@ class AnalysisController(Controller):
         """The trends as CSV, one row per question, wave, segment and option."""
         query = trends_query(questions, start, end, segment, min_n, channel, small_groups)
         result = await service.trends(
-            db_session, org_id=principal.org_id, slug=slug, query=query, now=now
+            db_session, org_id=principal.org_id, slug=slug, query=query, now=now, rollups=rollups
         )
         disposition = f'attachment; filename="{slug}-trends.csv"'
         return Response(
@@ -268,6 +273,7 @@ class AnalysisController(Controller):
         db_session: DbSession,
         principal: Caller,
         now: Now,
+        rollups: KeptSplits,
         slug: Slug,
         question: Question,
         start: FromDate = None,
@@ -283,7 +289,15 @@ class AnalysisController(Controller):
         languages = preferred_locales(locale, accept_language)
         query = trends_query(None, start, end, segment, min_n, channel, small_groups, languages)
         return await _trend_chart(
-            db_session, principal, slug, question, query, "png", now=now, impact=impact
+            db_session,
+            principal,
+            slug,
+            question,
+            query,
+            "png",
+            now=now,
+            impact=impact,
+            rollups=rollups,
         )
 
     @get(
@@ -296,6 +310,7 @@ class AnalysisController(Controller):
         db_session: DbSession,
         principal: Caller,
         now: Now,
+        rollups: KeptSplits,
         slug: Slug,
         question: Question,
         start: FromDate = None,
@@ -311,7 +326,15 @@ class AnalysisController(Controller):
         languages = preferred_locales(locale, accept_language)
         query = trends_query(None, start, end, segment, min_n, channel, small_groups, languages)
         return await _trend_chart(
-            db_session, principal, slug, question, query, "svg", now=now, impact=impact
+            db_session,
+            principal,
+            slug,
+            question,
+            query,
+            "svg",
+            now=now,
+            impact=impact,
+            rollups=rollups,
         )
 
     @get("/panel/{question:str}", operation_id="GetPanel")

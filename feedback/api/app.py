@@ -43,6 +43,7 @@ from feedback.api.deps import (
     provide_db_session,
     provide_now,
     provide_principal,
+    provide_rollups,
     provide_settings,
     provide_submissions,
     stamp_freshness,
@@ -172,6 +173,7 @@ def create_app(
             # blames a body field named like a dependency on the server).
             "app_settings": Provide(provide_settings, sync_to_thread=False),
             "submissions": Provide(provide_submissions, sync_to_thread=False),
+            "rollups": Provide(provide_rollups, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=check_request,

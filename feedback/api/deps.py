@@ -13,6 +13,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from feedback.analysis.rollups import Rollups
 from feedback.clock import Clock
 from feedback.config import Settings
 from feedback.db import begin_write
@@ -141,12 +142,19 @@ def provide_settings(state: State) -> Settings:
     return settings_of(state)
 
 
+def provide_rollups(state: State) -> Rollups:
+    """Where analysis keeps rollups of splits: the primary, whichever database it reads."""
+    return Rollups(sessions_of(state))
+
+
 # Handler parameter types: Litestar injects these by name.
 DbSession = NamedDependency[AsyncSession]
 Caller = NamedDependency[Principal]
 AppSettings = NamedDependency[Settings]
 # The instant the request is handled at (feedback.clock): pass it on as `now`.
 Now = NamedDependency[datetime]
+# Where splits' rollups are written (feedback.analysis.rollups).
+KeptSplits = NamedDependency[Rollups]
 # Where supporters' answers go in (feedback.responses.submissions.Submissions.submit).
 Submitter = NamedDependency[Submissions]
 Limit = Annotated[int, QueryParameter(description="Page size, 1..500 (default 50).")]

@@ -33,8 +33,6 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback.analysis.changes import with_q_values
@@ -43,7 +41,7 @@ from feedback.analysis.results import ALPHA, ChangeTest, Share, TrendTest, WaveE
 from feedback.analysis.service import TrendsQuery, survey_trends
 from feedback.analysis.summaries import period_of, subject_of
 from feedback.analysis.trend import mann_kendall
-from feedback.db import transaction
+from feedback.db import transaction, upsert_for
 from feedback.loop.models import Finding, FindingCheck
 from feedback.loop.outbox import emit
 from feedback.loop.sentences import ChangeFacts, Facts, TrendFacts, sentences
@@ -410,14 +408,10 @@ def finding_json(finding: Finding) -> dict[str, Any]:
     }
 
 
-def _insert_for(session: AsyncSession) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 async def _locked_check(session: AsyncSession, survey: Survey, now: datetime) -> FindingCheck:
     """The survey's check row, created when missing and locked for this transaction, so that
     two checks of one survey run one after the other (the second then finds nothing due)."""
-    insert = _insert_for(session)
+    insert = upsert_for(session)
     await session.execute(
         insert(FindingCheck)
         .values(survey_id=survey.id, org_id=survey.org_id, through_wave=0, checked_at=now)
@@ -471,7 +465,7 @@ async def _insert(
         }
         for c in found
     ]
-    insert = _insert_for(session)
+    insert = upsert_for(session)
     inserted = (
         await session.scalars(
             insert(Finding)

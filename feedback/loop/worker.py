@@ -1,4 +1,5 @@
-"""The background worker: delivers webhooks and checks for findings, until told to stop.
+"""The background worker: delivers webhooks, checks for findings and merges the change rows
+that keep trends rollups exact (feedback.responses.change_log), until told to stop.
 
 It runs inside `feedback serve` (a task of the app's lifespan, unless FEEDBACK_EMBEDDED_WORKER
 is false) and as `feedback worker`. Several may run at once, in one or many processes: the
@@ -28,6 +29,7 @@ from feedback.clock import Clock, system_clock
 from feedback.config import Settings
 from feedback.loop.delivery import Deliverer
 from feedback.loop.findings import check_all_surveys
+from feedback.responses import change_log
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,7 @@ async def run_worker(
             if last_check is None or (now - last_check).total_seconds() >= findings_every_seconds:
                 last_check = now
                 await _check_findings(sessions, now)
+                await _merge_changes(sessions)
             serving = len(asyncio.all_tasks()) > idle_tasks + BUSY_TASKS
             try:
                 done = await deliverer.deliver_due(BUSY_BATCH if serving else None)
@@ -84,6 +87,16 @@ async def run_worker(
                     await asyncio.wait_for(stop.wait(), timeout=pause)
     finally:
         await deliverer.aclose()
+
+
+async def _merge_changes(sessions: async_sessionmaker[AsyncSession]) -> None:
+    try:
+        removed = await change_log.merge(sessions)
+    except Exception:
+        log.exception("merging change rows failed")
+        return
+    if removed:
+        log.info("%d change row(s) merged", removed)
 
 
 async def _check_findings(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:

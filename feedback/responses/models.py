@@ -180,3 +180,35 @@ class Answer(Base):
     value_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     first: Mapped[bool] = mapped_column(Boolean)
     is_current: Mapped[bool] = mapped_column(Boolean)
+
+
+class AnswerChange(Base):
+    """One write to the current answers of a survey's wave: appended, in the writer's own
+    transaction, by every write that adds, supersedes or deletes answer rows (a batch of
+    responses, a revision, an erasure), never updated. Per wave the sum of `weight` only grows,
+    so a trends rollup computed after reading that sum stays exact while the sum is the same
+    (`analysis.rollups`). Appending takes no lock that another writer waits on, unlike a counter
+    row; `weight` lets rows be merged later without changing the sum."""
+
+    __tablename__ = "answer_change"
+    __table_args__ = (
+        Index("ix_answer_change_survey_id_wave_number", "survey_id", "wave_number", "weight"),
+    )
+
+    id: Mapped[int] = mapped_column(AnswerId, primary_key=True, autoincrement=True)
+    survey_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    wave_number: Mapped[int] = mapped_column(Integer)
+    weight: Mapped[int] = mapped_column(BigInteger, server_default=text("1"))
+
+
+class AttributeChange(Base):
+    """One change of an organisation's respondents' attributes (an update, an erasure):
+    appended in the writer's transaction, like `AnswerChange`, so that splits by attribute kept
+    in rollups know when a respondent's segment may have moved."""
+
+    __tablename__ = "attribute_change"
+    __table_args__ = (Index("ix_attribute_change_org_id", "org_id", "weight"),)
+
+    id: Mapped[int] = mapped_column(AnswerId, primary_key=True, autoincrement=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    weight: Mapped[int] = mapped_column(BigInteger, server_default=text("1"))

@@ -28,13 +28,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from feedback.analysis.models import TrendRollup
 from feedback.db import utcnow
 from feedback.errors import Conflict, FieldError, Invalid, NotFound
 from feedback.orgs import audit
 from feedback.orgs.keys import hash_secret
 from feedback.orgs.principal import Principal
 from feedback.pagination import Page, paginate
-from feedback.responses import queries
+from feedback.responses import change_log, queries
 from feedback.responses.models import Answer, Respondent, Response, ResponseRevision
 from feedback.responses.schemas import ATTRIBUTE_KEY_PATTERN
 from feedback.surveys.models import Survey
@@ -183,6 +184,9 @@ async def update_respondent(
 ) -> Respondent:
     """Replace the respondent's attributes (PUT: what is sent is the whole set)."""
     respondent = await get_respondent(session, principal=principal, respondent_id=respondent_id)
+    if respondent.attributes != dict(attributes):
+        # Splits by attribute kept in rollups are recomputed (analysis.rollups).
+        await session.execute(change_log.attributes_changed(principal.org_id))
     respondent.attributes = dict(attributes)
     respondent.updated_at = utcnow()
     audit.record(
@@ -266,6 +270,17 @@ async def erase_respondent(
     theirs = select(Response.id).where(
         Response.org_id == principal.org_id, Response.respondent_id == respondent.id
     )
+    waves = (
+        await session.execute(
+            select(Response.survey_id, Response.wave_number).where(Response.id.in_(theirs))
+        )
+    ).all()
+    changed = change_log.answers_changed((survey_id, wave) for survey_id, wave in waves)
+    if changed is not None:
+        await session.execute(changed)
+        # Nothing derived from their answers stays, not even inside a split's kept counts.
+        surveys = {survey_id for survey_id, _ in waves}
+        await session.execute(delete(TrendRollup).where(TrendRollup.survey_id.in_(surveys)))
     answers = await session.execute(delete(Answer).where(Answer.response_id.in_(theirs)))
     await session.execute(delete(ResponseRevision).where(ResponseRevision.response_id.in_(theirs)))
     responses = await session.execute(

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, select, update
 from feedback.db import utcnow
 from feedback.errors import Conflict, DomainError, Invalid, NotFound, StaleRevision
 from feedback.loop.fanout import Events, subscribed
-from feedback.responses import bulk
+from feedback.responses import bulk, change_log
 from feedback.responses.models import Answer, Respondent, Response, ResponseRevision
 from feedback.surveys.answers import AnswerValue
 from feedback.surveys.models import Survey, Wave
@@ -361,7 +361,9 @@ def _insert_new(
             "ON survey.id = s.id AND survey.updated_at = s.at), "
             f"new AS (INSERT INTO {responses.target()} SELECT * FROM ({r_select}) AS r "
             "WHERE (SELECT ok FROM stamps) "
-            "ON CONFLICT (survey_id, response_id) DO NOTHING RETURNING id), "
+            "ON CONFLICT (survey_id, response_id) DO NOTHING "
+            "RETURNING id, survey_id, wave_number), "
+            f"changes AS ({change_log.POSTGRES_FROM_NEW}), "
             f"revisions AS (INSERT INTO {revisions.target()} SELECT * FROM ({v_select}) AS v "
             "WHERE v.response_id IN (SELECT id FROM new))"
         )
@@ -406,6 +408,11 @@ def _insert_new(
         events.rows.rows = [e for e in events.rows.rows if e[0] in keep_events]
     bulk.insert(conn, revisions)
     bulk.insert(conn, answers)
+    changed = change_log.answers_changed(
+        (item.survey_id, wave) for item, wave, _ in new if item.pk in created
+    )
+    if changed is not None:
+        conn.execute(changed)
     events.write(conn)
     return created
 
@@ -507,6 +514,9 @@ def revise_response(conn: Connection, item: Revision) -> Stored:
     )
     answers.add(parent, item.values)
     bulk.insert(conn, answers)
+    changed = change_log.answers_changed([(item.survey_id, row.wave_number)])
+    assert changed is not None
+    conn.execute(changed)
     events = Events(conn)
     events.add(
         event_id=uuid.uuid4(),

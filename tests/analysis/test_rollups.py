@@ -1,0 +1,273 @@
+"""Rollups of segment splits (feedback/analysis/rollups.py), over the real app on both
+databases: a split is kept per question and wave, served from what was kept, and every write
+recounts exactly the waves it touched (an attribute change: every wave of a split by attribute),
+so a kept split always equals the split counted afresh."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from feedback.clock import Clock, fixed_clock
+from feedback.db import make_engine, make_sessionmaker
+from feedback.responses import change_log
+from tests.builders.analysis import import_lines, line
+from tests.builders.orgs import Org, make_org
+from tests.builders.responses import database, make_respondent, pulse_answers, scalar, submitted
+from tests.builders.surveys import MONTHLY, make_survey
+
+Client = AsyncTestClient[Litestar]
+# Wave 4 (April 2025) is open; waves 1-3 are closed.
+NOW = datetime(2025, 4, 20, 12, 0, tzinfo=UTC)
+QUESTIONS = "questions=trust,actions,hours&to=2025-04-30"
+BY_REGION = f"/api/v1/surveys/pulse/trends?{QUESTIONS}&segment=region"
+BY_CHANNEL = f"/api/v1/surveys/pulse/trends?{QUESTIONS}&segment=channel"
+REGIONS = ("north", "south", "east")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return fixed_clock(NOW)
+
+
+async def history(client: Client) -> tuple[Org, list[dict[str, Any]]]:
+    """Twelve known respondents in three regions and four anonymous answers a wave, waves 1-3,
+    numbers chosen so that their sums are not round in binary."""
+    org = await make_org(client)
+    await make_survey(client, org, schedule=MONTHLY)
+    people = [
+        await make_respondent(client, org, external_ref=f"p{i}", region=REGIONS[i % 3])
+        for i in range(12)
+    ]
+    lines = []
+    for wave in (1, 2, 3):
+        for i in range(12):
+            answers = {
+                "trust": 1 + (i + wave) % 5,
+                "actions": ["petition", "march"][: 1 + (i + wave) % 2],
+                "hours": round(0.1 * (i + 1) + wave / 3, 6),
+            }
+            lines.append(
+                {**line(wave, answers, respondent=f"p{i}"), "channel": ("event", "paper")[i % 2]}
+            )
+        lines += [line(wave, {"trust": 3, "hours": 1e-6 * wave}) for _ in range(4)]
+    await import_lines(client, org, lines)
+    return org, people
+
+
+async def trends(client: Client, org: Org, url: str = BY_REGION) -> dict[str, Any]:
+    got = await client.get(url, headers=org.auth("analyst"))
+    assert got.status_code == 200, got.text
+    body: dict[str, Any] = got.json()
+    return body
+
+
+def ns(body: dict[str, Any]) -> list[list[int]]:
+    """Each question's n per wave."""
+    return [[w["n"] for w in q["waves"]] for q in body["questions"]]
+
+
+def wave(body: dict[str, Any], number: int) -> dict[tuple[str, str | None], Any]:
+    """What each question says about one wave alone, its total and each segment's with answers
+    there, without the change from the wave before (served pieces of other waves may differ)."""
+    out: dict[tuple[str, str | None], Any] = {}
+    for q in body["questions"]:
+        groups = {None: q, **(q.get("segments") or {})}
+        for name, group in groups.items():
+            for w in group["waves"]:
+                if w["number"] == number and (name is None or w["n"] > 0):
+                    out[(q["key"], name)] = {
+                        k: v for k, v in w.items() if k not in ("change", "option_changes")
+                    }
+    return out
+
+
+def same(kept: Any, fresh: Any) -> bool:
+    """Equal, floats to 1e-12 relative: a sum of floats depends on the order it is added in,
+    which PostgreSQL's parallel plans already vary from one run of the same statement to the
+    next; counts are compared exactly."""
+    if isinstance(kept, float) and isinstance(fresh, float):
+        return kept == pytest.approx(fresh, rel=1e-12, abs=1e-300)
+    if isinstance(kept, dict) and isinstance(fresh, dict):
+        return kept.keys() == fresh.keys() and all(same(kept[k], fresh[k]) for k in kept)
+    if isinstance(kept, list) and isinstance(fresh, list):
+        return len(kept) == len(fresh) and all(same(a, b) for a, b in zip(kept, fresh, strict=True))
+    return bool(kept == fresh)
+
+
+async def pieces(url: str) -> int:
+    return int(await scalar(url, "SELECT count(*) FROM trend_rollup"))
+
+
+async def run(url: str, sql: str) -> None:
+    async with database(url) as conn:
+        await conn.execute(sa.text(sql))
+        await conn.commit()
+
+
+async def tamper(url: str) -> None:
+    """Every kept piece now says its wave had no answers: what is served from a piece shows 0."""
+    await run(url, "UPDATE trend_rollup SET rows = '[]'")
+
+
+async def counted_afresh(client: Client, org: Org, database_url: str, url: str) -> dict[str, Any]:
+    await run(database_url, "DELETE FROM trend_rollup")
+    return await trends(client, org, url)
+
+
+async def test_a_split_is_kept_per_question_and_wave_and_served_from_it(
+    client: Client, database_url: str
+) -> None:
+    org, _ = await history(client)
+    first = await trends(client, org)
+    # Three questions, four waves opened by now (the open fourth has no answers yet).
+    assert await pieces(database_url) == 12
+    assert ns(first) == [[16, 16, 16, 0], [12, 12, 12, 0], [16, 16, 16, 0]]
+    assert same(await trends(client, org), first)
+    await tamper(database_url)
+    assert ns(await trends(client, org)) == [[0, 0, 0, 0]] * 3
+    assert same(await counted_afresh(client, org, database_url, BY_REGION), first)
+    # A split by channel, and a channel filter, are kept apart from it.
+    by_channel = await trends(client, org, BY_CHANNEL)
+    filtered = await trends(client, org, f"{BY_REGION}&channel=event")
+    assert await pieces(database_url) == 36
+    assert ns(filtered) == [[6, 6, 6, 0], [6, 6, 6, 0], [6, 6, 6, 0]]
+    assert same(await counted_afresh(client, org, database_url, BY_CHANNEL), by_channel)
+    fresh = await counted_afresh(client, org, database_url, f"{BY_REGION}&channel=event")
+    assert same(fresh, filtered)
+
+
+async def test_an_import_into_a_closed_wave_recounts_that_wave_only(
+    client: Client, database_url: str
+) -> None:
+    org, _ = await history(client)
+    await trends(client, org)
+    await tamper(database_url)
+    await import_lines(client, org, [line(2, {"trust": 5, "hours": 2.5})])
+    kept = await trends(client, org)
+    assert ns(kept) == [[0, 17, 0, 0], [0, 12, 0, 0], [0, 17, 0, 0]]
+    fresh = await counted_afresh(client, org, database_url, BY_REGION)
+    assert same(wave(kept, 2), wave(fresh, 2))
+    assert same(await trends(client, org), fresh)
+
+
+async def test_a_revision_recounts_its_wave(client: Client, database_url: str) -> None:
+    org, _ = await history(client)
+    created = await submitted(client, org)
+    assert created["wave"] == 4
+    await trends(client, org)
+    await tamper(database_url)
+    revised = await client.put(
+        f"/api/v1/public/{org.slug}/pulse/responses/{created['response_id']}",
+        json={"version": 1, "answers": pulse_answers(trust=1, hours=7.25)},
+        headers={"X-Edit-Token": created["edit_token"], "If-Match": '"1"'},
+    )
+    assert revised.status_code == 200, revised.text
+    kept = await trends(client, org)
+    assert ns(kept) == [[0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 1]]
+    fresh = await counted_afresh(client, org, database_url, BY_REGION)
+    assert same(wave(kept, 4), wave(fresh, 4))
+
+
+async def test_an_attribute_change_recounts_splits_by_attribute_not_by_channel(
+    client: Client, database_url: str
+) -> None:
+    org, people = await history(client)
+    await trends(client, org)
+    await trends(client, org, BY_CHANNEL)
+    await tamper(database_url)
+    changes = "SELECT count(*) FROM attribute_change"
+    person = people[0]
+    unchanged = await client.put(
+        f"/api/v1/respondents/{person['id']}",
+        json={"attributes": {"region": "north"}},
+        headers=org.auth("campaigner"),
+    )
+    assert unchanged.status_code == 200, unchanged.text
+    # The same attributes again change nothing: what was kept stays in use.
+    assert await scalar(database_url, changes) == 0
+    assert ns(await trends(client, org)) == [[0, 0, 0, 0]] * 3
+    moved = await client.put(
+        f"/api/v1/respondents/{person['id']}",
+        json={"attributes": {"region": "south"}},
+        headers=org.auth("campaigner"),
+    )
+    assert moved.status_code == 200, moved.text
+    assert await scalar(database_url, changes) == 1
+    kept = await trends(client, org)
+    assert kept["questions"][0]["segments"]["south"]["waves"][0]["n"] == 5
+    assert ns(await trends(client, org, BY_CHANNEL)) == [[0, 0, 0, 0]] * 3
+    assert same(await counted_afresh(client, org, database_url, BY_REGION), kept)
+
+
+async def test_an_erasure_recounts_and_leaves_no_rollup_behind(
+    client: Client, database_url: str
+) -> None:
+    org, people = await history(client)
+    await trends(client, org)
+    assert await pieces(database_url) == 12
+    erased = await client.delete(f"/api/v1/respondents/{people[1]['id']}", headers=org.auth())
+    assert erased.status_code == 200, erased.text
+    assert await pieces(database_url) == 0
+    kept = await trends(client, org)
+    assert ns(kept) == [[15, 15, 15, 0], [11, 11, 11, 0], [15, 15, 15, 0]]
+    assert same(await counted_afresh(client, org, database_url, BY_REGION), kept)
+
+
+async def test_a_rejected_write_changes_no_rollup(client: Client, database_url: str) -> None:
+    org, _ = await history(client)
+    first = await trends(client, org)
+    changes = "SELECT count(*) FROM answer_change"
+    before = await scalar(database_url, changes)
+    refused = await client.post(
+        "/api/v1/surveys/pulse/responses/import",
+        content=b'{"answers": {"trust": 9}, "submitted_at": "2025-02-15T12:00:00Z"}\n',
+        headers={**org.auth("campaigner"), "Content-Type": "application/x-ndjson"},
+    )
+    assert refused.status_code == 200 and refused.json()["imported"] == 0, refused.text
+    assert await scalar(database_url, changes) == before
+    assert same(await trends(client, org), first)
+
+
+async def test_merging_change_rows_keeps_their_sums_and_what_was_kept(
+    client: Client, database_url: str
+) -> None:
+    org, _ = await history(client)
+    survey_id = await scalar(database_url, "SELECT id FROM survey WHERE slug = 'pulse'")
+    org_id = await scalar(database_url, "SELECT org_id FROM survey WHERE slug = 'pulse'")
+    async with database(database_url) as conn:
+        # 100 more batches written to wave 2, 70 attribute changes: as many rows.
+        await conn.execute(
+            sa.text("INSERT INTO answer_change (survey_id, wave_number) VALUES (:s, 2)"),
+            [{"s": survey_id}] * 100,
+        )
+        await conn.execute(
+            sa.text("INSERT INTO attribute_change (org_id) VALUES (:o)"), [{"o": org_id}] * 70
+        )
+        await conn.commit()
+    sums = (
+        "SELECT count(*), sum(weight) FROM answer_change WHERE wave_number = 2 "
+        "UNION ALL SELECT count(*), sum(weight) FROM attribute_change"
+    )
+    async with database(database_url) as conn:
+        before = [tuple(r) for r in await conn.execute(sa.text(sums))]
+    assert before == [(101, 101), (70, 70)]
+    first = await trends(client, org)
+    await tamper(database_url)
+    engine = make_engine(database_url, pool_size=2)
+    try:
+        assert await change_log.merge(make_sessionmaker(engine)) == 100 + 69
+        assert await change_log.merge(make_sessionmaker(engine)) == 0
+    finally:
+        await engine.dispose()
+    async with database(database_url) as conn:
+        after = [tuple(r) for r in await conn.execute(sa.text(sums))]
+    assert after == [(1, 101), (1, 70)]
+    # Still the same sums: every kept piece is still served.
+    assert ns(await trends(client, org)) == [[0, 0, 0, 0]] * 3
+    assert same(await counted_afresh(client, org, database_url, BY_REGION), first)
