@@ -90,6 +90,9 @@ from feedback.responses.queries import attribute_value
 
 # Smaller than any number validation lets through (1e-6), far above float underflow.
 TINY = 1e-100
+# Counting at most this many waves (the ones a rollup lacks), a split by attribute on PostgreSQL
+# joins the respondents once for every question rather than once per question's branch.
+FEW_WAVES = 2
 # `segment=channel` splits by the channel of each response's latest revision, not by an attribute.
 CHANNEL_SEGMENT = "channel"
 
@@ -223,6 +226,7 @@ def trends_statement(
     channels: Sequence[str] | None = None,
     within: Select[Any] | None = None,
     one_scan: bool = False,
+    partial_index: bool = False,
 ) -> Select[Any] | CompoundSelect[Any]:
     """The one aggregate of a trends request: every question's counts per wave (and series
     segment, and segment value), as rows of (key, wave, version, segment, value, option, n,
@@ -230,7 +234,9 @@ def trends_statement(
     `within`, of the answers of those responses only.
 
     A segment split is a branch per question as without one, each joined to the segment's
-    values, or with `one_scan` one scan of the table (`_segmented_statement`: SQLite's plan)."""
+    values, or with `one_scan` one statement over every question joined once
+    (`_segmented_statement`), reading the table (SQLite's plan) or with `partial_index` the
+    analysis index (PostgreSQL's plan for a few waves)."""
     if not questions:
         raise ValueError("nothing to count")
     if segment is not None and segment != CHANNEL_SEGMENT and one_scan:
@@ -242,6 +248,7 @@ def trends_statement(
             segment=segment,
             channels=channels,
             within=within,
+            partial_index=partial_index,
         )
     split = None if segment is None else _segment_of(segment, org_id=org_id)
     branches: list[Select[Any]] = []
@@ -292,13 +299,18 @@ def _segmented_statement(
     segment: str,
     channels: Sequence[str] | None,
     within: Select[Any] | None = None,
+    partial_index: bool = False,
 ) -> Select[Any]:
-    """SQLite's statement split by a respondent attribute: one scan of the answer table.
+    """A statement split by a respondent attribute that joins the respondents once: SQLite's
+    plan, and PostgreSQL's when only a few waves are counted.
 
-    `respondent_id` is not in the analysis index, so a segment split reads every answer row
-    whatever the plan; reading them once, in table order, is the cheapest plan. The filter on
-    `is_current` is spelled `IS true` so that SQLite does not pick the partial index and then
-    visit the table row by row (twice as slow as scanning it; PostgreSQL scans either way).
+    On SQLite `respondent_id` is not in the analysis index, so a segment split reads every
+    answer row whatever the plan; reading them once, in table order, is the cheapest plan. The
+    filter on `is_current` is spelled `IS true` so that SQLite does not pick the partial index
+    and then visit the table row by row (twice as slow as scanning it). With `partial_index`
+    (PostgreSQL, whose index INCLUDEs `respondent_id`) it is spelled as the index's predicate,
+    so the few waves' rows are read from the index: for a wave or two, the respondents' hash,
+    built once here but once per question by the branches, is most of the cost.
     Respondents' attributes come from a CTE of the organisation's respondents (`_segment_of`).
     Numbers are told apart from counted values with CASE: their value is summed, not grouped.
     """
@@ -345,7 +357,7 @@ def _segmented_statement(
         .outerjoin(segments, segments.c.id == on)
         .where(
             Answer.survey_id == survey_id,
-            Answer.is_current.is_(True),
+            Answer.is_current if partial_index else Answer.is_current.is_(True),
             Answer.question_key.in_([q.key for q in questions]),
             *_through(channels),
         )
@@ -468,6 +480,7 @@ async def _aggregate(
 ) -> list[AggregateRow]:
     """The rows of the trends statement, net of superseded responses with `latest_only`."""
     postgresql = session.get_bind().dialect.name == "postgresql"
+    few = isinstance(waves, frozenset) and len(waves) <= FEW_WAVES
     statement = partial(
         trends_statement,
         questions,
@@ -476,7 +489,8 @@ async def _aggregate(
         waves=waves,
         segment=segment,
         channels=channels,
-        one_scan=not postgresql,
+        one_scan=not postgresql or few,
+        partial_index=postgresql,
     )
     stmt = statement()
     if postgresql:

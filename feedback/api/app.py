@@ -17,6 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, ControllerRouterHandler
 
 from feedback import __version__
+from feedback.analysis.rollups import Rollups
 from feedback.api import (
     analysis,
     decisions,
@@ -106,6 +107,11 @@ def create_app(
             if settings.read_database_url
             else None
         )
+        # Trends rollups are written on connections of their own: a request that already holds
+        # one to read must never wait for the pool it holds (20 concurrent chart requests would
+        # hold every connection and wait for one more). Writes queue here instead.
+        rollup_engine = make_engine(settings.database_url, pool_size=1)
+        app.state.rollups = Rollups(make_sessionmaker(rollup_engine))
         app.state.read_router = ReadRouter(
             app.state.sessions,
             make_sessionmaker(read_engine) if read_engine is not None else None,
@@ -140,6 +146,7 @@ def create_app(
             await app.state.submissions.close()
             await app.state.public_rate_limit.close()
             await engine.dispose()
+            await rollup_engine.dispose()
             if read_engine is not None:
                 await read_engine.dispose()
 

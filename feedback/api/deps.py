@@ -143,8 +143,10 @@ def provide_settings(state: State) -> Settings:
 
 
 def provide_rollups(state: State) -> Rollups:
-    """Where analysis keeps rollups of splits: the primary, whichever database it reads."""
-    return Rollups(sessions_of(state))
+    """Where analysis keeps trends rollups: the primary, whichever database it reads, on
+    connections of their own (api/app.py says why)."""
+    rollups: Rollups = state.rollups
+    return rollups
 
 
 # Handler parameter types: Litestar injects these by name.

@@ -5,6 +5,7 @@ so a kept split always equals the split counted afresh."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +19,14 @@ from feedback.db import make_engine, make_sessionmaker
 from feedback.responses import change_log
 from tests.builders.analysis import import_lines, line
 from tests.builders.orgs import Org, make_org
-from tests.builders.responses import database, make_respondent, pulse_answers, scalar, submitted
+from tests.builders.responses import (
+    concurrent_client,
+    database,
+    make_respondent,
+    pulse_answers,
+    scalar,
+    submitted,
+)
 from tests.builders.surveys import MONTHLY, make_survey
 
 Client = AsyncTestClient[Litestar]
@@ -271,3 +279,16 @@ async def test_merging_change_rows_keeps_their_sums_and_what_was_kept(
     # Still the same sums: every kept piece is still served.
     assert ns(await trends(client, org)) == [[0, 0, 0, 0]] * 3
     assert same(await counted_afresh(client, org, database_url, BY_REGION), first)
+
+
+async def test_requests_at_once_never_wait_for_the_connections_they_hold(app: Litestar) -> None:
+    """Each request reads on a pooled connection, then keeps rollups on another: were those
+    from the same pool (5 here), a dozen cold requests at once would each hold one and wait for
+    another until the pool's 60 s timeout."""
+    async with concurrent_client(app) as client:
+        org, _ = await history(client)
+        urls = [BY_REGION, BY_CHANNEL, f"{BY_REGION}&channel=event", f"{BY_CHANNEL}&min_n=3"] * 3
+        answers = await asyncio.wait_for(
+            asyncio.gather(*(client.get(u, headers=org.auth("analyst")) for u in urls)), 40
+        )
+    assert [a.status_code for a in answers] == [200] * len(urls)

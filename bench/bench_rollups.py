@@ -1,0 +1,109 @@
+"""The trends route with and without a split, counted afresh, served from its rollups, and after
+a write to its last wave: the figures for issue 16's "a split within 1.5x of trends".
+
+    .venv/bin/python bench/bench_rollups.py [--db postgresql sqlite] [--rows 1000000 10000000]
+                                            [--runs 5] [--keep]
+
+For each database and size (`--rows` pairs with `--db`, as in bench_export.py), bench_trends'
+survey and data (12 questions, 24 monthly waves, respondents with a `region`, five channels)
+are loaded, then GET /api/v1/surveys/pulse/trends (all 12 questions) is timed in process
+through the app, without a split, with `segment=region` and with `segment=channel`, in three
+states, interleaved `--runs` times (medians):
+
+- afresh: the rollups emptied before the request (what the first request costs, or one after a
+  write to every wave);
+- kept: every wave's rollup valid;
+- one wave changed: a row appended to `answer_change` for the last wave before the request, as
+  every write to that wave appends one (that wave recounted, the other 23 read from rollups).
+
+Prints one JSON line per database and size. Not part of the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("FEEDBACK_BENCH_PG_NAME", "feedback_bench_rollups")
+
+import bench_trends  # noqa: E402
+
+SPLITS = {"plain": "", "region": "&segment=region", "channel": "&segment=channel"}
+STATES = ("afresh", "kept", "one_wave")
+
+
+async def measure(url: str, ids: dict[str, str], runs: int) -> dict[str, Any]:
+    from litestar.testing import AsyncTestClient
+
+    from feedback.api.app import create_app
+    from feedback.db import make_engine, make_sessionmaker
+    from feedback.responses.models import AnswerChange
+
+    engine = make_engine(url, pool_size=2)
+    sessions = make_sessionmaker(engine)
+    survey_id = uuid.UUID(ids["survey_id"])
+    analyst = {"Authorization": f"Bearer {ids['analyst']}"}
+    trends = "/api/v1/surveys/pulse/trends?questions=" + ",".join(bench_trends.KEYS)
+
+    async def before(state: str) -> None:
+        async with sessions() as session, session.begin():
+            if state == "afresh":
+                await session.execute(sa.text("DELETE FROM trend_rollup"))
+            elif state == "one_wave":
+                session.add(AnswerChange(survey_id=survey_id, wave_number=bench_trends.WAVES))
+
+    samples: dict[str, list[float]] = {f"{s}_{t}": [] for s in SPLITS for t in STATES}
+    app = create_app(bench_trends.bench_settings(url))
+    async with AsyncTestClient(app=app, timeout=600) as client:
+        for run in range(runs + 1):  # the first round warms up and is not counted
+            for state in STATES:
+                for split, query in SPLITS.items():
+                    await before(state)
+                    started = time.perf_counter()
+                    got = await client.get(trends + query, headers=analyst)
+                    elapsed = time.perf_counter() - started
+                    got.raise_for_status()
+                    if run:
+                        samples[f"{split}_{state}"].append(elapsed)
+    await engine.dispose()
+    return {name: round(statistics.median(found) * 1000) for name, found in samples.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", nargs="+", default=["postgresql"])
+    parser.add_argument("--rows", nargs="+", type=int, default=[1_000_000])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    for db, rows in zip(args.db, args.rows, strict=True):
+        url = bench_trends.fresh(db, rows)
+        ids = asyncio.run(bench_trends.make_survey(url))
+        loaded = (bench_trends.load_sqlite if db == "sqlite" else bench_trends.load_postgres)(
+            url, rows, ids
+        )
+        try:
+            result: dict[str, Any] = {"db": db, "answer_rows": loaded}
+            result["route_ms"] = asyncio.run(measure(url, ids, args.runs))
+            result["load_average"] = [round(x, 1) for x in os.getloadavg()]
+            print(json.dumps(result), flush=True)
+        finally:
+            if not args.keep:
+                bench_trends.drop(db, rows)
+
+
+if __name__ == "__main__":
+    main()
