@@ -10,13 +10,16 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from feedback.analysis.sufficient import Moments, OptionCounts, ScaleCounts
 
 Kind = Literal["scale", "single", "multi", "number", "text"]
 Stats = ScaleCounts | OptionCounts | Moments | int
 """One cell's sufficient statistics: counts per scale point, per option, moments, or (text) n."""
+
+Waves = tuple[int, int] | frozenset[int]
+"""The waves to count: a range (first, last), or a set of wave numbers."""
 
 SegmentValue = str | None
 """A respondent attribute's value as text; None for respondents without it (the `null` segment)."""
@@ -116,3 +119,12 @@ def pooled(cells: Sequence[CellStats], counting: Counting) -> CellStats:
     return CellStats(
         pooled_stats([c.stats for c in cells], counting), max(versions) if versions else None
     )
+
+
+def in_waves(column: Any, waves: Waves | None) -> list[Any]:
+    """The filter of `column` (a wave number) to `waves`; none for None."""
+    if waves is None:
+        return []
+    if isinstance(waves, frozenset):
+        return [column.in_(sorted(waves))]
+    return [column.between(*waves)]

@@ -20,13 +20,13 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import aliased
 
-from feedback.analysis.cells import AggregateRow
+from feedback.analysis.cells import AggregateRow, Waves, in_waves
 from feedback.responses.models import Response
 
 
-def superseded_responses(survey_id: uuid.UUID) -> Select[Any]:
-    """The ids (`response.id`) of the survey's responses that a later response of the same
-    respondent in the same wave supersedes."""
+def superseded_responses(survey_id: uuid.UUID, waves: Waves | None = None) -> Select[Any]:
+    """The ids (`response.id`) of the survey's responses (in `waves`, None: all) that a later
+    response of the same respondent in the same wave supersedes."""
     later = aliased(Response)
     newer = exists().where(
         later.survey_id == survey_id,
@@ -41,7 +41,10 @@ def superseded_responses(survey_id: uuid.UUID) -> Select[Any]:
         ),
     )
     return select(Response.id).where(
-        Response.survey_id == survey_id, Response.respondent_id.is_not(None), newer
+        Response.survey_id == survey_id,
+        Response.respondent_id.is_not(None),
+        *in_waves(Response.wave_number, waves),
+        newer,
     )
 
 
