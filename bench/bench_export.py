@@ -1,7 +1,7 @@
 """Export throughput: CSV long and NDJSON streamed over HTTP, against the bare query, same run.
 
     .venv/bin/python bench/bench_export.py [--db postgresql sqlite] [--rows 10000000 1000000]
-                                           [--runs 3] [--keep]
+                                           [--runs 3] [--keep] [--load-only] [--reuse]
 
 For each database and size (`--rows` pairs with `--db`: the first size for the first database):
 
@@ -305,6 +305,9 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="measure the databases a --keep run left"
     )
+    parser.add_argument(
+        "--load-only", action="store_true", help="load and keep the databases, measure nothing"
+    )
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     results = []
@@ -322,6 +325,8 @@ def main() -> None:
                 file=sys.stderr,
             )
             kept.write_text(json.dumps([url, ids]))
+        if args.load_only:
+            continue
         try:
             results.append(measure(db, url, ids, args.runs))
         finally:
