@@ -31,7 +31,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback.orgs.principal import Principal
-from feedback.responses import export_copy, queries
+from feedback.responses import export_copy, export_sqlite, queries
 from feedback.responses.models import Answer, Respondent, Response, ResponseRevision
 from feedback.responses.service import (
     ATTRIBUTE_PREFIX,
@@ -76,18 +76,18 @@ async def export(
     """Check access now (NotFound before any byte is sent), stream later."""
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)
     # `sessions` reads from the same kind of database as the request's session (a replica of
-    # PostgreSQL is PostgreSQL): there, the database formats the long CSV and NDJSON itself.
-    postgres = session.get_bind().dialect.name == "postgresql"
+    # PostgreSQL is PostgreSQL). The database writes the long CSV's and NDJSON's lines itself.
+    dialect = session.get_bind().dialect.name
     if layout == "long":
-        chunks = long_copy(sessions, survey.id) if postgres else long_csv(sessions, survey.id)
-        return Export(f"{slug}-long.csv", "text/csv", chunks)
+        long = {"postgresql": long_copy, "sqlite": long_sqlite}.get(dialect, long_csv)
+        return Export(f"{slug}-long.csv", "text/csv", long(sessions, survey.id))
     if layout == "wide":
         keys = question_keys(await published_definitions(session, principal=principal, slug=slug))
         return Export(
             f"{slug}-wide.csv", "text/csv", _wide(sessions, survey.org_id, survey.id, keys)
         )
-    chunks = ndjson_copy(sessions, survey.id) if postgres else ndjson(sessions, survey.id)
-    return Export(f"{slug}.ndjson", "application/x-ndjson", chunks)
+    lines = {"postgresql": ndjson_copy, "sqlite": export_sqlite.ndjson_lines}.get(dialect, ndjson)
+    return Export(f"{slug}.ndjson", "application/x-ndjson", lines(sessions, survey.id))
 
 
 async def long_copy(
@@ -103,6 +103,18 @@ async def long_copy(
     # returns its connection.
     async with aclosing(copy):
         async for chunk in copy:
+            yield chunk
+
+
+async def long_sqlite(
+    sessions: async_sessionmaker[AsyncSession], survey_id: uuid.UUID
+) -> AsyncIterator[bytes]:
+    """SQLite: `long_csv`'s bytes, the lines written by the database (numbers it cannot
+    write as Python does by `_cell`)."""
+    yield _csv_chunk([LONG_COLUMNS])
+    lines = export_sqlite.long_lines(sessions, survey_id, _cell)
+    async with aclosing(lines):
+        async for chunk in lines:
             yield chunk
 
 

@@ -1,13 +1,13 @@
-"""PostgreSQL's COPY exports write what the Python path writes: the long CSV byte for byte,
-NDJSON the same values; and a client gone mid-stream leaves the COPY cancelled and the
-connection back in the pool."""
+"""The exports the databases write themselves (PostgreSQL: COPY; SQLite: lines built in SQL)
+write what the Python path writes: the long CSV byte for byte, NDJSON the same values; and a
+client gone mid-stream leaves the statement ended and the connection back in the pool."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +17,8 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from feedback.config import Settings
-from feedback.responses import exports
+from feedback.db import UTCDateTime
+from feedback.responses import export_sqlite, exports
 from tests.builders.orgs import make_org
 from tests.builders.responses import (
     concurrent_client,
@@ -114,7 +115,10 @@ async def _awkward_survey(app: Litestar, settings: Settings) -> uuid.UUID:
             # Whole seconds, milliseconds, microseconds: `Z` with or without a fraction.
             at = start + timedelta(seconds=i, microseconds=(0, 120000, 7)[i % 3])
             await conn.execute(
-                sa.text("UPDATE response SET submitted_at = :at WHERE id = :id"),
+                # Typed, so that SQLite stores it as the app does.
+                sa.text("UPDATE response SET submitted_at = :at WHERE id = :id").bindparams(
+                    sa.bindparam("at", type_=UTCDateTime)
+                ),
                 {"at": at, "id": response_id},
             )
             if i % 3 == 0:  # some responses have a respondent, the others none
@@ -139,46 +143,53 @@ async def _awkward_survey(app: Litestar, settings: Settings) -> uuid.UUID:
                 {**change, "id": answer_id},
             )
         await conn.commit()
-    assert isinstance(survey_id, uuid.UUID)
-    return survey_id
+    return uuid.UUID(str(survey_id))  # SQLite: its 32 hex digits
 
 
-@pytest.fixture
-def postgres(settings: Settings) -> None:
-    if not settings.database_url.startswith("postgresql"):
-        pytest.skip("COPY is PostgreSQL's; SQLite exports through the Python path only")
+Chunks = Callable[[async_sessionmaker[AsyncSession], uuid.UUID], AsyncIterator[bytes]]
 
 
-@pytest.mark.usefixtures("postgres")
-async def test_the_copy_long_csv_is_the_python_long_csv_byte_for_byte(
+def _own(settings: Settings) -> tuple[Chunks, Chunks]:
+    """The database's own long CSV and NDJSON, as `exports.export` chooses them."""
+    if settings.database_url.startswith("postgresql"):
+        return exports.long_copy, exports.ndjson_copy
+    return exports.long_sqlite, export_sqlite.ndjson_lines
+
+
+async def test_the_databases_long_csv_is_the_python_long_csv_byte_for_byte(
     app: Litestar, settings: Settings
 ) -> None:
     survey_id = await _awkward_survey(app, settings)
     sessions = app.state.sessions
     python = await _collect(exports.long_csv(sessions, survey_id))
-    copy = await _collect(exports.long_copy(sessions, survey_id))
+    copy = await _collect(_own(settings)[0](sessions, survey_id))
     assert python.count(b"\r\n") > 100  # the planted rows are there
     assert copy.splitlines(keepends=True) == python.splitlines(keepends=True)
     assert copy == python
 
 
-@pytest.mark.usefixtures("postgres")
-async def test_the_copy_ndjson_has_the_python_ndjson_values(
+async def test_the_databases_ndjson_has_the_python_ndjson_values(
     app: Litestar, settings: Settings
 ) -> None:
     survey_id = await _awkward_survey(app, settings)
+    postgres = settings.database_url.startswith("postgresql")
+    planted = (
+        "jsonb_set(document, '{answers,hours}', '1e-320')"
+        if postgres
+        else "json_set(document, '$.answers.hours', json('1e-320'))"
+    )
     async with database(settings.database_url) as conn:
         # Numbers beyond what validation accepts, in the documents too.
         await conn.execute(
             sa.text(
-                "UPDATE response_revision SET document = jsonb_set(document, '{answers,hours}', "
-                "'1e-320') WHERE response_id IN (SELECT id FROM response ORDER BY id LIMIT 3)"
+                f"UPDATE response_revision SET document = {planted} "
+                "WHERE response_id IN (SELECT id FROM response ORDER BY id LIMIT 3)"
             )
         )
         await conn.commit()
     sessions = app.state.sessions
     python = await _collect(exports.ndjson(sessions, survey_id))
-    copy = await _collect(exports.ndjson_copy(sessions, survey_id))
+    copy = await _collect(_own(settings)[1](sessions, survey_id))
     assert copy.endswith(b"\n") and copy.count(b"\n") == len(TEXTS)
     decoded = [json.loads(line) for line in copy.decode().split("\n")[:-1]]
     assert decoded == [json.loads(line) for line in python.decode().split("\n")[:-1]]
@@ -202,8 +213,7 @@ async def _many_responses(app: Litestar, count: int) -> uuid.UUID:
         assert imported.json()["imported"] == count, imported.text[:500]
     async with app.state.sessions() as session:
         survey_id = (await session.execute(sa.text("SELECT id FROM survey"))).scalar_one()
-    assert isinstance(survey_id, uuid.UUID)
-    return survey_id
+    return uuid.UUID(str(survey_id))  # SQLite: its 32 hex digits
 
 
 async def _copies_running(sessions: async_sessionmaker[AsyncSession]) -> Any:
@@ -216,15 +226,16 @@ async def _copies_running(sessions: async_sessionmaker[AsyncSession]) -> Any:
         )
 
 
-@pytest.mark.usefixtures("postgres")
 @pytest.mark.parametrize("layout", ["long", "ndjson"])
-async def test_a_client_gone_mid_stream_cancels_the_copy_and_returns_the_connection(
-    app: Litestar, layout: str
+async def test_a_client_gone_mid_stream_ends_the_statement_and_returns_the_connection(
+    app: Litestar, settings: Settings, layout: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(export_sqlite, "PARTITION", 500)  # SQLite: several chunks here too
     survey_id = await _many_responses(app, 4000)
     sessions = app.state.sessions
     engine = _engine(sessions)
-    whole = exports.long_copy if layout == "long" else exports.ndjson_copy
+    postgres = engine.dialect.name == "postgresql"
+    whole = _own(settings)[0 if layout == "long" else 1]
     full = await _collect(whole(sessions, survey_id))
     chunks = whole(sessions, survey_id)
     got = [await anext(chunks), await anext(chunks)]
@@ -232,11 +243,11 @@ async def test_a_client_gone_mid_stream_cancels_the_copy_and_returns_the_connect
     assert engine.pool.checkedout() == 1
     await chunks.aclose()  # what the server does when the client goes away
     assert engine.pool.checkedout() == 0
-    for _ in range(50):
+    for _ in range(50 if postgres else 0):
         if await _copies_running(sessions) == 0:
             break
         await asyncio.sleep(0.1)
-    assert await _copies_running(sessions) == 0
+    assert not postgres or await _copies_running(sessions) == 0
     # The connections work: the next exports are whole.
     assert await _collect(whole(sessions, survey_id)) == full
     # So does a consumer cancelled while it waits for a chunk.
