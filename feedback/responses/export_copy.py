@@ -19,8 +19,11 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-# Chunks waiting for the client: asyncpg hands over what one socket read holds (a bytearray).
+# Chunks waiting for the client: asyncpg hands over what one socket read holds (a bytearray,
+# ~8 KiB). They leave joined by at least `OUT` bytes: each chunk sent costs the server
+# (Litestar, uvicorn) about as much whatever its size (10 M rows: 95,000 chunks of ~8 KiB).
 QUEUE = 16
+OUT = 256 * 1024
 
 
 def _instant(column: str) -> str:
@@ -108,7 +111,7 @@ class CsvLines:
 
     def __call__(self, chunk: bytes) -> bytes:
         if b'"' not in chunk:
-            return bytes(chunk) if self.quoted else bytes(chunk.replace(b"\n", b"\r\n"))
+            return chunk if self.quoted else chunk.replace(b"\n", b"\r\n")
         parts = chunk.split(b'"')
         for i in range(1 if self.quoted else 0, len(parts), 2):
             parts[i] = parts[i].replace(b"\n", b"\r\n")
@@ -128,7 +131,7 @@ class TextLines:
         chunk = self.rest + chunk
         end = chunk.rfind(b"\n") + 1
         self.rest = chunk[end:]
-        return bytes(chunk[:end].replace(b"\\\\", b"\\"))
+        return chunk[:end].replace(b"\\\\", b"\\")
 
 
 async def copy_out(
@@ -157,9 +160,17 @@ async def copy_out(
         task = asyncio.create_task(run())
         task.add_done_callback(lambda done: _wake(queue, done))
         try:
+            parts: list[bytes] = []
+            size = 0
             while (chunk := await queue.get()) is not None:
-                yield translate(chunk)
+                parts.append(chunk)
+                size += len(chunk)
+                if size >= OUT:
+                    yield translate(b"".join(parts))
+                    parts, size = [], 0
             await task  # its error, if it failed
+            if parts:
+                yield translate(b"".join(parts))
         finally:
             if not task.done():
                 task.cancel()

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from feedback.config import Settings
 from feedback.db import UTCDateTime
-from feedback.responses import export_sqlite, exports
+from feedback.responses import export_copy, export_sqlite, exports
 from tests.builders.orgs import make_org
 from tests.builders.responses import (
     concurrent_client,
@@ -260,3 +260,18 @@ async def test_a_client_gone_mid_stream_ends_the_statement_and_returns_the_conne
     await chunks.aclose()
     assert engine.pool.checkedout() == 0
     assert await _collect(whole(sessions, survey_id)) == full
+
+
+def test_line_endings_are_translated_whatever_the_chunks() -> None:
+    """COPY's chunks end anywhere: inside a quoted field, between the quotes of a `""`, between
+    the backslashes of a pair."""
+    csv_rows = b'a,"in ""quotes""\nand a newline",1\n"\r\n",\n,"x"\n'
+    expected = b'a,"in ""quotes""\nand a newline",1\r\n"\r\n",\r\n,"x"\r\n'
+    text_rows = b'{"a":"back\\\\\\\\slash \\\\"q\\\\""}\n{"b":1}\n'
+    text_expected = b'{"a":"back\\\\slash \\"q\\""}\n{"b":1}\n'
+    for cut in range(len(csv_rows) + 1):
+        lines = export_copy.CsvLines()
+        assert lines(csv_rows[:cut]) + lines(csv_rows[cut:]) == expected, cut
+    for cut in range(len(text_rows) + 1):
+        text = export_copy.TextLines()
+        assert text(text_rows[:cut]) + text(text_rows[cut:]) == text_expected, cut
