@@ -19,6 +19,8 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from feedback.responses.export_session import export_session, shielded
+
 # Chunks waiting for the client: asyncpg hands over what one socket read holds (a bytearray,
 # ~8 KiB). They leave joined by at least `OUT` bytes: each chunk sent costs the server
 # (Litestar, uvicorn) about as much whatever its size (10 M rows: 95,000 chunks of ~8 KiB).
@@ -144,7 +146,7 @@ async def copy_out(
 ) -> AsyncGenerator[bytes, None]:
     """The bytes of `COPY (sql) TO STDOUT`, translated chunk by chunk."""
     queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=QUEUE)
-    async with sessions() as session:
+    async with export_session(sessions) as session:
         connection = await session.connection()
         raw = await connection.get_raw_connection()
         driver = raw.driver_connection
@@ -175,7 +177,7 @@ async def copy_out(
             if not task.done():
                 task.cancel()
             # Cancelled while handing a chunk over, asyncpg cancels the COPY on the server.
-            await asyncio.gather(task, return_exceptions=True)
+            await shielded(lambda: asyncio.gather(task, return_exceptions=True))
 
 
 def _wake(queue: asyncio.Queue[bytes | None], done: asyncio.Task[None]) -> None:

@@ -21,6 +21,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from feedback.responses.export_session import export_session, shielded
+
 # Rows a fetch: each fetch is a round trip to aiosqlite's thread.
 PARTITION = 5000
 
@@ -124,7 +126,7 @@ ORDER BY r.submitted_at, r.id"""  # noqa: S608 (no input in it: the survey is a 
 async def _partitions(
     sessions: async_sessionmaker[AsyncSession], sql: str, survey_id: uuid.UUID
 ) -> AsyncGenerator[list[Any], None]:
-    async with sessions() as session:
+    async with export_session(sessions) as session:
         connection = await session.connection()
         raw = await connection.get_raw_connection()
         driver = raw.driver_connection
@@ -134,7 +136,7 @@ async def _partitions(
             while rows := await cursor.fetchmany(PARTITION):
                 yield rows
         finally:
-            await cursor.close()
+            await shielded(cursor.close)
 
 
 async def long_lines(

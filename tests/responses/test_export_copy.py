@@ -275,3 +275,68 @@ def test_line_endings_are_translated_whatever_the_chunks() -> None:
     for cut in range(len(text_rows) + 1):
         text = export_copy.TextLines()
         assert text(text_rows[:cut]) + text(text_rows[cut:]) == text_expected, cut
+
+
+@pytest.mark.parametrize("path", ["export.csv", "export.ndjson"])
+async def test_a_client_that_hangs_up_mid_export_leaves_the_app_healthy(
+    app: Litestar, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the ASGI app, as a server runs it: the client says `http.disconnect` after the
+    first chunk of the body; the export stops, its connection goes back to the pool, and the
+    next export is whole."""
+    monkeypatch.setattr(export_sqlite, "PARTITION", 500)
+    async with concurrent_client(app) as client:
+        org = await make_org(client)
+        await make_survey(client, org)
+        lines = [
+            {"submitted_at": datetime.now(UTC).isoformat(), "answers": pulse_answers()}
+            for _ in range(4000)
+        ]
+        imported = await client.post(
+            "/api/v1/surveys/pulse/responses/import",
+            content="\n".join(json.dumps(line) for line in lines).encode(),
+            headers={"Content-Type": "application/x-ndjson", **org.auth("campaigner")},
+        )
+        assert imported.json()["imported"] == 4000
+        url = f"/api/v1/surveys/pulse/{path}"
+        whole = await client.get(url, headers=org.auth("analyst"))
+        assert whole.status_code == 200
+        token = org.auth("analyst")["Authorization"].encode()
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": url,
+            "raw_path": url.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"testserver"), (b"authorization", token)],
+            "client": ("203.0.113.7", 40000),
+            "server": ("testserver", 80),
+            "state": {},
+        }
+        gone = asyncio.Event()
+        bodies: list[bytes] = []
+        requested = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await gone.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body" and message.get("body"):
+                bodies.append(message["body"])
+                gone.set()
+                await asyncio.sleep(0)  # the server notices the client gone while sending
+
+        await asyncio.wait_for(app(scope, receive, send), timeout=30)  # type: ignore[arg-type]
+        assert 0 < sum(map(len, bodies)) < len(whole.content)
+        assert _engine(app.state.sessions).pool.checkedout() == 0
+        again = await client.get(url, headers=org.auth("analyst"))
+        assert again.status_code == 200 and again.content == whole.content
