@@ -1,7 +1,7 @@
 """Export throughput: CSV long and NDJSON streamed over HTTP, against the bare query, same run.
 
     .venv/bin/python bench/bench_export.py [--db postgresql sqlite] [--rows 10000000 1000000]
-                                           [--runs 3] [--keep]
+                                           [--runs 3] [--keep] [--load-only] [--reuse]
 
 For each database and size (`--rows` pairs with `--db`: the first size for the first database):
 
@@ -14,9 +14,12 @@ For each database and size (`--rows` pairs with `--db`: the first size for the f
 2. `feedback serve` (uvicorn, one worker) on that database; a client on the same two cores
    streams GET /api/v1/surveys/pulse/export.csv?layout=long and /export.ndjson `--runs` times
    each, interleaved with the baselines, counting bytes and lines:
-   - PostgreSQL: `COPY (SELECT …) TO STDOUT` of the export's own SELECT (CSV long: the answer
-     rows joined to their response; NDJSON: the current revisions), through asyncpg;
-   - SQLite: a bare sqlite3 cursor over the same SELECT, every row fetched.
+   - PostgreSQL: `COPY (SELECT …) TO STDOUT WITH CSV` of the bare SELECT of the export's rows
+     and columns, unformatted (CSV long: the answer rows joined to their response; NDJSON: the
+     current revisions), through asyncpg: the exports now COPY a SELECT that also formats
+     them (feedback/responses/export_copy.py), so the ratio is what formatting and HTTP cost;
+   - SQLite: a bare sqlite3 cursor over the same bare SELECT, every row fetched into Python
+     (the exports build their lines in SQL: feedback/responses/export_sqlite.py).
    Rates are answer rows a second (NDJSON: the survey's current answer rows over the time of
    the whole export, though it sends one object per response).
 3. The server's resident set before the first export and its peak (VmHWM) after all of them.
@@ -69,7 +72,7 @@ PORT = int(os.environ.get("FEEDBACK_BENCH_EXPORT_PORT", "8893"))
 REVISION_COLUMNS = "response_id, revision, version, document, body_hash, submitted_at"
 MULTI = ("actions", "topics")
 
-# The exports' own statements (feedback/responses/exports.py), written out for the baselines.
+# The bare SELECTs of the exports' rows, in their order, unformatted: the baselines.
 LONG_SQL = """
 SELECT r.response_id, a.revision, a.wave_number, a.version, r.channel, r.submitted_at,
        a.respondent_id, a.question_key, a.value_num, a.option_key, a.value_text
@@ -305,6 +308,9 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="measure the databases a --keep run left"
     )
+    parser.add_argument(
+        "--load-only", action="store_true", help="load and keep the databases, measure nothing"
+    )
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     results = []
@@ -322,6 +328,8 @@ def main() -> None:
                 file=sys.stderr,
             )
             kept.write_text(json.dumps([url, ids]))
+        if args.load_only:
+            continue
         try:
             results.append(measure(db, url, ids, args.runs))
         finally:

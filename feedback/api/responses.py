@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
@@ -69,9 +71,18 @@ def _answers(document: dict[str, Any]) -> dict[str, Any]:
     return answers
 
 
+async def _close(chunks: AsyncGenerator[bytes, None]) -> None:
+    # A coroutine function: Litestar would run the bare method `aclose` in a thread.
+    await chunks.aclose()
+
+
 def _stream(export: exports.Export) -> Stream:
     return Stream(
         export.chunks,
+        # Run after the body, also when the client went away mid-stream (Litestar then stops
+        # iterating but does not close the iterator): its statement ends and its connection
+        # returns to the pool now, not when the garbage collector gets to it.
+        background=BackgroundTask(_close, export.chunks),
         media_type=export.media_type,
         headers={"Content-Disposition": f'attachment; filename="{export.filename}"'},
     )

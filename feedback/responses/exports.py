@@ -13,6 +13,11 @@ Every row carries its wave, version, revision and channel.
 
 Text that a spreadsheet would run as a formula (starting with = + - @, tab or CR) is exported
 with a leading `'`, the usual guard against CSV injection.
+
+The long CSV and NDJSON are written by the database itself, Python only passing the lines on
+(10x and more the rate of formatting each row here): PostgreSQL through COPY (export_copy.py),
+SQLite by lines built in SQL (export_sqlite.py). `long_csv` and `ndjson` below are the Python
+spelling of the same output, which the tests hold those two to (the long CSV byte for byte).
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -30,7 +36,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback.orgs.principal import Principal
-from feedback.responses import queries
+from feedback.responses import export_copy, export_sqlite, queries
+from feedback.responses.export_session import export_session
 from feedback.responses.models import Answer, Respondent, Response, ResponseRevision
 from feedback.responses.service import (
     ATTRIBUTE_PREFIX,
@@ -61,7 +68,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 class Export:
     filename: str
     media_type: str
-    chunks: AsyncIterator[bytes]
+    chunks: AsyncGenerator[bytes, None]
 
 
 async def export(
@@ -74,23 +81,71 @@ async def export(
 ) -> Export:
     """Check access now (NotFound before any byte is sent), stream later."""
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)
+    # `sessions` reads from the same kind of database as the request's session (a replica of
+    # PostgreSQL is PostgreSQL). The database writes the long CSV's and NDJSON's lines itself.
+    dialect = session.get_bind().dialect.name
     if layout == "long":
-        return Export(f"{slug}-long.csv", "text/csv", _long(sessions, survey.id))
+        long = {"postgresql": long_copy, "sqlite": long_sqlite}.get(dialect, long_csv)
+        return Export(f"{slug}-long.csv", "text/csv", long(sessions, survey.id))
     if layout == "wide":
         keys = question_keys(await published_definitions(session, principal=principal, slug=slug))
         return Export(
             f"{slug}-wide.csv", "text/csv", _wide(sessions, survey.org_id, survey.id, keys)
         )
-    return Export(f"{slug}.ndjson", "application/x-ndjson", _ndjson(sessions, survey.id))
+    lines = {"postgresql": ndjson_copy, "sqlite": export_sqlite.ndjson_lines}.get(dialect, ndjson)
+    return Export(f"{slug}.ndjson", "application/x-ndjson", lines(sessions, survey.id))
 
 
+async def long_copy(
+    sessions: async_sessionmaker[AsyncSession], survey_id: uuid.UUID
+) -> AsyncGenerator[bytes, None]:
+    """PostgreSQL: `long_csv`'s bytes, formatted by the database."""
+    yield _csv_chunk([LONG_COLUMNS])
+    lines = export_copy.CsvLines()
+    copy = export_copy.copy_out(
+        sessions, export_copy.LONG_SQL, survey_id, format="csv", translate=lines
+    )
+    # Closed now when the client goes away (not when collected): that cancels the COPY and
+    # returns its connection.
+    async with aclosing(copy):
+        async for chunk in copy:
+            yield chunk
+
+
+async def long_sqlite(
+    sessions: async_sessionmaker[AsyncSession], survey_id: uuid.UUID
+) -> AsyncGenerator[bytes, None]:
+    """SQLite: `long_csv`'s bytes, the lines written by the database (numbers it cannot
+    write as Python does by `_cell`)."""
+    yield _csv_chunk([LONG_COLUMNS])
+    lines = export_sqlite.long_lines(sessions, survey_id, _cell)
+    async with aclosing(lines):
+        async for chunk in lines:
+            yield chunk
+
+
+def ndjson_copy(
+    sessions: async_sessionmaker[AsyncSession], survey_id: uuid.UUID
+) -> AsyncGenerator[bytes, None]:
+    """PostgreSQL: `ndjson`'s lines (the same values), written by the database."""
+    return export_copy.copy_out(
+        sessions,
+        export_copy.NDJSON_SQL,
+        survey_id,
+        format="text",
+        translate=export_copy.TextLines(),
+    )
+
+
+@asynccontextmanager
 async def _rows(
     sessions: async_sessionmaker[AsyncSession], stmt: Select[*tuple[Any, ...]]
-) -> AsyncIterator[Sequence[Any]]:
-    async with sessions() as session:
+) -> AsyncIterator[AsyncIterator[Sequence[Any]]]:
+    """The partitions of `stmt`'s rows; its session is closed on leaving, even when the client
+    went away mid-stream (an async for alone would leave that to the garbage collector)."""
+    async with export_session(sessions) as session:
         result = await session.stream(stmt.execution_options(yield_per=PARTITION))
-        async for partition in result.partitions():
-            yield partition
+        yield result.partitions()
 
 
 def _csv_chunk(rows: Sequence[Sequence[Any]]) -> bytes:
@@ -99,9 +154,9 @@ def _csv_chunk(rows: Sequence[Sequence[Any]]) -> bytes:
     return buffer.getvalue().encode()
 
 
-async def _long(
+async def long_csv(
     sessions: async_sessionmaker[AsyncSession], survey_id: uuid.UUID
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     yield _csv_chunk([LONG_COLUMNS])
     stmt = (
         select(
@@ -132,15 +187,16 @@ async def _long(
     # A response's rows come together: its id, instant and respondent are written once.
     last: Any = None
     texts: tuple[str, str, str] = ("", "", "")
-    async for partition in _rows(sessions, stmt):
-        rows = []
-        for rid, revision, wave, version, channel, at, who, key, num, option, text in partition:
-            if rid != last:
-                last, texts = rid, (str(rid), _instant(at), "" if who is None else str(who))
-            value = option if option is not None else text if text is not None else num
-            rows.append((texts[0], revision, wave, version, channel, texts[1], texts[2], key,
-                         _cell(value)))  # fmt: skip
-        yield _csv_chunk(rows)
+    async with _rows(sessions, stmt) as partitions:
+        async for partition in partitions:
+            rows = []
+            for rid, revision, wave, version, channel, at, who, key, num, option, text in partition:
+                if rid != last:
+                    last, texts = rid, (str(rid), _instant(at), "" if who is None else str(who))
+                value = option if option is not None else text if text is not None else num
+                rows.append((texts[0], revision, wave, version, channel, texts[1], texts[2], key,
+                             _cell(value)))  # fmt: skip
+            yield _csv_chunk(rows)
 
 
 def _current(survey_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
@@ -167,7 +223,7 @@ async def _wide(
     org_id: uuid.UUID,
     survey_id: uuid.UUID,
     keys: list[str],
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     # Ids, not the survey: the request's session (and its objects) is gone by now.
     async with sessions() as session:
         columns = await attribute_columns(session, org_id, survey_id)
@@ -178,53 +234,55 @@ async def _wide(
         .outerjoin(Respondent, Respondent.id == Response.respondent_id)
         .add_columns(Respondent.attributes)
     )
-    async for partition in _rows(sessions, stmt):
-        rows = []
-        for r in partition:
-            answers: dict[str, Any] = r.document.get("answers", {})
-            attributes: dict[str, Any] = r.attributes or {}
-            rows.append(
-                (
-                    r.response_id,
-                    r.revision,
-                    r.wave_number,
-                    r.version,
-                    r.channel,
-                    _instant(r.submitted_at),
-                    _instant(r.revised_at),
-                    r.respondent_id or "",
-                    r.locale or "",
-                    *(_cell(answers.get(key)) for key in keys),
-                    *(_attribute_cell(attributes.get(name)) for name in names),
+    async with _rows(sessions, stmt) as partitions:
+        async for partition in partitions:
+            rows = []
+            for r in partition:
+                answers: dict[str, Any] = r.document.get("answers", {})
+                attributes: dict[str, Any] = r.attributes or {}
+                rows.append(
+                    (
+                        r.response_id,
+                        r.revision,
+                        r.wave_number,
+                        r.version,
+                        r.channel,
+                        _instant(r.submitted_at),
+                        _instant(r.revised_at),
+                        r.respondent_id or "",
+                        r.locale or "",
+                        *(_cell(answers.get(key)) for key in keys),
+                        *(_attribute_cell(attributes.get(name)) for name in names),
+                    )
                 )
-            )
-        yield _csv_chunk(rows)
+            yield _csv_chunk(rows)
 
 
-async def _ndjson(
+async def ndjson(
     sessions: async_sessionmaker[AsyncSession], survey_id: uuid.UUID
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     # msgspec writes what json.dumps(ensure_ascii=False, separators=(",", ":")) would, in C.
     encode = msgspec.json.Encoder().encode
-    async for partition in _rows(sessions, _current(survey_id)):
-        yield b"".join(
-            encode(
-                {
-                    "response_id": str(r.response_id),
-                    "revision": r.revision,
-                    "wave": r.wave_number,
-                    "version": r.version,
-                    "channel": r.channel,
-                    "submitted_at": _instant(r.submitted_at),
-                    "revised_at": _instant(r.revised_at),
-                    "respondent_id": None if r.respondent_id is None else str(r.respondent_id),
-                    "locale": r.locale,
-                    "answers": r.document.get("answers", {}),
-                }
+    async with _rows(sessions, _current(survey_id)) as partitions:
+        async for partition in partitions:
+            yield b"".join(
+                encode(
+                    {
+                        "response_id": str(r.response_id),
+                        "revision": r.revision,
+                        "wave": r.wave_number,
+                        "version": r.version,
+                        "channel": r.channel,
+                        "submitted_at": _instant(r.submitted_at),
+                        "revised_at": _instant(r.revised_at),
+                        "respondent_id": None if r.respondent_id is None else str(r.respondent_id),
+                        "locale": r.locale,
+                        "answers": r.document.get("answers", {}),
+                    }
+                )
+                + b"\n"
+                for r in partition
             )
-            + b"\n"
-            for r in partition
-        )
 
 
 def _instant(value: datetime) -> str:
