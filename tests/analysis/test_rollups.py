@@ -139,6 +139,10 @@ async def test_a_split_is_kept_per_question_and_wave_and_served_from_it(
     assert same(await trends(client, org), first)
     await tamper(database_url)
     assert ns(await trends(client, org)) == [[0, 0, 0, 0]] * 3
+    # A piece that does not read as rows is counted again, and rewritten.
+    await run(database_url, "UPDATE trend_rollup SET rows = '[[1]]'")
+    assert same(await trends(client, org), first)
+    assert same(await trends(client, org), first)
     assert same(await counted_afresh(client, org, database_url, BY_REGION), first)
     # A split by channel, and a channel filter, are kept apart from it.
     by_channel = await trends(client, org, BY_CHANNEL)
