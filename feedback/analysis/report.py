@@ -29,6 +29,7 @@ from feedback.analysis.figures import QuestionTrends, SurveyTrends, WaveFigures
 from feedback.analysis.impact import Coefficient, Impact
 from feedback.analysis.number_text import figure_text, p_text, share_text
 from feedback.analysis.results import ChangeTest, Metric, NoTrend, TrendTest
+from feedback.analysis.rollups import Rollups
 from feedback.analysis.service import (
     SurveyDecision,
     TrendsQuery,
@@ -203,10 +204,17 @@ class Report:
     channels: tuple[str, ...] | None = None
 
 
-async def report(session: AsyncSession, *, secret: str, token: str, now: datetime) -> Report:
+async def report(
+    session: AsyncSession,
+    *,
+    secret: str,
+    token: str,
+    now: datetime,
+    rollups: Rollups | None = None,
+) -> Report:
     """The report as of `now`: decisions' impacts count only the waves closed by then."""
     survey, grant = await granted_survey(session, secret=secret, token=token, now=now)
-    trends = await survey_trends(session, survey, grant.query(), now=now)
+    trends = await survey_trends(session, survey, grant.query(), now=now, rollups=rollups)
     decisions = await survey_decisions(session, survey)
     return Report(
         survey=survey,
@@ -228,10 +236,17 @@ async def report(session: AsyncSession, *, secret: str, token: str, now: datetim
 
 
 async def report_chart(
-    session: AsyncSession, *, secret: str, token: str, key: str, fmt: ChartFormat, now: datetime
+    session: AsyncSession,
+    *,
+    secret: str,
+    token: str,
+    key: str,
+    fmt: ChartFormat,
+    now: datetime,
+    rollups: Rollups | None = None,
 ) -> bytes:
     survey, grant = await granted_survey(session, secret=secret, token=token, now=now)
-    return await survey_chart(session, survey, key, grant.query(), fmt, now=now)
+    return await survey_chart(session, survey, key, grant.query(), fmt, now=now, rollups=rollups)
 
 
 def _section(trends: SurveyTrends, question: QuestionTrends) -> Section:

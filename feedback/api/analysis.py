@@ -23,7 +23,7 @@ from feedback.analysis.rollups import Rollups
 from feedback.analysis.service import TrendsQuery
 from feedback.analysis.trends_csv import trends_csv
 from feedback.api.channel_filter import ChannelFilter, channels_of
-from feedback.api.deps import READS, WRITES, AppSettings, Caller, DbSession, KeptSplits, Now
+from feedback.api.deps import READS, WRITES, AppSettings, Caller, DbSession, Now, TrendRollups
 from feedback.api.form_strings import preferred_locales
 from feedback.api.links import report_url
 from feedback.api.public import AcceptLanguage
@@ -216,7 +216,7 @@ class AnalysisController(Controller):
         db_session: DbSession,
         principal: Caller,
         now: Now,
-        rollups: KeptSplits,
+        rollups: TrendRollups,
         slug: Slug,
         questions: Questions = None,
         start: FromDate = None,
@@ -243,7 +243,7 @@ class AnalysisController(Controller):
         db_session: DbSession,
         principal: Caller,
         now: Now,
-        rollups: KeptSplits,
+        rollups: TrendRollups,
         slug: Slug,
         questions: Questions = None,
         start: FromDate = None,
@@ -273,7 +273,7 @@ class AnalysisController(Controller):
         db_session: DbSession,
         principal: Caller,
         now: Now,
-        rollups: KeptSplits,
+        rollups: TrendRollups,
         slug: Slug,
         question: Question,
         start: FromDate = None,
@@ -310,7 +310,7 @@ class AnalysisController(Controller):
         db_session: DbSession,
         principal: Caller,
         now: Now,
-        rollups: KeptSplits,
+        rollups: TrendRollups,
         slug: Slug,
         question: Question,
         start: FromDate = None,
@@ -399,10 +399,15 @@ class ReportPageController(Controller):
         db_session: DbSession,
         app_settings: AppSettings,
         now: Now,
+        rollups: TrendRollups,
         token: FromPath[str],
     ) -> Response[str]:
         content = await report.report(
-            db_session, secret=app_settings.resolved_secret_key(), token=token, now=now
+            db_session,
+            secret=app_settings.resolved_secret_key(),
+            token=token,
+            now=now,
+            rollups=rollups,
         )
         body = TEMPLATES.get_template("report.html").render(report=content, token=token)
         headers = REPORT_HEADERS | {"Content-Security-Policy": REPORT_CSP}
@@ -414,6 +419,7 @@ class ReportPageController(Controller):
         db_session: DbSession,
         app_settings: AppSettings,
         now: Now,
+        rollups: TrendRollups,
         token: FromPath[str],
         name: FromPath[str],
     ) -> Response[bytes]:
@@ -428,5 +434,6 @@ class ReportPageController(Controller):
             key=key,
             fmt=fmt,
             now=now,
+            rollups=rollups,
         )
         return Response(content, media_type=MEDIA_TYPES[fmt], headers=REPORT_HEADERS)

@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from feedback.analysis import service as analysis
 from feedback.analysis.schemas import DecisionImpactRead, decision_impact_read
 from feedback.api.channel_filter import ChannelFilter, channels_of
-from feedback.api.deps import READS, Caller, Cursor, DbSession, KeptSplits, Limit, Now
+from feedback.api.deps import READS, Caller, Cursor, DbSession, Limit, Now, TrendRollups
 from feedback.api.pagination import PageOut, page_out
 from feedback.api.query_guard import known_query_parameters
 from feedback.loop import service
@@ -112,7 +112,7 @@ class DecisionController(Controller):
         now: Now,
         slug: FromPath[str],
         decision_id: FromPath[uuid.UUID],
-        rollups: KeptSplits,
+        rollups: TrendRollups,
         question: ImpactQuestion = None,
         segment: ImpactSegment = None,
         channel: ChannelFilter = None,

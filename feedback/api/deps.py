@@ -155,8 +155,8 @@ Caller = NamedDependency[Principal]
 AppSettings = NamedDependency[Settings]
 # The instant the request is handled at (feedback.clock): pass it on as `now`.
 Now = NamedDependency[datetime]
-# Where splits' rollups are written (feedback.analysis.rollups).
-KeptSplits = NamedDependency[Rollups]
+# Where trends rollups are written (feedback.analysis.rollups).
+TrendRollups = NamedDependency[Rollups]
 # Where supporters' answers go in (feedback.responses.submissions.Submissions.submit).
 Submitter = NamedDependency[Submissions]
 Limit = Annotated[int, QueryParameter(description="Page size, 1..500 (default 50).")]
