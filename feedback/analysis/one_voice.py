@@ -17,8 +17,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, exists, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, func, select
 
 from feedback.analysis.cells import AggregateRow, Waves, in_waves
 from feedback.responses.models import Response
@@ -26,26 +25,30 @@ from feedback.responses.models import Response
 
 def superseded_responses(survey_id: uuid.UUID, waves: Waves | None = None) -> Select[Any]:
     """The ids (`response.id`) of the survey's responses (in `waves`, None: all) that a later
-    response of the same respondent in the same wave supersedes."""
-    later = aliased(Response)
-    newer = exists().where(
-        later.survey_id == survey_id,
-        later.respondent_id == Response.respondent_id,
-        later.wave_number == Response.wave_number,
-        or_(
-            later.submitted_at > Response.submitted_at,
-            and_(
-                later.submitted_at == Response.submitted_at,
-                later.response_id > Response.response_id,
-            ),
-        ),
+    response of the same respondent in the same wave supersedes: all but the first of each
+    respondent's responses in a wave, latest first (ties: the larger `response_id`).
+
+    A window over the responses, not "EXISTS a later one": one sort, whatever the plan, where
+    the correlated EXISTS was planned as a loop over every pair of the survey's responses when
+    PostgreSQL misjudged how few a wave holds (minutes on the demo's 40,000)."""
+    ranked = (
+        select(
+            Response.id.label("id"),
+            func.row_number()
+            .over(
+                partition_by=(Response.respondent_id, Response.wave_number),
+                order_by=(Response.submitted_at.desc(), Response.response_id.desc()),
+            )
+            .label("latest_first"),
+        )
+        .where(
+            Response.survey_id == survey_id,
+            Response.respondent_id.is_not(None),
+            *in_waves(Response.wave_number, waves),
+        )
+        .subquery("ranked")
     )
-    return select(Response.id).where(
-        Response.survey_id == survey_id,
-        Response.respondent_id.is_not(None),
-        *in_waves(Response.wave_number, waves),
-        newer,
-    )
+    return select(ranked.c.id).where(ranked.c.latest_first > 1)
 
 
 class _Group(NamedTuple):
