@@ -102,10 +102,6 @@ CHANNEL_SEGMENT = "channel"
 Expression = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
-def _in_waves(waves: Waves | None) -> list[ColumnExpressionArgument[bool]]:
-    return in_waves(Answer.wave_number, waves)
-
-
 def _current(
     survey_id: uuid.UUID, channels: Sequence[str] | None = None
 ) -> list[ColumnExpressionArgument[bool]]:
@@ -206,7 +202,7 @@ def _branch(
         stmt = stmt.select_from(Answer).outerjoin(values, values.c.id == split.on)
     if segment is not None:
         group.append(segment)
-    stmt = stmt.where(*_in_waves(waves))
+    stmt = stmt.where(*in_waves(Answer.wave_number, waves))
     if within is not None:
         stmt = stmt.where(Answer.response_id.in_(within))
     return stmt.group_by(*group)
@@ -358,7 +354,7 @@ def _segmented_statement(
             *_through(channels),
         )
     )
-    stmt = stmt.where(*_in_waves(waves))
+    stmt = stmt.where(*in_waves(Answer.wave_number, waves))
     if within is not None:
         stmt = stmt.where(Answer.response_id.in_(within))
     group = [Answer.question_key, Answer.wave_number, value, Answer.option_key, segments.c.value]

@@ -108,6 +108,16 @@ def same(kept: Any, fresh: Any) -> bool:
     return bool(kept == fresh)
 
 
+async def place(client: Client, org: Org, person: dict[str, Any], region: str) -> None:
+    """Set the respondent's attributes to this region alone (PUT: the whole set)."""
+    got = await client.put(
+        f"/api/v1/respondents/{person['id']}",
+        json={"attributes": {"region": region}},
+        headers=org.auth("campaigner"),
+    )
+    assert got.status_code == 200, got.text
+
+
 async def pieces(url: str) -> int:
     return int(await scalar(url, "SELECT count(*) FROM trend_rollup"))
 
@@ -195,21 +205,11 @@ async def test_an_attribute_change_recounts_splits_by_attribute_not_by_channel(
     await tamper(database_url)
     changes = "SELECT count(*) FROM attribute_change"
     person = people[0]
-    unchanged = await client.put(
-        f"/api/v1/respondents/{person['id']}",
-        json={"attributes": {"region": "north"}},
-        headers=org.auth("campaigner"),
-    )
-    assert unchanged.status_code == 200, unchanged.text
+    await place(client, org, person, "north")
     # The same attributes again change nothing: what was kept stays in use.
     assert await scalar(database_url, changes) == 0
     assert ns(await trends(client, org)) == [[0, 0, 0, 0]] * 3
-    moved = await client.put(
-        f"/api/v1/respondents/{person['id']}",
-        json={"attributes": {"region": "south"}},
-        headers=org.auth("campaigner"),
-    )
-    assert moved.status_code == 200, moved.text
+    await place(client, org, person, "south")
     assert await scalar(database_url, changes) == 1
     kept = await trends(client, org)
     assert kept["questions"][0]["segments"]["south"]["waves"][0]["n"] == 5

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from feedback.clock import Clock, fixed_clock
 from feedback.config import Settings
 from feedback.db import UTCDateTime
 from feedback.responses import export_copy, export_sqlite, exports
@@ -196,14 +197,25 @@ async def test_the_databases_ndjson_has_the_python_ndjson_values(
     assert {o["answers"]["comment"] for o in decoded} == {t or "x" for t in TEXTS}
 
 
-async def _many_responses(app: Litestar, count: int) -> uuid.UUID:
+# The app's clock for tests that import lines dated "now" (the survey's one wave opens when it is
+# made): the first minutes of a month, and mid-month.
+CLOCKS = pytest.mark.parametrize(
+    "clock",
+    [
+        fixed_clock(datetime(2026, 3, 1, 0, 30, tzinfo=UTC)),
+        fixed_clock(datetime(2026, 12, 15, 12, 0, tzinfo=UTC)),
+    ],
+    ids=["first-of-month", "mid-month"],
+)
+
+
+async def _many_responses(app: Litestar, clock: Clock, count: int) -> uuid.UUID:
     async with concurrent_client(app) as client:
         org = await make_org(client)
         await make_survey(client, org)
         # As test_exports' memory test imports them (their date does not matter here).
         lines = [
-            {"submitted_at": datetime.now(UTC).isoformat(), "answers": pulse_answers()}
-            for _ in range(count)
+            {"submitted_at": clock().isoformat(), "answers": pulse_answers()} for _ in range(count)
         ]
         imported = await client.post(
             "/api/v1/surveys/pulse/responses/import",
@@ -226,12 +238,13 @@ async def _copies_running(sessions: async_sessionmaker[AsyncSession]) -> Any:
         )
 
 
+@CLOCKS
 @pytest.mark.parametrize("layout", ["long", "ndjson"])
 async def test_a_client_gone_mid_stream_ends_the_statement_and_returns_the_connection(
-    app: Litestar, settings: Settings, layout: str, monkeypatch: pytest.MonkeyPatch
+    app: Litestar, clock: Clock, settings: Settings, layout: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(export_sqlite, "PARTITION", 500)  # SQLite: several chunks here too
-    survey_id = await _many_responses(app, 4000)
+    survey_id = await _many_responses(app, clock, 4000)
     sessions = app.state.sessions
     engine = _engine(sessions)
     postgres = engine.dialect.name == "postgresql"
@@ -277,9 +290,10 @@ def test_line_endings_are_translated_whatever_the_chunks() -> None:
         assert text(text_rows[:cut]) + text(text_rows[cut:]) == text_expected, cut
 
 
+@CLOCKS
 @pytest.mark.parametrize("path", ["export.csv", "export.ndjson"])
 async def test_a_client_that_hangs_up_mid_export_leaves_the_app_healthy(
-    app: Litestar, path: str, monkeypatch: pytest.MonkeyPatch
+    app: Litestar, clock: Clock, path: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Through the ASGI app, as a server runs it: the client says `http.disconnect` after the
     first chunk of the body; the export stops, its connection goes back to the pool, and the
@@ -289,8 +303,7 @@ async def test_a_client_that_hangs_up_mid_export_leaves_the_app_healthy(
         org = await make_org(client)
         await make_survey(client, org)
         lines = [
-            {"submitted_at": datetime.now(UTC).isoformat(), "answers": pulse_answers()}
-            for _ in range(4000)
+            {"submitted_at": clock().isoformat(), "answers": pulse_answers()} for _ in range(4000)
         ]
         imported = await client.post(
             "/api/v1/surveys/pulse/responses/import",
