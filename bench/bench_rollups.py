@@ -66,7 +66,10 @@ async def measure(url: str, ids: dict[str, str], runs: int) -> dict[str, Any]:
                 session.add(AnswerChange(survey_id=survey_id, wave_number=bench_trends.WAVES))
 
     samples: dict[str, list[float]] = {f"{s}_{t}": [] for s in SPLITS for t in STATES}
-    app = create_app(bench_trends.bench_settings(url))
+    # As `feedback serve` runs it (`own_process`: what exists once it has started is frozen out
+    # of the collector's walks), without its embedded worker.
+    settings = bench_trends.bench_settings(url).model_copy(update={"embedded_worker": False})
+    app = create_app(settings, own_process=True)
     async with AsyncTestClient(app=app, timeout=600) as client:
         for run in range(runs + 1):  # the first round warms up and is not counted
             # Each split through the three states in turn: emptying the rollups for one split's

@@ -13,15 +13,17 @@ fr, es, hi); a locale of another language gets the English sentence, numbers and
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from functools import lru_cache
 from typing import Literal
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import NumberPattern, parse_pattern
 
 from feedback.analysis.results import Metric
 from feedback.surveys.definition import label_text
@@ -331,6 +333,10 @@ def _sentence(facts: Facts, locale: str, default_locale: str, *, named: bool) ->
     )
 
 
+# A split trends answer says some thousands of sentences over a few dozen locales, waves and
+# patterns: parsing a locale, a number pattern or a month's name anew for each was most of its
+# time (BENCHMARKS.md, "Trends rollups"). Each of these is a pure function of its arguments.
+@lru_cache(maxsize=64)
 def _language(locale: str) -> tuple[_Texts, Locale]:
     """The texts and Babel locale for a BCP 47 tag; English for a language without texts."""
     language = locale.split("-", 1)[0].lower()
@@ -353,19 +359,34 @@ def _values(metric: Metric, first: float, second: float, locale: Locale) -> tupl
 
 
 def _number(metric: Metric, value: float, extra_digits: int, locale: Locale) -> str:
+    # -0.0 equals 0.0 as a key but is written "-0 %": the sign is part of the key.
+    return _formatted(metric, value, math.copysign(1.0, value), extra_digits, locale)
+
+
+@lru_cache(maxsize=8192)
+def _formatted(metric: Metric, value: float, sign: float, extra_digits: int, locale: Locale) -> str:
+    # Cached: a wave's estimate ends one change's sentence and begins the next one's.
+    zero = metric == "nps" and round(value, extra_digits) == 0
+    return _pattern(metric, extra_digits, zero, locale).apply(0 if zero else value, locale)
+
+
+@lru_cache(maxsize=256)
+def _pattern(metric: Metric, extra_digits: int, zero: bool, locale: Locale) -> NumberPattern:
+    """The pattern `_number` formats with, parsed once (as `format_percent` and
+    `format_decimal` would parse it on every call)."""
     fraction = "." + "0" * extra_digits if extra_digits else ""
     if metric == "share":
         # The locale's own pattern (`25 %` in French), with the digits asked for.
         pattern = locale.percent_formats[None].pattern.split(";")[0]
         last = pattern.rfind("0") + 1
-        return format_percent(value, pattern[:last] + fraction + pattern[last:], locale=locale)
+        return parse_pattern(pattern[:last] + fraction + pattern[last:])
     if metric == "nps":
-        if round(value, extra_digits) == 0:
-            return format_decimal(0, f"#,##0{fraction}", locale=locale)
-        return format_decimal(value, f"+#,##0{fraction};-#,##0{fraction}", locale=locale)
-    return format_decimal(value, f"#,##0.0{'0' * extra_digits}", locale=locale)
+        # An NPS that rounds to zero is written without a sign.
+        return parse_pattern(f"#,##0{fraction}" if zero else f"+#,##0{fraction};-#,##0{fraction}")
+    return parse_pattern(f"#,##0.0{'0' * extra_digits}")
 
 
+@lru_cache(maxsize=1024)
 def _period(period: Period, texts: _Texts, locale: Locale) -> str:
     month = _MONTH_LABEL.fullmatch(period.label)
     if month and 1 <= int(month.group(2)) <= 12:

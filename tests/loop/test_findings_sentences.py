@@ -96,3 +96,16 @@ def test_other_languages_read_english() -> None:
     assert sentence(facts, "pt-BR", "en") == sentence(facts, "en", "en")
     # A regional tag of a known language keeps its own formats.
     assert "entre marzo de 2026 y junio de 2026" in sentence(facts, "es-MX", "en")
+
+
+def test_numbers_are_written_alike_however_often_and_in_whatever_order() -> None:
+    # Numbers, patterns and months are formatted once and remembered (a split trends answer
+    # says thousands of sentences): -0.0 equals 0.0 as a key, but Babel writes it "-0%".
+    share = Subject(label="Priority", metric="share", option={"en": "Housing"})
+    for _ in range(2):
+        assert "fell from 0% to -0% " in sentence(change(share, 0.0, -0.0), "en", "en")
+        assert "fell from -0% to 0% " in sentence(change(share, -0.0, 0.0), "en", "en")
+    nps = Subject(label="Recommend us", metric="nps")
+    assert "from 0 to +1 " in sentence(change(nps, 0.4, 1.0), "en", "en")
+    assert "from +0.4 to +0.5 " in sentence(change(nps, 0.4, 0.5), "en", "en")
+    assert "von 0 auf +1.234." in sentence(change(nps, 0.4, 1234.0), "de", "en")
