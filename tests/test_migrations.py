@@ -66,3 +66,13 @@ def test_models_match_the_migrations(empty_database_url: str) -> None:
         diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_every_revision_id_fits_alembic_version() -> None:
+    # alembic_version.version_num is VARCHAR(32): PostgreSQL refuses a longer id at the upgrade;
+    # SQLite does not check the length, so a suite on SQLite alone would not notice.
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    too_long = [s.revision for s in scripts.walk_revisions() if len(s.revision) > 32]
+    assert too_long == []

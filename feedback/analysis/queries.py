@@ -445,7 +445,7 @@ async def trend_stats(
             org_id=org_id,
             specs=specs,
             waves=wave_numbers,
-            by_attribute=segment not in (None, CHANNEL_SEGMENT),
+            attribute=None if segment in (None, CHANNEL_SEGMENT) else segment,
         )
         rows = kept.rows
         if kept.missing:

@@ -10,8 +10,9 @@ stamped with two sums it was computed at:
 - `answers_seen`: the sum of `answer_change.weight` for the survey and wave. Every write that
   adds, supersedes or deletes current answers of a wave appends a row there in its own
   transaction (`responses.change_log`), so the sum grows with each write and never shrinks.
-- `attributes_seen`: the sum of `attribute_change.weight` for the organisation (changes of a
-  respondent's attributes); 0 without a split by attribute, which no attribute moves.
+- `attributes_seen`: the sum of `attribute_change.weight` for the organisation and the attribute
+  split by (every change of a respondent's attribute appends a row for it); 0 without a split
+  by attribute, which no attribute moves.
 
 A piece is used only while both sums are what it was stamped with. The sums are read before the
 statement runs, in the session that runs it: a write committed in between is either in the rows
@@ -98,9 +99,10 @@ async def read(
     org_id: uuid.UUID,
     specs: Mapping[str, str],
     waves: Sequence[int],
-    by_attribute: bool,
+    attribute: str | None,
 ) -> Kept:
-    """The sums, then the pieces of `specs` (question key → spec) for `waves` still valid."""
+    """The sums, then the pieces of `specs` (question key → spec) for `waves` still valid;
+    `attribute`: the respondent attribute the pieces are split by, if any."""
     answers = {
         wave: int(total)
         for wave, total in await session.execute(
@@ -110,9 +112,11 @@ async def read(
         )
     }
     attributes = 0
-    if by_attribute:
+    if attribute is not None:
         total = await session.scalar(
-            select(func.sum(AttributeChange.weight)).where(AttributeChange.org_id == org_id)
+            select(func.sum(AttributeChange.weight)).where(
+                AttributeChange.org_id == org_id, AttributeChange.attribute == attribute
+            )
         )
         attributes = int(total or 0)
     key_of = {spec: key for key, spec in specs.items()}

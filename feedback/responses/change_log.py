@@ -1,7 +1,7 @@
 """What every write to answers or attributes appends, so rollups of trends stay exact.
 
 `answer_change` gets one row per survey wave whose current answers a write adds, supersedes or
-deletes; `attribute_change` one per change of an organisation's respondents' attributes. The
+deletes; `attribute_change` one per attribute a change of a respondent's attributes changed. The
 rows go in the writer's own transaction (or statement), so a reader sees a write's rows and its
 change row together or neither (`analysis.rollups` says why that keeps rollups exact).
 """
@@ -31,8 +31,11 @@ def answers_changed(waves: Iterable[tuple[uuid.UUID, int]]) -> Insert | None:
     return insert(AnswerChange).values(rows) if rows else None
 
 
-def attributes_changed(org_id: uuid.UUID) -> Insert:
-    return insert(AttributeChange).values(org_id=org_id)
+def attributes_changed(org_id: uuid.UUID, names: Iterable[str]) -> Insert | None:
+    """The insert recording changes of these attributes of the organisation's respondents;
+    None for none."""
+    rows = [{"org_id": org_id, "attribute": name} for name in sorted(set(names))]
+    return insert(AttributeChange).values(rows) if rows else None
 
 
 # A wave (or organisation) with more change rows than this has them merged by the worker.
@@ -42,7 +45,7 @@ _MERGE_AT_ONCE = 10_000
 
 
 async def merge(sessions: async_sessionmaker[AsyncSession]) -> int:
-    """Merge the change rows of each wave, and of each organisation's attributes, into one row
+    """Merge the change rows of each wave, and of each organisation's attribute, into one row
     carrying their summed weight, where there are more than MERGE_ABOVE; the number of rows
     removed. Rollups read only the sums, which a merge keeps, so what is kept stays valid; it
     keeps reading a sum as cheap as the number of waves, however many batches were written.
@@ -53,7 +56,7 @@ async def merge(sessions: async_sessionmaker[AsyncSession]) -> int:
     removed = 0
     for model, keys in (
         (AnswerChange, (AnswerChange.survey_id, AnswerChange.wave_number)),
-        (AttributeChange, (AttributeChange.org_id,)),
+        (AttributeChange, (AttributeChange.org_id, AttributeChange.attribute)),
     ):
         async with transaction(sessions, write=False) as session:
             crowded = (

@@ -202,13 +202,18 @@ class AnswerChange(Base):
 
 
 class AttributeChange(Base):
-    """One change of an organisation's respondents' attributes (an update, an erasure):
-    appended in the writer's transaction, like `AnswerChange`, so that splits by attribute kept
-    in rollups know when a respondent's segment may have moved."""
+    """One change of one attribute of an organisation's respondents (a respondent's update
+    that changed, added or removed it): appended in the writer's transaction, like
+    `AnswerChange`, so that splits by that attribute kept in rollups know when a respondent's
+    segment may have moved. Per attribute, so a CRM sync that rewrites one attribute (a last
+    donation) leaves splits by the others (region) kept."""
 
     __tablename__ = "attribute_change"
-    __table_args__ = (Index("ix_attribute_change_org_id", "org_id", "weight"),)
+    __table_args__ = (
+        Index("ix_attribute_change_org_id_attribute", "org_id", "attribute", "weight"),
+    )
 
     id: Mapped[int] = mapped_column(AnswerId, primary_key=True, autoincrement=True)
     org_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    attribute: Mapped[str] = mapped_column(String(63))
     weight: Mapped[int] = mapped_column(BigInteger, server_default=text("1"))

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
 from feedback.analysis.models import TrendRollup
 from feedback.db import utcnow
@@ -54,6 +55,20 @@ def anonymous_respondent_id(secret: str, org_id: uuid.UUID, anonymous_id: str) -
     message = b"anonymous-id\x00" + org_id.bytes + anonymous_id.encode()
     digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
     return uuid.UUID(bytes=digest[:16], version=4)
+
+
+def _changed(before: Mapping[str, object], after: Mapping[str, object]) -> list[str]:
+    """The attributes added, removed or given another value, as a segment reads them: 1, 1.0
+    and true are three segments (`"1"`, `"1.0"`, `"true"`), though equal in Python."""
+
+    def held(values: Mapping[str, object], name: str) -> tuple[type, object]:
+        value = values.get(name, _ABSENT)
+        return type(value), value
+
+    return [k for k in before.keys() | after.keys() if held(before, k) != held(after, k)]
+
+
+_ABSENT = object()
 
 
 def new_token() -> str:
@@ -184,10 +199,16 @@ async def update_respondent(
 ) -> Respondent:
     """Replace the respondent's attributes (PUT: what is sent is the whole set)."""
     respondent = await get_respondent(session, principal=principal, respondent_id=respondent_id)
-    if respondent.attributes != dict(attributes):
-        # Splits by attribute kept in rollups are recomputed (analysis.rollups).
-        await session.execute(change_log.attributes_changed(principal.org_id))
+    # Splits by an attribute that changed, was added or removed are recounted from the rollups
+    # (analysis.rollups); splits by the others are not.
+    names = _changed(respondent.attributes or {}, attributes)
+    changed = change_log.attributes_changed(principal.org_id, names)
+    if changed is not None:
+        await session.execute(changed)
     respondent.attributes = dict(attributes)
+    if names:
+        # The ORM compares the old and new dicts with ==, so 1 -> true alone was not written.
+        flag_modified(respondent, "attributes")
     respondent.updated_at = utcnow()
     audit.record(
         session,

@@ -1,6 +1,7 @@
 """Rollups of segment splits (feedback/analysis/rollups.py), over the real app on both
 databases: a split is kept per question and wave, served from what was kept, and every write
-recounts exactly the waves it touched (an attribute change: every wave of a split by attribute),
+recounts exactly the waves it touched (an attribute change: every wave of a split by that
+attribute),
 so a kept split always equals the split counted afresh."""
 
 from __future__ import annotations
@@ -108,11 +109,13 @@ def same(kept: Any, fresh: Any) -> bool:
     return bool(kept == fresh)
 
 
-async def place(client: Client, org: Org, person: dict[str, Any], region: str) -> None:
-    """Set the respondent's attributes to this region alone (PUT: the whole set)."""
+async def place(
+    client: Client, org: Org, person: dict[str, Any], region: Any, **others: Any
+) -> None:
+    """Set the respondent's attributes to this region and `others` (PUT: the whole set)."""
     got = await client.put(
         f"/api/v1/respondents/{person['id']}",
-        json={"attributes": {"region": region}},
+        json={"attributes": {"region": region, **others}},
         headers=org.auth("campaigner"),
     )
     assert got.status_code == 200, got.text
@@ -209,11 +212,32 @@ async def test_an_attribute_change_recounts_splits_by_attribute_not_by_channel(
     # The same attributes again change nothing: what was kept stays in use.
     assert await scalar(database_url, changes) == 0
     assert ns(await trends(client, org)) == [[0, 0, 0, 0]] * 3
+    # Another attribute added, then changed, then removed: splits by region stay kept.
+    await place(client, org, person, "north", last_gift="2025-03-01")
+    await place(client, org, person, "north", last_gift="2025-04-01")
+    await place(client, org, person, "north")
+    assert await scalar(database_url, changes) == 3
+    assert ns(await trends(client, org)) == [[0, 0, 0, 0]] * 3
     await place(client, org, person, "south")
-    assert await scalar(database_url, changes) == 1
+    assert await scalar(database_url, changes) == 4
     kept = await trends(client, org)
     assert kept["questions"][0]["segments"]["south"]["waves"][0]["n"] == 5
     assert ns(await trends(client, org, BY_CHANNEL)) == [[0, 0, 0, 0]] * 3
+    assert same(await counted_afresh(client, org, database_url, BY_REGION), kept)
+
+
+async def test_values_equal_in_python_but_not_as_segments_are_a_change(
+    client: Client, database_url: str
+) -> None:
+    org, people = await history(client)
+    person = people[0]
+    await place(client, org, person, 1)
+    await trends(client, org)
+    await tamper(database_url)
+    # 1 == 1.0 == True in Python, but a segment reads "1", "1.0" and "true".
+    await place(client, org, person, True)
+    kept = await trends(client, org)
+    assert kept["questions"][0]["segments"]["true"]["waves"][0]["n"] == 1
     assert same(await counted_afresh(client, org, database_url, BY_REGION), kept)
 
 
@@ -259,7 +283,8 @@ async def test_merging_change_rows_keeps_their_sums_and_what_was_kept(
             [{"s": survey_id}] * 100,
         )
         await conn.execute(
-            sa.text("INSERT INTO attribute_change (org_id) VALUES (:o)"), [{"o": org_id}] * 70
+            sa.text("INSERT INTO attribute_change (org_id, attribute) VALUES (:o, 'region')"),
+            [{"o": org_id}] * 70,
         )
         await conn.commit()
     sums = (

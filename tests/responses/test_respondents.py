@@ -74,6 +74,21 @@ async def test_attributes_are_set_by_the_organisation(client: Client) -> None:
     assert all("NL" not in str(e["details"]) and "BE" not in str(e["details"]) for e in audit)
 
 
+async def test_a_value_equal_in_python_but_of_another_json_type_is_stored(
+    client: Client,
+) -> None:
+    # 1, 1.0 and true are equal in Python (and to the ORM's change tracking), but three
+    # different segments: each PUT stores what it says.
+    org = await make_org(client)
+    created = await make_respondent(client, org, external_ref="crm-1", joined=1)
+    url = f"/api/v1/respondents/{created['id']}"
+    for value in (1.5, True, 1, 1.0, True):
+        put = await client.put(url, json={"attributes": {"joined": value}}, headers=org.auth())
+        assert put.status_code == 200, put.text
+        got = (await client.get(url, headers=org.auth())).json()["attributes"]["joined"]
+        assert (type(got), got) == (type(value), value)
+
+
 async def test_a_supporter_cannot_set_their_own_attributes(client: Client) -> None:
     org = await make_org(client)
     await make_survey(client, org)
