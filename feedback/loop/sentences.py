@@ -367,7 +367,8 @@ def _number(metric: Metric, value: float, extra_digits: int, locale: Locale) -> 
 def _formatted(metric: Metric, value: float, sign: float, extra_digits: int, locale: Locale) -> str:
     # Cached: a wave's estimate ends one change's sentence and begins the next one's.
     zero = metric == "nps" and round(value, extra_digits) == 0
-    return _pattern(metric, extra_digits, zero, locale).apply(0 if zero else value, locale)
+    text: str = _pattern(metric, extra_digits, zero, locale).apply(0 if zero else value, locale)
+    return text
 
 
 @lru_cache(maxsize=256)
