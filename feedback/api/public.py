@@ -12,7 +12,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from pydantic import BaseModel, Field
 
 from feedback.analysis.results import Metric
-from feedback.api.deps import AppSettings, DbSession, Now, Submitter
+from feedback.api.deps import AppSettings, DbSession, Now, Submitter, TrendRollups
 from feedback.api.form_strings import preferred_locales
 from feedback.api.form_view import text_direction
 from feedback.api.links import results_url
@@ -190,6 +190,7 @@ class PublicController(Controller):
         db_session: DbSession,
         app_settings: AppSettings,
         now: Now,
+        rollups: TrendRollups,
         org: FromPath[str],
         survey: FromPath[str],
         accept_language: AcceptLanguage = None,
@@ -204,6 +205,7 @@ class PublicController(Controller):
             survey_slug=survey,
             wanted_locales=preferred_locales(locale, accept_language),
             now=now,
+            rollups=rollups,
         )
         return Response(PublicResultsRead.of(found, app_settings.base_url), headers=RESULTS_CACHE)
 

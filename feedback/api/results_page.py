@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import FromPath, QueryParameter
 
-from feedback.api.deps import AppSettings, DbSession, Now
+from feedback.api.deps import AppSettings, DbSession, Now, TrendRollups
 from feedback.api.form_strings import STRINGS, date_text, preferred_locales
 from feedback.api.form_view import text_direction
 from feedback.api.forms import (
@@ -114,6 +114,7 @@ class ResultsPageController(Controller):
         db_session: DbSession,
         app_settings: AppSettings,
         now: Now,
+        rollups: TrendRollups,
         org_slug: FromPath[str],
         survey_slug: FromPath[str],
         locale: Annotated[str | None, QueryParameter(max_length=35)] = None,
@@ -136,6 +137,7 @@ class ResultsPageController(Controller):
                 survey_slug=survey_slug,
                 wanted_locales=preferred_locales(locale, accept),
                 now=now,
+                rollups=rollups,
             )
         except NotFound:
             return _page(

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.analysis.figures import QuestionTrends
 from feedback.analysis.results import Metric, WaveEstimate
+from feedback.analysis.rollups import Rollups
 from feedback.analysis.service import TrendsQuery, survey_trends
 from feedback.errors import NotFound
 from feedback.loop.models import Decision, DecisionFinding, Finding
@@ -201,9 +202,12 @@ async def public_results(
     survey_slug: str,
     wanted_locales: Sequence[str],
     now: datetime,
+    rollups: Rollups | None = None,
 ) -> PublicResults:
     """The survey's public results in the first of `wanted_locales` it has (else its default
-    locale). NotFound when the survey does not exist or shows nothing publicly."""
+    locale), its waves read from and kept in `rollups` when given (every reader after a
+    newsletter asks for the same waves). NotFound when the survey does not exist or shows
+    nothing publicly."""
     org, survey = await get_public_survey(session, org_slug=org_slug, survey_slug=survey_slug)
     settings = survey_settings(survey)
     available = list(settings.declared_locales(survey.default_locale))
@@ -249,7 +253,7 @@ async def public_results(
         first = min([w.number for w, _ in window] + list(cited), default=None)
         start = None if first is None else opening[first].astimezone(zone).date()
         query = TrendsQuery(questions=keys, start=start)
-        trends = await survey_trends(session, survey, query, now=now)
+        trends = await survey_trends(session, survey, query, now=now, rollups=rollups)
         min_n = trends.min_n
         labels = _option_labels(definitions, locale, survey.default_locale)
         for question in trends.questions:

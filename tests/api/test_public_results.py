@@ -83,6 +83,32 @@ async def _private_values(client: Client, org: Org) -> list[str]:
 # --- the JSON --------------------------------------------------------------------------------
 
 
+async def test_readers_after_the_first_are_served_from_the_kept_waves(
+    client: Client, world: World, database_url: str
+) -> None:
+    # A newsletter sends every reader to the same waves: counted once, then read from the
+    # trends rollups (feedback/analysis/rollups.py), by the JSON and the page alike.
+    first = await _results(client)
+    page = (await client.get(PAGE)).text
+
+    async def run(sql: str) -> None:
+        async with database(database_url) as conn:
+            await conn.execute(sa.text(sql))
+            await conn.commit()
+
+    async with database(database_url) as conn:
+        kept = (await conn.execute(sa.text("SELECT count(*) FROM trend_rollup"))).scalar_one()
+    assert kept > 0
+    # Every kept wave now says it had no answers: what is served shows no figure at all.
+    await run("UPDATE trend_rollup SET rows = '[]'")
+    tampered = await _results(client)
+    assert [q["waves"] for q in tampered["questions"]] == [[]] * len(first["questions"])
+    assert "3.8 out of 5" not in (await client.get(PAGE)).text
+    await run("DELETE FROM trend_rollup")
+    assert await _results(client) == first
+    assert (await client.get(PAGE)).text == page
+
+
 async def test_the_public_questions_latest_closed_waves_in_plain_language(
     client: Client, world: World
 ) -> None:
