@@ -22,7 +22,8 @@ For each database and size (`--rows` pairs with `--db`: the first size for the f
      (the exports build their lines in SQL: feedback/responses/export_sqlite.py).
    Rates are answer rows a second (NDJSON: the survey's current answer rows over the time of
    the whole export, though it sends one object per response).
-3. The server's resident set before the first export and its peak (VmHWM) after all of them.
+3. The server's resident set before the first export and its peak (VmHWM) after all of them
+   (and both after each export, on standard error).
 4. The database is dropped (unless --keep).
 
 Medians over the runs go to stdout as a Markdown table.
@@ -271,7 +272,10 @@ def measure(db: str, url: str, ids: dict[str, str], runs: int) -> dict[str, Any]
                 print(
                     f"{db} {rows:,} run {run + 1} {name}: {seconds:.1f} s, {size / 1e6:,.0f} MB, "
                     f"{lines:,} lines = {rows / seconds:,.0f} answer rows/s; bare "
-                    f"{bare_seconds:.1f} s ({bare_rows:,} rows) = {rows / bare_seconds:,.0f}/s",
+                    f"{bare_seconds:.1f} s ({bare_rows:,} rows) = {rows / bare_seconds:,.0f}/s; "
+                    # After each export: a peak that stops growing from run to run is bounded.
+                    f"server RSS {memory_mib(pid, 'VmRSS')} MiB, "
+                    f"peak {memory_mib(pid, 'VmHWM')} MiB",
                     file=sys.stderr,
                 )
         out["rss_peak_mib"] = memory_mib(pid, "VmHWM")
