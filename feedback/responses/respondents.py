@@ -20,6 +20,7 @@ import hmac
 import re
 import secrets
 import uuid
+from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -299,9 +300,17 @@ async def erase_respondent(
     changed = change_log.answers_changed((survey_id, wave) for survey_id, wave in waves)
     if changed is not None:
         await session.execute(changed)
-        # Nothing derived from their answers stays, not even inside a split's kept counts.
-        surveys = {survey_id for survey_id, _ in waves}
-        await session.execute(delete(TrendRollup).where(TrendRollup.survey_id.in_(surveys)))
+    # Nothing derived from their answers stays, not even inside a split's kept counts: the
+    # pieces of the waves they answered go (their other waves never held them, and stay kept).
+    answered: dict[uuid.UUID, set[int]] = defaultdict(set)
+    for survey_id, wave in waves:
+        answered[survey_id].add(wave)
+    for survey_id, numbers in answered.items():
+        await session.execute(
+            delete(TrendRollup).where(
+                TrendRollup.survey_id == survey_id, TrendRollup.wave_number.in_(sorted(numbers))
+            )
+        )
     answers = await session.execute(delete(Answer).where(Answer.response_id.in_(theirs)))
     await session.execute(delete(ResponseRevision).where(ResponseRevision.response_id.in_(theirs)))
     responses = await session.execute(

@@ -241,7 +241,7 @@ async def test_values_equal_in_python_but_not_as_segments_are_a_change(
     assert same(await counted_afresh(client, org, database_url, BY_REGION), kept)
 
 
-async def test_an_erasure_recounts_and_leaves_no_rollup_behind(
+async def test_an_erasure_recounts_and_leaves_no_rollup_of_their_waves_behind(
     client: Client, database_url: str
 ) -> None:
     org, people = await history(client)
@@ -249,10 +249,32 @@ async def test_an_erasure_recounts_and_leaves_no_rollup_behind(
     assert await pieces(database_url) == 12
     erased = await client.delete(f"/api/v1/respondents/{people[1]['id']}", headers=org.auth())
     assert erased.status_code == 200, erased.text
-    assert await pieces(database_url) == 0
+    # They answered waves 1-3: those pieces are gone; the open wave's, which never held them,
+    # stay.
+    assert await scalar(database_url, "SELECT max(wave_number) FROM trend_rollup") == 4
+    assert await pieces(database_url) == 3
     kept = await trends(client, org)
     assert ns(kept) == [[15, 15, 15, 0], [11, 11, 11, 0], [15, 15, 15, 0]]
     assert same(await counted_afresh(client, org, database_url, BY_REGION), kept)
+
+
+async def test_an_erasure_leaves_the_waves_they_did_not_answer_kept(
+    client: Client, database_url: str
+) -> None:
+    org, _ = await history(client)
+    once = await make_respondent(client, org, external_ref="once", region="north")
+    await import_lines(client, org, [line(2, {"trust": 5, "hours": 2.5}, respondent="once")])
+    before = await trends(client, org)
+    await tamper(database_url)
+    erased = await client.delete(f"/api/v1/respondents/{once['id']}", headers=org.auth())
+    assert erased.status_code == 200, erased.text
+    after = await trends(client, org)
+    # Waves 1, 3 and 4 are still served from their (tampered) pieces; wave 2 was recounted
+    # without them.
+    assert ns(after) == [[0, 16, 0, 0], [0, 12, 0, 0], [0, 16, 0, 0]]
+    assert ns(before)[0][1] == 17
+    fresh = await counted_afresh(client, org, database_url, BY_REGION)
+    assert same(wave(after, 2), wave(fresh, 2))
 
 
 async def test_a_rejected_write_changes_no_rollup(client: Client, database_url: str) -> None:
