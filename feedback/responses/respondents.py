@@ -58,6 +58,9 @@ def anonymous_respondent_id(secret: str, org_id: uuid.UUID, anonymous_id: str) -
     return uuid.UUID(bytes=digest[:16], version=4)
 
 
+_ABSENT = object()
+
+
 def _changed(before: Mapping[str, object], after: Mapping[str, object]) -> list[str]:
     """The attributes added, removed or given another value, as a segment reads them: 1, 1.0
     and true are three segments (`"1"`, `"1.0"`, `"true"`), though equal in Python."""
@@ -67,9 +70,6 @@ def _changed(before: Mapping[str, object], after: Mapping[str, object]) -> list[
         return type(value), value
 
     return [k for k in before.keys() | after.keys() if held(before, k) != held(after, k)]
-
-
-_ABSENT = object()
 
 
 def new_token() -> str:

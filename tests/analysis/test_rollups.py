@@ -23,6 +23,7 @@ from tests.builders.orgs import Org, make_org
 from tests.builders.responses import (
     concurrent_client,
     database,
+    execute,
     make_respondent,
     pulse_answers,
     scalar,
@@ -125,19 +126,13 @@ async def pieces(url: str) -> int:
     return int(await scalar(url, "SELECT count(*) FROM trend_rollup"))
 
 
-async def run(url: str, sql: str) -> None:
-    async with database(url) as conn:
-        await conn.execute(sa.text(sql))
-        await conn.commit()
-
-
 async def tamper(url: str) -> None:
     """Every kept piece now says its wave had no answers: what is served from a piece shows 0."""
-    await run(url, "UPDATE trend_rollup SET rows = '[]'")
+    await execute(url, "UPDATE trend_rollup SET rows = '[]'")
 
 
 async def counted_afresh(client: Client, org: Org, database_url: str, url: str) -> dict[str, Any]:
-    await run(database_url, "DELETE FROM trend_rollup")
+    await execute(database_url, "DELETE FROM trend_rollup")
     return await trends(client, org, url)
 
 
@@ -153,7 +148,7 @@ async def test_a_split_is_kept_per_question_and_wave_and_served_from_it(
     await tamper(database_url)
     assert ns(await trends(client, org)) == [[0, 0, 0, 0]] * 3
     # A piece that does not read as rows is counted again, and rewritten.
-    await run(database_url, "UPDATE trend_rollup SET rows = '[[1]]'")
+    await execute(database_url, "UPDATE trend_rollup SET rows = '[[1]]'")
     assert same(await trends(client, org), first)
     assert same(await trends(client, org), first)
     assert same(await counted_afresh(client, org, database_url, BY_REGION), first)

@@ -31,7 +31,7 @@ from tests.builders.public_results import (
     World,
     make_results_world,
 )
-from tests.builders.responses import database
+from tests.builders.responses import database, execute, scalar
 from tests.builders.surveys import MONTHLY, make_survey
 from tests.forms.dom import Node, parse
 
@@ -91,20 +91,13 @@ async def test_readers_after_the_first_are_served_from_the_kept_waves(
     first = await _results(client)
     page = (await client.get(PAGE)).text
 
-    async def run(sql: str) -> None:
-        async with database(database_url) as conn:
-            await conn.execute(sa.text(sql))
-            await conn.commit()
-
-    async with database(database_url) as conn:
-        kept = (await conn.execute(sa.text("SELECT count(*) FROM trend_rollup"))).scalar_one()
-    assert kept > 0
+    assert await scalar(database_url, "SELECT count(*) FROM trend_rollup") > 0
     # Every kept wave now says it had no answers: what is served shows no figure at all.
-    await run("UPDATE trend_rollup SET rows = '[]'")
+    await execute(database_url, "UPDATE trend_rollup SET rows = '[]'")
     tampered = await _results(client)
     assert [q["waves"] for q in tampered["questions"]] == [[]] * len(first["questions"])
     assert "3.8 out of 5" not in (await client.get(PAGE)).text
-    await run("DELETE FROM trend_rollup")
+    await execute(database_url, "DELETE FROM trend_rollup")
     assert await _results(client) == first
     assert (await client.get(PAGE)).text == page
 

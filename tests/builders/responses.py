@@ -128,6 +128,13 @@ async def scalar(url: str, sql: str, **params: Any) -> Any:
         return (await conn.execute(sa.text(sql), params)).scalar()
 
 
+async def execute(url: str, sql: str) -> None:
+    """Run one statement on the test database behind the app's back, and commit it."""
+    async with database(url) as conn:
+        await conn.execute(sa.text(sql))
+        await conn.commit()
+
+
 async def all_text(url: str, *, exclude: frozenset[str] = frozenset()) -> str:
     """Every value of every table as one string: what "nothing left behind" is checked on."""
     async with database(url) as conn:
