@@ -2,7 +2,7 @@
 a write to its last wave: the figures for issue 16's "a split within 1.5x of trends".
 
     .venv/bin/python bench/bench_rollups.py [--db postgresql sqlite] [--rows 1000000 10000000]
-                                            [--runs 5] [--keep]
+                                            [--runs 5] [--keep] [--load-only] [--reuse]
 
 For each database and size (`--rows` pairs with `--db`, as in bench_export.py), bench_trends'
 survey and data (12 questions, 24 monthly waves, respondents with a `region`, five channels)
@@ -92,22 +92,36 @@ def main() -> None:
     parser.add_argument("--db", nargs="+", default=["postgresql"])
     parser.add_argument("--rows", nargs="+", type=int, default=[1_000_000])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the databases a --keep run left"
+    )
+    parser.add_argument(
+        "--load-only", action="store_true", help="load and keep the databases, measure nothing"
+    )
     args = parser.parse_args()
+    bench_trends.RESULTS.mkdir(parents=True, exist_ok=True)
     for db, rows in zip(args.db, args.rows, strict=True):
-        url = bench_trends.fresh(db, rows)
-        ids = asyncio.run(bench_trends.make_survey(url))
-        loaded = (bench_trends.load_sqlite if db == "sqlite" else bench_trends.load_postgres)(
-            url, rows, ids
-        )
+        kept = bench_trends.RESULTS / f"rollups-{db}-{rows}.json"
+        if args.reuse:
+            url, ids = json.loads(kept.read_text())
+        else:
+            url = bench_trends.fresh(db, rows)
+            ids = asyncio.run(bench_trends.make_survey(url))
+            load = bench_trends.load_sqlite if db == "sqlite" else bench_trends.load_postgres
+            load(url, rows, ids)
+            kept.write_text(json.dumps([url, ids]))
+        if args.load_only:
+            continue
         try:
-            result: dict[str, Any] = {"db": db, "answer_rows": loaded}
+            result: dict[str, Any] = {"db": db, "answer_rows": rows}
             result["route_ms"] = asyncio.run(measure(url, ids, args.runs))
             result["load_average"] = [round(x, 1) for x in os.getloadavg()]
             print(json.dumps(result), flush=True)
         finally:
             if not args.keep:
                 bench_trends.drop(db, rows)
+                kept.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
