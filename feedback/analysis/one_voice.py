@@ -25,30 +25,33 @@ from feedback.responses.models import Response
 
 def superseded_responses(survey_id: uuid.UUID, waves: Waves | None = None) -> Select[Any]:
     """The ids (`response.id`) of the survey's responses (in `waves`, None: all) that a later
-    response of the same respondent in the same wave supersedes: all but the first of each
-    respondent's responses in a wave, latest first (ties: the larger `response_id`).
+    response of the same respondent in the same wave supersedes: each respondent's responses in
+    a wave in the order they were submitted (ties: the larger `response_id` later), all but the
+    last.
 
-    A window over the responses, not "EXISTS a later one": one sort, whatever the plan, where
+    A window over the responses, not "EXISTS a later one": one pass, whatever the plan, where
     the correlated EXISTS was planned as a loop over every pair of the survey's responses when
-    PostgreSQL misjudged how few a wave holds (minutes on the demo's 40,000)."""
-    ranked = (
+    PostgreSQL misjudged how few a wave holds (minutes on the demo's 40,000). The window follows
+    the order of `ix_response_one_voice`, which holds every column it reads: an index-only scan
+    and no sort (0.5 s for 754,000 responses on PostgreSQL, against 0.7-2.1 s sorting them)."""
+    ordered = (
         select(
             Response.id.label("id"),
-            func.row_number()
+            func.lead(Response.id)
             .over(
-                partition_by=(Response.respondent_id, Response.wave_number),
-                order_by=(Response.submitted_at.desc(), Response.response_id.desc()),
+                partition_by=(Response.wave_number, Response.respondent_id),
+                order_by=(Response.submitted_at, Response.response_id),
             )
-            .label("latest_first"),
+            .label("next_id"),
         )
         .where(
             Response.survey_id == survey_id,
             Response.respondent_id.is_not(None),
             *in_waves(Response.wave_number, waves),
         )
-        .subquery("ranked")
+        .subquery("ordered")
     )
-    return select(ranked.c.id).where(ranked.c.latest_first > 1)
+    return select(ordered.c.id).where(ordered.c.next_id.is_not(None))
 
 
 class _Group(NamedTuple):

@@ -29,7 +29,7 @@ attribute joins each answer to its respondent's attribute. On PostgreSQL the ind
 `respondent_id` as an INCLUDE column (migration 0008), so that split is the same branches, each
 joined to the respondents' values and hashed into its few groups; SQLite, whose index cannot
 hold it cheaply, scans the table once instead, numbers told apart by `CASE`
-(`_segmented_statement`). BENCHMARKS.md ("Trends", "Segment splits and
+(`_one_scan_statement`). BENCHMARKS.md ("Trends", "Segment splits and
 size") reports their costs beside the bare query.
 
 Every statement is scoped by a survey id that the caller has already scoped to its
@@ -53,7 +53,10 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Uuid,
     and_,
+    any_,
+    bindparam,
     case,
     cast,
     func,
@@ -64,6 +67,7 @@ from sqlalchemy import (
     text,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -166,7 +170,7 @@ def _branch(
     by_version: bool,
     moments_shift: float | None,
     channels: Sequence[str] | None,
-    within: Select[Any] | None = None,
+    within: ColumnElement[bool] | None = None,
     split: Split | None = None,
 ) -> Select[Any]:
     """One question's branch of the statement: its counts (or, with `moments_shift`, its
@@ -204,7 +208,7 @@ def _branch(
         group.append(segment)
     stmt = stmt.where(*in_waves(Answer.wave_number, waves))
     if within is not None:
-        stmt = stmt.where(Answer.response_id.in_(within))
+        stmt = stmt.where(within)
     return stmt.group_by(*group)
 
 
@@ -216,23 +220,23 @@ def trends_statement(
     waves: Waves | None = None,
     segment: str | None = None,
     channels: Sequence[str] | None = None,
-    within: Select[Any] | None = None,
+    within: ColumnElement[bool] | None = None,
     one_scan: bool = False,
     partial_index: bool = False,
 ) -> Select[Any] | CompoundSelect[Any]:
     """The one aggregate of a trends request: every question's counts per wave (and series
     segment, and segment value), as rows of (key, wave, version, segment, value, option, n,
     n_first, total, total_sq), over the answers that came through `channels` (None: all); with
-    `within`, of the answers of those responses only.
+    `within`, over the answers that condition admits only.
 
-    A segment split is a branch per question as without one, each joined to the segment's
-    values, or with `one_scan` one statement over every question joined once
-    (`_segmented_statement`), reading the table (SQLite's plan) or with `partial_index` the
-    analysis index (PostgreSQL's plan for a few waves)."""
+    A branch per question, a split by attribute joining each to the segment's values; or with
+    `one_scan` one statement over every question, joined once (`_one_scan_statement`), which
+    reads the table (SQLite's plan for a split), or with `partial_index` the analysis index
+    (PostgreSQL's plan for a split over a few waves), or the few answers `within` admits."""
     if not questions:
         raise ValueError("nothing to count")
-    if segment is not None and segment != CHANNEL_SEGMENT and one_scan:
-        return _segmented_statement(
+    if one_scan:
+        return _one_scan_statement(
             questions,
             survey_id=survey_id,
             org_id=org_id,
@@ -282,19 +286,21 @@ def _in_run(question: QuestionQuery, index: int) -> ColumnElement[bool]:
     return and_(*terms)
 
 
-def _segmented_statement(
+def _one_scan_statement(
     questions: Sequence[QuestionQuery],
     *,
     survey_id: uuid.UUID,
     org_id: uuid.UUID,
     waves: Waves | None,
-    segment: str,
+    segment: str | None,
     channels: Sequence[str] | None,
-    within: Select[Any] | None = None,
+    within: ColumnElement[bool] | None = None,
     partial_index: bool = False,
 ) -> Select[Any]:
-    """A statement split by a respondent attribute that joins the respondents once: SQLite's
-    plan, and PostgreSQL's when only a few waves are counted.
+    """One statement over every question, split by a respondent attribute (joined once), by
+    channel, or not at all. SQLite's plan for a split by attribute, PostgreSQL's when only a few
+    waves are counted, and both databases' for the answers of superseded responses (`within`),
+    which are found through the response index rather than by reading each question's range.
 
     On SQLite `respondent_id` is not in the analysis index, so a segment split reads every
     answer row whatever the plan; reading them once, in table order, is the cheapest plan. The
@@ -306,14 +312,18 @@ def _segmented_statement(
     Respondents' attributes come from a CTE of the organisation's respondents (`_segment_of`).
     Numbers are told apart from counted values with CASE: their value is summed, not grouped.
     """
-    split = _segment_of(segment, org_id=org_id)
-    assert split.source is not None and split.on is not None
-    segments = (
-        split.source.cte("segment_of")
-        # SQLite then builds an index on it, and reads each respondent's attribute once.
-        .prefix_with("MATERIALIZED", dialect="sqlite")
-    )
-    on = split.on
+    split = None if segment is None else _segment_of(segment, org_id=org_id)
+    segments = None
+    by: Expression | None = None
+    if split is not None and split.source is not None:
+        segments = (
+            split.source.cte("segment_of")
+            # SQLite then builds an index on it, and reads each respondent's attribute once.
+            .prefix_with("MATERIALIZED", dialect="sqlite")
+        )
+        by = segments.c.value
+    elif split is not None:
+        by = Answer.channel
     numbers: list[tuple[ColumnElement[bool], float]] = []
     broken: list[str] = []
     for question in questions:
@@ -337,27 +347,33 @@ def _segmented_statement(
         total_sq = func.sum(case((is_number, centred * centred)))
     columns = _columns(
         version=version,
-        segment=segments.c.value,
+        segment=by,
         value=value,
         option=Answer.option_key,
         total=total,
         total_sq=total_sq,
     )
-    stmt = (
-        select(*columns)
-        .select_from(Answer)
-        .outerjoin(segments, segments.c.id == on)
-        .where(
-            Answer.survey_id == survey_id,
-            Answer.is_current if partial_index else Answer.is_current.is_(True),
-            Answer.question_key.in_([q.key for q in questions]),
-            *_through(channels),
-        )
+    stmt = select(*columns).select_from(Answer)
+    if segments is not None:
+        assert split is not None and split.on is not None
+        stmt = stmt.outerjoin(segments, segments.c.id == split.on)
+    stmt = stmt.where(
+        Answer.survey_id == survey_id,
+        Answer.is_current if partial_index else Answer.is_current.is_(True),
+        Answer.question_key.in_([q.key for q in questions]),
+        *_through(channels),
+        *in_waves(Answer.wave_number, waves),
     )
-    stmt = stmt.where(*in_waves(Answer.wave_number, waves))
     if within is not None:
-        stmt = stmt.where(Answer.response_id.in_(within))
-    group = [Answer.question_key, Answer.wave_number, value, Answer.option_key, segments.c.value]
+        stmt = stmt.where(within)
+    group: list[ColumnExpressionArgument[Any]] = [
+        Answer.question_key,
+        Answer.wave_number,
+        value,
+        Answer.option_key,
+    ]
+    if by is not None:
+        group.append(by)
     if version is not None:
         group.insert(2, version)
     return stmt.group_by(*group)
@@ -492,10 +508,10 @@ async def _aggregate(
         waves=waves,
         segment=segment,
         channels=channels,
-        one_scan=not postgresql or few,
         partial_index=postgresql,
     )
-    stmt = statement()
+    by_attribute = segment is not None and segment != CHANNEL_SEGMENT
+    stmt = statement(one_scan=by_attribute and (not postgresql or few))
     if postgresql:
         # Each branch returns a few hundred rows, but PostgreSQL cannot know that a wave holds
         # few distinct values: it estimates hundreds of thousands, prices moving them out of
@@ -511,20 +527,38 @@ async def _aggregate(
             await session.execute(text("SET LOCAL work_mem = '64MB'"))
     try:
         rows = [AggregateRow._make(row) for row in (await session.execute(stmt)).all()]
+        if latest_only:
+            within = await _superseded(session, survey_id, waves, postgresql=postgresql)
+            if within is not None:
+                later = statement(within=within, one_scan=True)
+                found = (await session.execute(later)).all()
+                rows = net_rows(rows, [AggregateRow._make(row) for row in found])
     finally:
         if postgresql:
             await session.execute(text("RESET parallel_tuple_cost"))
             await session.execute(text("RESET work_mem"))
             await session.execute(text("RESET jit"))
-    if latest_only:
-        # Found once for every branch (a CTE), and only in the waves counted: as a subquery
-        # of each branch it was computed once per question (1.6 s of a 1.8 s request at 1M).
-        found = superseded_responses(survey_id, waves).cte("superseded")
-        later = statement(within=select(found.c.id))
-        rows = net_rows(
-            rows, [AggregateRow._make(row) for row in (await session.execute(later)).all()]
-        )
     return rows
+
+
+async def _superseded(
+    session: AsyncSession, survey_id: uuid.UUID, waves: Waves | None, *, postgresql: bool
+) -> ColumnElement[bool] | None:
+    """The answers of the survey's superseded responses in `waves`, as a condition on answer
+    rows; None when there are none (no second statement then).
+
+    Their answers are few, and are read through the response index in one statement for every
+    question. Read branch by branch, each question's answers were found again (12 × 0.6 s of a
+    10.7 s statement at 10M answers on PostgreSQL, BENCHMARKS.md). PostgreSQL gets the ids as
+    an array: it estimates a third of the survey's responses for the window's `> 1`, and with
+    the subquery inline hashes them against every answer row instead (6 s)."""
+    found = superseded_responses(survey_id, waves)
+    if not postgresql:
+        return Answer.response_id.in_(found)
+    ids = list((await session.execute(found)).scalars())
+    if not ids:
+        return None
+    return Answer.response_id == any_(bindparam("superseded", ids, type_=ARRAY(Uuid)))
 
 
 def fold(

@@ -95,7 +95,17 @@ class Response(Base):
     __table_args__ = (
         UniqueConstraint("survey_id", "response_id"),
         Index("ix_response_survey_id_revised_at_id", "survey_id", "revised_at", "id"),
-        Index("ix_response_survey_id_wave_number", "survey_id", "wave_number"),
+        # A wave's responses, and one voice per wave (analysis/one_voice.py): each respondent's
+        # responses in a wave in the order they were submitted, read from the index alone.
+        Index(
+            "ix_response_one_voice",
+            "survey_id",
+            "wave_number",
+            "respondent_id",
+            "submitted_at",
+            "response_id",
+            "id",
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)

@@ -30,6 +30,7 @@ from tests.builders.responses import (
     submitted,
 )
 from tests.builders.surveys import MONTHLY, make_survey
+from tests.builders.wire import same
 
 Client = AsyncTestClient[Litestar]
 # Wave 4 (April 2025) is open; waves 1-3 are closed.
@@ -95,19 +96,6 @@ def wave(body: dict[str, Any], number: int) -> dict[tuple[str, str | None], Any]
                         k: v for k, v in w.items() if k not in ("change", "option_changes")
                     }
     return out
-
-
-def same(kept: Any, fresh: Any) -> bool:
-    """Equal, floats to 1e-12 relative: a sum of floats depends on the order it is added in,
-    which PostgreSQL's parallel plans already vary from one run of the same statement to the
-    next; counts are compared exactly."""
-    if isinstance(kept, float) and isinstance(fresh, float):
-        return kept == pytest.approx(fresh, rel=1e-12, abs=1e-300)
-    if isinstance(kept, dict) and isinstance(fresh, dict):
-        return kept.keys() == fresh.keys() and all(same(kept[k], fresh[k]) for k in kept)
-    if isinstance(kept, list) and isinstance(fresh, list):
-        return len(kept) == len(fresh) and all(same(a, b) for a, b in zip(kept, fresh, strict=True))
-    return bool(kept == fresh)
 
 
 async def place(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import pytest
 
 from feedback.analysis import schemas
 from feedback.analysis.decision_impact import DecisionImpact
@@ -47,3 +48,16 @@ def unsaid(value: Any) -> Any:
     if isinstance(value, list):
         return [unsaid(v) for v in value]
     return value
+
+
+def same(a: Any, b: Any, *, rel: float = 1e-12) -> bool:
+    """The same JSON, floats to `rel` relative: a sum of floats depends on the order it is added
+    in, which PostgreSQL's parallel plans already vary from one run of the same statement to the
+    next; counts and text are compared exactly."""
+    if isinstance(a, float) and isinstance(b, float):
+        return a == pytest.approx(b, rel=rel, abs=1e-300)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k], rel=rel) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y, rel=rel) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
