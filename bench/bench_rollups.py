@@ -7,14 +7,17 @@ a write to its last wave: the figures for issue 16's "a split within 1.5x of tre
 For each database and size (`--rows` pairs with `--db`, as in bench_export.py), bench_trends'
 survey and data (12 questions, 24 monthly waves, respondents with a `region`, five channels)
 are loaded, then GET /api/v1/surveys/pulse/trends (all 12 questions) is timed in process
-through the app, without a split, with `segment=region` and with `segment=channel`, in three
+through the app, without a split, with `segment=region` and with `segment=channel`, in four
 states, interleaved `--runs` times (medians):
 
 - afresh: the rollups emptied before the request (what the first request costs, or one after a
   write to every wave);
 - kept: every wave's rollup valid;
 - one wave changed: a row appended to `answer_change` for the last wave before the request, as
-  every write to that wave appends one (that wave recounted, the other 23 read from rollups).
+  every write to that wave appends one (that wave recounted, the other 23 read from rollups);
+- warmed: a row appended for every wave (as an import spread over the whole history does), then
+  the worker's round of warming (`analysis.warming.warm_splits`, timed apart as `warm_work`:
+  it counts every split the requests before recorded, all three) before the request.
 
 Prints one JSON line per database and size. Not part of the tests.
 """
@@ -29,6 +32,7 @@ import statistics
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +46,14 @@ os.environ.setdefault("FEEDBACK_BENCH_PG_NAME", "feedback_bench_rollups")
 import bench_trends  # noqa: E402
 
 SPLITS = {"plain": "", "region": "&segment=region", "channel": "&segment=channel"}
-STATES = ("afresh", "kept", "one_wave")
+STATES = ("afresh", "kept", "one_wave", "warmed")
 
 
 async def measure(url: str, ids: dict[str, str], runs: int) -> dict[str, Any]:
     from litestar.testing import AsyncTestClient
 
+    from feedback.analysis.rollups import Rollups
+    from feedback.analysis.warming import warm_splits
     from feedback.api.app import create_app
     from feedback.db import make_engine, make_sessionmaker
     from feedback.responses.models import AnswerChange
@@ -58,14 +64,24 @@ async def measure(url: str, ids: dict[str, str], runs: int) -> dict[str, Any]:
     analyst = {"Authorization": f"Bearer {ids['analyst']}"}
     trends = "/api/v1/surveys/pulse/trends?questions=" + ",".join(bench_trends.KEYS)
 
-    async def before(state: str) -> None:
+    async def before(state: str) -> float | None:
+        """Put the rollups in `state`; the time the worker took to warm them, for "warmed"."""
         async with sessions() as session, session.begin():
             if state == "afresh":
                 await session.execute(sa.text("DELETE FROM trend_rollup"))
             elif state == "one_wave":
                 session.add(AnswerChange(survey_id=survey_id, wave_number=bench_trends.WAVES))
+            elif state == "warmed":
+                for wave in range(1, bench_trends.WAVES + 1):
+                    session.add(AnswerChange(survey_id=survey_id, wave_number=wave))
+        if state != "warmed":
+            return None
+        started = time.perf_counter()
+        await warm_splits(sessions, Rollups(sessions), now=datetime.now(UTC))
+        return time.perf_counter() - started
 
     samples: dict[str, list[float]] = {f"{s}_{t}": [] for s in SPLITS for t in STATES}
+    samples.update({f"{s}_warm_work": [] for s in SPLITS})
     # As `feedback serve` runs it (`own_process`: what exists once it has started is frozen out
     # of the collector's walks), without its embedded worker.
     settings = bench_trends.bench_settings(url).model_copy(update={"embedded_worker": False})
@@ -76,13 +92,15 @@ async def measure(url: str, ids: dict[str, str], runs: int) -> dict[str, Any]:
             # "afresh" empties the others' too.
             for split, query in SPLITS.items():
                 for state in STATES:
-                    await before(state)
+                    work = await before(state)
                     started = time.perf_counter()
                     got = await client.get(trends + query, headers=analyst)
                     elapsed = time.perf_counter() - started
                     got.raise_for_status()
                     if run:
                         samples[f"{split}_{state}"].append(elapsed)
+                        if work is not None:
+                            samples[f"{split}_warm_work"].append(work)
     await engine.dispose()
     return {name: round(statistics.median(found) * 1000) for name, found in samples.items()}
 

@@ -42,6 +42,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -423,13 +424,15 @@ async def trend_stats(
     latest_only: bool = False,
     rollups: Rollups | None = None,
     wave_numbers: Sequence[int] = (),
+    used_at: datetime | None = None,
 ) -> TrendStats:
     """Run the trends aggregate and fold its rows into statistics per question and cell. With
     a segment split the totals are folded from the same rows, so they agree exactly. With
     `latest_only`, a respondent's superseded responses of a wave are left out (`one_voice`).
 
     With `rollups`, each of `wave_numbers` is read from the rollups where they hold
-    (`analysis.rollups`) and only the others are counted; only those waves are returned."""
+    (`analysis.rollups`) and only the others are counted; only those waves are returned. A
+    reader's request there passes `used_at` (its `now`), and its split is recorded as used."""
     if not questions:
         return TrendStats({}, None if segment is None else {})
     count = partial(
@@ -445,23 +448,15 @@ async def trend_stats(
     if rollups is None or not wave_numbers:
         rows = await count(waves=waves)
     else:
-        specs = {
-            q.key: rollup_store.spec_of(
-                q.key,
-                [bool(q.breaks), branch_kinds(q)],
-                segment=segment,
-                channels=channels,
-                latest_only=latest_only,
-            )
-            for q in questions
-        }
+        specs = _specs(questions, segment=segment, channels=channels, latest_only=latest_only)
         kept = await rollup_store.read(
             session,
             survey_id=survey_id,
             org_id=org_id,
             specs=specs,
             waves=wave_numbers,
-            attribute=None if segment in (None, CHANNEL_SEGMENT) else segment,
+            attribute=_attribute(segment),
+            split=rollup_store.split_key(segment, channels),
         )
         rows = kept.rows
         if kept.missing:
@@ -471,9 +466,81 @@ async def trend_stats(
             await rollup_store.keep(
                 rollups, survey_id=survey_id, specs=specs, kept=kept, counted=counted
             )
+        if used_at is not None and rollup_store.use_due(kept, used_at):
+            await rollup_store.note_use(
+                rollups, survey_id=survey_id, segment=segment, channels=channels, at=used_at
+            )
     if segment is None:
         return TrendStats(fold(questions, rows), None)
     return TrendStats(fold(questions, rows, by_segment=False), fold(questions, rows))
+
+
+async def warm(
+    session: AsyncSession,
+    questions: Sequence[QuestionQuery],
+    *,
+    survey_id: uuid.UUID,
+    org_id: uuid.UUID,
+    segment: str | None,
+    channels: Sequence[str] | None,
+    latest_only: bool,
+    rollups: Rollups,
+    wave_numbers: Sequence[int],
+) -> int:
+    """Count and keep the waves of `wave_numbers` whose pieces are missing or retired, as the
+    next reader's request would (`trend_stats`, which it then is), so that the reader does not
+    wait for them; the number of waves counted. Which pieces hold is read first from their sums
+    alone, without their rows: a split whose pieces all hold costs three small reads."""
+    if not questions or not wave_numbers:
+        return 0
+    specs = _specs(questions, segment=segment, channels=channels, latest_only=latest_only)
+    kept = await rollup_store.read(
+        session,
+        survey_id=survey_id,
+        org_id=org_id,
+        specs=specs,
+        waves=wave_numbers,
+        attribute=_attribute(segment),
+        with_rows=False,
+    )
+    if kept.missing:
+        await trend_stats(
+            session,
+            questions,
+            survey_id=survey_id,
+            org_id=org_id,
+            segment=segment,
+            channels=channels,
+            latest_only=latest_only,
+            rollups=rollups,
+            wave_numbers=wave_numbers,
+        )
+    return len(kept.missing)
+
+
+def _specs(
+    questions: Sequence[QuestionQuery],
+    *,
+    segment: str | None,
+    channels: Sequence[str] | None,
+    latest_only: bool,
+) -> dict[str, str]:
+    """Each question's rollup spec (question key → spec)."""
+    return {
+        q.key: rollup_store.spec_of(
+            q.key,
+            [bool(q.breaks), branch_kinds(q)],
+            segment=segment,
+            channels=channels,
+            latest_only=latest_only,
+        )
+        for q in questions
+    }
+
+
+def _attribute(segment: str | None) -> str | None:
+    """The respondent attribute a split is by; None without a split or by channel."""
+    return None if segment in (None, CHANNEL_SEGMENT) else segment
 
 
 def _covering(waves: set[int]) -> Waves:

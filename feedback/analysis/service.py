@@ -128,6 +128,7 @@ async def survey_trends(
             latest_only=_latest_only(survey),
             rollups=rollups,
             wave_numbers=[w.number for w in waves],
+            used_at=now,
         )
     in_effect = versions_in_effect(waves, [(v.published_at, v.number) for v in versions], now)
     marks = [
@@ -171,6 +172,36 @@ async def survey_trends(
         channels=query.channels,
         zone=_zone(survey),
         small_groups=None if query.segment is None else query.small_groups,
+    )
+
+
+async def warm_split(
+    session: AsyncSession,
+    survey: Survey,
+    *,
+    segment: str | None,
+    channels: Sequence[str] | None,
+    now: datetime,
+    rollups: Rollups,
+) -> int:
+    """Count and keep the rollups a write retired, of every question of the survey split by
+    `segment` and `channels`, over the waves opened by `now`: what a reader asking for any of
+    them would otherwise wait for (`analysis.warming`). Returns the number of waves counted."""
+    versions = await _published(session, survey)
+    metas = catalogue(
+        [(v.number, definition_of(v)) for v in versions], await series_breaks(session, survey.id)
+    )
+    waves = await waves_in_range(session, survey, None, None, {}, now=now)
+    return await queries.warm(
+        session,
+        [m.query for m in _wanted(metas, None)],
+        survey_id=survey.id,
+        org_id=survey.org_id,
+        segment=segment,
+        channels=channels,
+        latest_only=_latest_only(survey),
+        rollups=rollups,
+        wave_numbers=[w.number for w in waves if w.opens_at <= now],
     )
 
 

@@ -1,5 +1,6 @@
-"""The background worker: delivers webhooks, checks for findings and merges the change rows
-that keep trends rollups exact (feedback.responses.change_log), until told to stop.
+"""The background worker: delivers webhooks, checks for findings, merges the change rows
+that keep trends rollups exact (feedback.responses.change_log) and counts the rollups that writes
+retired of the splits readers use (feedback.analysis.warming), until told to stop.
 
 It runs inside `feedback serve` (a task of the app's lifespan, unless FEEDBACK_EMBEDDED_WORKER
 is false) and as `feedback worker`. Several may run at once, in one or many processes: the
@@ -13,7 +14,9 @@ before each round the worker counts the event loop's tasks: the server runs each
 one, so more than a few beyond those present when the worker started mean requests are being
 served, and the worker then delivers a small batch and pauses, catching up once the burst is
 over. An idle server (and a `feedback worker` process, whose loop runs only the worker)
-delivers at full speed.
+delivers at full speed. Rollups are warmed only while no requests are being served: a count
+competes with submissions for the database, and a reader who comes during a burst counts what
+it needs itself, as without the worker.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from feedback.analysis.rollups import Rollups
+from feedback.analysis.warming import warm_splits
 from feedback.clock import Clock, system_clock
 from feedback.config import Settings
 from feedback.loop.delivery import Deliverer
@@ -35,6 +40,7 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
 FINDINGS_EVERY_SECONDS = 60.0
+WARM_EVERY_SECONDS = 15.0
 # Tasks beyond the worker's starting count that mean requests are in flight.
 BUSY_TASKS = 4
 BUSY_BATCH = 10
@@ -61,13 +67,18 @@ async def run_worker(
     clock: Clock = system_clock,
     poll_seconds: float = POLL_SECONDS,
     findings_every_seconds: float = FINDINGS_EVERY_SECONDS,
+    warm_every_seconds: float = WARM_EVERY_SECONDS,
 ) -> None:
     """Deliver while there is work, wait `poll_seconds` when there is none; check findings
-    every `findings_every_seconds`. Returns once `stop` is set and the round in hand is done
-    (a request in flight is finished and recorded, never cut off)."""
+    every `findings_every_seconds`, warm rollups every `warm_every_seconds` when idle. Returns
+    once `stop` is set and the round in hand is done (a request in flight is finished and
+    recorded, never cut off)."""
     deliverer = deliverer_for(sessions, settings, clock)
+    rollups = Rollups(sessions)
     last_check: datetime | None = None
+    last_warm: float | None = None
     idle_tasks = len(asyncio.all_tasks())
+    loop = asyncio.get_running_loop()
     try:
         while not stop.is_set():
             now = clock()
@@ -76,6 +87,11 @@ async def run_worker(
                 await _check_findings(sessions, now)
                 await _merge_changes(sessions)
             serving = len(asyncio.all_tasks()) > idle_tasks + BUSY_TASKS
+            # Paced by the event loop's clock, not `clock`: how often is a matter of load, not
+            # of dates (a test's fixed clock would otherwise never let it run again).
+            if not serving and (last_warm is None or loop.time() - last_warm >= warm_every_seconds):
+                last_warm = loop.time()
+                await _warm_rollups(sessions, rollups, now)
             try:
                 done = await deliverer.deliver_due(BUSY_BATCH if serving else None)
             except Exception:
@@ -97,6 +113,18 @@ async def _merge_changes(sessions: async_sessionmaker[AsyncSession]) -> None:
         return
     if removed:
         log.info("%d change row(s) merged", removed)
+
+
+async def _warm_rollups(
+    sessions: async_sessionmaker[AsyncSession], rollups: Rollups, now: datetime
+) -> None:
+    try:
+        counted = await warm_splits(sessions, rollups, now=now)
+    except Exception:
+        log.exception("warming trends rollups failed")
+        return
+    if counted:
+        log.info("%d wave(s) of trends counted ahead of readers", counted)
 
 
 async def _check_findings(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:

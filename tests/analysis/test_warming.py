@@ -1,0 +1,191 @@
+"""Warming trends rollups ahead of readers (feedback/analysis/warming.py), over the real app
+on both databases: each split a reader asks for is recorded (at most once a day); the worker
+counts and keeps the waves a write retired, of the splits used in the last week, so that the
+next reader is served from the rollups, with what a count of its own would have given."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select, update
+
+from feedback.analysis.models import TrendSplit
+from feedback.analysis.rollups import Rollups
+from feedback.analysis.warming import warm_splits
+from feedback.clock import Clock, fixed_clock
+from feedback.config import Settings
+from feedback.db import make_engine, make_sessionmaker
+from feedback.loop.worker import run_worker
+from tests.builders.analysis import import_lines, line, session_on
+from tests.builders.responses import scalar
+from tests.builders.rollups import (
+    BY_CHANNEL,
+    BY_REGION,
+    NOW,
+    counted_afresh,
+    history,
+    ns,
+    place,
+    tamper,
+    trends,
+)
+from tests.builders.wire import same
+
+Client = AsyncTestClient[Litestar]
+FILTERED = f"{BY_REGION}&channel=paper,event"
+# Pieces stamped with the current sum of their wave's changes: the ones a reader would use
+# (every split here is by channel or by region, whose attribute sum no test changes unawares).
+CURRENT = (
+    "SELECT count(*) FROM trend_rollup r WHERE r.answers_seen = (SELECT coalesce(sum(weight), 0)"
+    " FROM answer_change c WHERE c.survey_id = r.survey_id AND c.wave_number = r.wave_number)"
+)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return fixed_clock(NOW)
+
+
+async def warm(database_url: str, now: datetime = NOW) -> int:
+    engine = make_engine(database_url, pool_size=2)
+    try:
+        sessions = make_sessionmaker(engine)
+        return await warm_splits(sessions, Rollups(sessions), now=now)
+    finally:
+        await engine.dispose()
+
+
+async def splits(settings: Settings) -> list[tuple[str | None, list[str] | None, datetime]]:
+    async with session_on(settings) as session:
+        rows = await session.execute(
+            select(TrendSplit.segment, TrendSplit.channels, TrendSplit.used_at)
+        )
+        return sorted(((s, c, u) for s, c, u in rows), key=lambda r: (str(r[0]), str(r[1])))
+
+
+async def set_used_at(settings: Settings, at: datetime) -> None:
+    async with session_on(settings) as session:
+        await session.execute(update(TrendSplit).values(used_at=at))
+        await session.commit()
+
+
+async def test_a_split_is_recorded_when_asked_for_and_again_once_a_day_has_passed(
+    client: Client, settings: Settings
+) -> None:
+    org, _ = await history(client)
+    for url in (BY_REGION, BY_CHANNEL, FILTERED, BY_REGION, f"{FILTERED}&min_n=3"):
+        await trends(client, org, url)
+    # One row a split (segment and channels): min_n and the order of channels are not a split.
+    assert await splits(settings) == [
+        ("channel", None, NOW),
+        ("region", None, NOW),
+        ("region", ["event", "paper"], NOW),
+    ]
+    # Asked for again within a day: nothing written.
+    await set_used_at(settings, NOW - timedelta(hours=23))
+    await trends(client, org)
+    assert {u for _, _, u in await splits(settings)} == {NOW - timedelta(hours=23)}
+    # A day later: written again, for the split asked for only.
+    await set_used_at(settings, NOW - timedelta(hours=25))
+    await trends(client, org)
+    assert [u for _, _, u in await splits(settings)] == [
+        NOW - timedelta(hours=25),
+        NOW,
+        NOW - timedelta(hours=25),
+    ]
+
+
+async def test_the_waves_a_write_retired_are_counted_ahead_of_the_reader(
+    client: Client, database_url: str
+) -> None:
+    org, _ = await history(client)
+    for url in (BY_REGION, BY_CHANNEL, FILTERED):
+        await trends(client, org, url)
+    # The survey's other three questions, which these readers did not ask for: the worker keeps
+    # every question of a split, so that a reader asking for any of them is served.
+    assert await warm(database_url) == 3 * 4
+    assert await warm(database_url) == 0
+    await import_lines(client, org, [line(2, {"trust": 5, "hours": 2.5})])
+    # Wave 2 of each of the three splits, once.
+    assert await warm(database_url) == 3
+    assert await warm(database_url) == 0
+    # What the worker kept is what a reader counting afresh gets.
+    for url in (BY_REGION, BY_CHANNEL, FILTERED):
+        kept = await trends(client, org, url)
+        # The new answer came through neither paper nor event.
+        assert ns(kept)[0] == ([12, 12, 12, 0] if url == FILTERED else [16, 17, 16, 0])
+        assert same(kept, await counted_afresh(client, org, database_url, url))
+    # And the reader after the worker counts nothing: every piece it reads is served as kept.
+    await warm(database_url)  # the pieces of the questions counted_afresh deleted
+    await import_lines(client, org, [line(3, {"trust": 1, "hours": 0.5})])
+    assert await warm(database_url) == 3
+    await tamper(database_url)
+    for url in (BY_REGION, BY_CHANNEL, FILTERED):
+        assert ns(await trends(client, org, url)) == [[0, 0, 0, 0]] * 3
+
+
+async def test_an_attribute_change_is_counted_for_the_splits_by_it(
+    client: Client, database_url: str
+) -> None:
+    org, people = await history(client)
+    for url in (BY_REGION, BY_CHANNEL):
+        await trends(client, org, url)
+    assert await warm(database_url) == 2 * 4  # their other questions
+    await place(client, org, people[0], "east")
+    # Every wave opened by NOW (1-4) of the split by region; the split by channel holds.
+    assert await warm(database_url) == 4
+    await tamper(database_url)
+    moved = await trends(client, org)
+    assert ns(moved) == [[0, 0, 0, 0]] * 3
+    assert ns(await trends(client, org, BY_CHANNEL)) == [[0, 0, 0, 0]] * 3
+
+
+async def test_a_split_no_reader_asked_for_in_a_week_is_left_to_its_next_reader(
+    client: Client, database_url: str
+) -> None:
+    org, _ = await history(client)
+    await trends(client, org)
+    assert await warm(database_url) == 4  # its other questions
+    await import_lines(client, org, [line(1, {"trust": 2})])
+    assert await warm(database_url, NOW + timedelta(days=7, seconds=1)) == 0
+    assert await warm(database_url, NOW + timedelta(days=6)) == 1
+
+
+async def test_the_worker_warms_while_no_request_is_served(
+    client: Client, database_url: str, settings: Settings
+) -> None:
+    org, _ = await history(client)
+    for url in (BY_REGION, BY_CHANNEL):
+        await trends(client, org, url)
+    assert await warm(database_url) == 2 * 4  # their other questions
+    await import_lines(client, org, [line(2, {"trust": 5}), line(3, {"trust": 4})])
+    pieces = await scalar(database_url, "SELECT count(*) FROM trend_rollup")
+    # Waves 2 and 3 of the six questions of two splits are retired.
+    assert await scalar(database_url, CURRENT) == pieces - 2 * 6 * 2
+    engine = make_engine(database_url, pool_size=3)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(
+        run_worker(
+            make_sessionmaker(engine),
+            settings,
+            stop,
+            clock=fixed_clock(NOW),
+            poll_seconds=0.05,
+            warm_every_seconds=0.05,
+        )
+    )
+    try:
+        for _ in range(600):  # 30 s at most
+            if await scalar(database_url, CURRENT) == pieces:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await worker
+        await engine.dispose()
+    await tamper(database_url)
+    assert ns(await trends(client, org)) == [[0, 0, 0, 0]] * 3
