@@ -5,8 +5,9 @@ piece of the splits by it); the next reader then waits for those waves to be cou
 10M answer rows for a split by attribute after an import into every wave. `trend_split` records
 each split (segment, channel filter) a reader asked for, and when one last did, at most once a
 day; the worker counts the retired waves of those asked for in the last week
-(feedback/analysis/warming.py). No rows are written here: the first request of each split
-records it.
+(feedback/analysis/warming.py), each split claimed by one worker at a time
+(`warming_until`, a lease). No rows are written here: the first request of each split records
+it.
 
 Revision ID: 0013_trend_split
 Revises: 0012_response_one_voice
@@ -36,6 +37,7 @@ def upgrade() -> None:
         sa.Column("segment", sa.String(63), nullable=True),
         sa.Column("channels", JSONType, nullable=True),
         sa.Column("used_at", UTCDateTime(), nullable=False),
+        sa.Column("warming_until", UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["survey_id"],
             ["survey.id"],

@@ -34,7 +34,8 @@ class TrendSplit(Base):
     """A split of a survey's trends that readers ask for: its segment (None: no split) and
     channel filter (None: every channel), `key` a hash of both; `used_at`, when one last did
     (written at most once a day). The worker keeps the rollups of the splits used lately
-    counted (`analysis.warming`), so that a reader does not wait for a count after a write."""
+    counted (`analysis.warming`), so that a reader does not wait for a count after a write;
+    `warming_until` is the lease of the worker counting it (`analysis.splits`)."""
 
     __tablename__ = "trend_split"
 
@@ -45,3 +46,4 @@ class TrendSplit(Base):
     segment: Mapped[str | None] = mapped_column(String(63), nullable=True)
     channels: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
     used_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    warming_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -73,6 +73,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from feedback.analysis import rollups as rollup_store
+from feedback.analysis import splits
 from feedback.analysis.cells import (
     AggregateRow,
     Cell,
@@ -456,7 +457,6 @@ async def trend_stats(
             specs=specs,
             waves=wave_numbers,
             attribute=_attribute(segment),
-            split=rollup_store.split_key(segment, channels),
         )
         rows = kept.rows
         if kept.missing:
@@ -466,9 +466,14 @@ async def trend_stats(
             await rollup_store.keep(
                 rollups, survey_id=survey_id, specs=specs, kept=kept, counted=counted
             )
-        if used_at is not None and rollup_store.use_due(kept, used_at):
-            await rollup_store.note_use(
-                rollups, survey_id=survey_id, segment=segment, channels=channels, at=used_at
+        if used_at is not None:
+            await splits.note_use(
+                session,
+                rollups,
+                survey_id=survey_id,
+                segment=segment,
+                channels=channels,
+                at=used_at,
             )
     if segment is None:
         return TrendStats(fold(questions, rows), None)
@@ -486,11 +491,13 @@ async def warm(
     latest_only: bool,
     rollups: Rollups,
     wave_numbers: Sequence[int],
+    claim: Callable[[], Awaitable[bool]] | None = None,
 ) -> int:
     """Count and keep the waves of `wave_numbers` whose pieces are missing or retired, as the
     next reader's request would (`trend_stats`, which it then is), so that the reader does not
     wait for them; the number of waves counted. Which pieces hold is read first from their sums
-    alone, without their rows: a split whose pieces all hold costs three small reads."""
+    alone, without their rows: a split whose pieces all hold costs three small reads. With
+    `claim`, they are counted only if it says so (False: another worker is counting them)."""
     if not questions or not wave_numbers:
         return 0
     specs = _specs(questions, segment=segment, channels=channels, latest_only=latest_only)
@@ -503,18 +510,19 @@ async def warm(
         attribute=_attribute(segment),
         with_rows=False,
     )
-    if kept.missing:
-        await trend_stats(
-            session,
-            questions,
-            survey_id=survey_id,
-            org_id=org_id,
-            segment=segment,
-            channels=channels,
-            latest_only=latest_only,
-            rollups=rollups,
-            wave_numbers=wave_numbers,
-        )
+    if not kept.missing or (claim is not None and not await claim()):
+        return 0
+    await trend_stats(
+        session,
+        questions,
+        survey_id=survey_id,
+        org_id=org_id,
+        segment=segment,
+        channels=channels,
+        latest_only=latest_only,
+        rollups=rollups,
+        wave_numbers=wave_numbers,
+    )
     return len(kept.missing)
 
 

@@ -28,10 +28,6 @@ Counts are the same to the unit.
 Pieces are written through the primary's sessions (a replica cannot write), in a transaction of
 their own once the rows are read. A piece made from a replica's rows carries the replica's sums,
 so it is valid exactly where those sums are the current ones.
-
-Each split read through the rollups (its segment and channel filter) is recorded in
-`trend_split` with when a reader last asked for it, at most once a day, so that the worker can
-count the waves a write retired before the next reader asks (`analysis.warming`).
 """
 
 from __future__ import annotations
@@ -42,7 +38,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 import msgspec
 from sqlalchemy import func, literal, select
@@ -50,15 +45,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback.analysis.cells import AggregateRow
-from feedback.analysis.models import TrendRollup, TrendSplit
+from feedback.analysis.models import TrendRollup
 from feedback.db import begin_write, upsert_for
 from feedback.responses.models import AnswerChange, AttributeChange
 
 log = logging.getLogger(__name__)
 
-# A split's last use is written at most this often: a write on every read would make each
-# reader wait for a transaction on the primary.
-NOTE_USE_EVERY = timedelta(days=1)
 # Six parameters a piece, under SQLite's 32,766 a statement.
 _PIECES_A_STATEMENT = 1000
 _encode = msgspec.json.Encoder().encode
@@ -83,7 +75,6 @@ class Kept:
     missing: set[int]
     answers: dict[int, int]
     attributes: int
-    used_at: datetime | None = None
 
 
 def spec_of(
@@ -101,12 +92,6 @@ def spec_of(
     return hashlib.sha256(payload).hexdigest()
 
 
-def split_key(segment: str | None, channels: Sequence[str] | None) -> str:
-    """The key of a split in `trend_split`: its segment and channel filter, as a hash."""
-    filters = None if channels is None else sorted(set(channels))
-    return hashlib.sha256(msgspec.json.encode([segment, filters])).hexdigest()
-
-
 async def read(
     session: AsyncSession,
     *,
@@ -115,13 +100,12 @@ async def read(
     specs: Mapping[str, str],
     waves: Sequence[int],
     attribute: str | None,
-    split: str | None = None,
     with_rows: bool = True,
 ) -> Kept:
     """The sums, then the pieces of `specs` (question key → spec) for `waves` still valid;
-    `attribute`: the respondent attribute the pieces are split by, if any; `split`: the
-    split's `split_key`, to read when it was last used. Without `with_rows`, which pieces are
-    valid only, by their sums (what the worker needs to know what to count)."""
+    `attribute`: the respondent attribute the pieces are split by, if any. Without
+    `with_rows`, which pieces are valid only, by their sums (what the worker needs to know
+    what to count)."""
     answers = {
         wave: int(total)
         for wave, total in await session.execute(
@@ -164,14 +148,7 @@ async def read(
                 continue  # not what this version writes: counted again, and rewritten
         valid.add((key_of[spec], wave))
     missing = {w for w in waves for key in specs if (key, w) not in valid}
-    used_at = None
-    if split is not None:
-        used_at = await session.scalar(
-            select(TrendSplit.used_at).where(
-                TrendSplit.survey_id == survey_id, TrendSplit.key == split
-            )
-        )
-    return Kept(rows, valid, missing, answers, attributes, used_at)
+    return Kept(rows, valid, missing, answers, attributes)
 
 
 async def keep(
@@ -224,40 +201,3 @@ async def keep(
     except SQLAlchemyError:
         # The answer stands (it was counted); only the next request will count again.
         log.warning("could not keep trend rollups for survey %s", survey_id, exc_info=True)
-
-
-def use_due(kept: Kept, now: datetime) -> bool:
-    """Whether a reader's use of a split at `now` is to be recorded: never yet, or not for a
-    day (a clock set back records it again)."""
-    return kept.used_at is None or not timedelta(0) <= now - kept.used_at < NOTE_USE_EVERY
-
-
-async def note_use(
-    rollups: Rollups,
-    *,
-    survey_id: uuid.UUID,
-    segment: str | None,
-    channels: Sequence[str] | None,
-    at: datetime,
-) -> None:
-    """Record that a reader asked for the split at `at`. A failed write is only logged: the
-    split is then warmed from its next use."""
-    filters = None if channels is None else sorted(set(channels))
-    try:
-        async with rollups.sessions() as session:
-            await begin_write(session)
-            insert = upsert_for(session)(TrendSplit).values(
-                survey_id=survey_id,
-                key=split_key(segment, channels),
-                segment=segment,
-                channels=filters,
-                used_at=at,
-            )
-            await session.execute(
-                insert.on_conflict_do_update(
-                    index_elements=["survey_id", "key"], set_={"used_at": insert.excluded.used_at}
-                )
-            )
-            await session.commit()
-    except SQLAlchemyError:
-        log.warning("could not record a trends split of survey %s", survey_id, exc_info=True)

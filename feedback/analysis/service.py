@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, tzinfo
 from functools import partial
@@ -183,10 +183,12 @@ async def warm_split(
     channels: Sequence[str] | None,
     now: datetime,
     rollups: Rollups,
+    claim: Callable[[], Awaitable[bool]] | None = None,
 ) -> int:
     """Count and keep the rollups a write retired, of every question of the survey split by
     `segment` and `channels`, over the waves opened by `now`: what a reader asking for any of
-    them would otherwise wait for (`analysis.warming`). Returns the number of waves counted."""
+    them would otherwise wait for (`analysis.warming`), once `claim` (if given) says this
+    caller may. Returns the number of waves counted."""
     versions = await _published(session, survey)
     metas = catalogue(
         [(v.number, definition_of(v)) for v in versions], await series_breaks(session, survey.id)
@@ -202,6 +204,7 @@ async def warm_split(
         latest_only=_latest_only(survey),
         rollups=rollups,
         wave_numbers=[w.number for w in waves if w.opens_at <= now],
+        claim=claim,
     )
 
 

@@ -7,7 +7,9 @@ after an import into every wave (BENCHMARKS.md, "Trends rollups"). The worker ca
 `warm_splits` every few seconds: for each split a reader asked for in the last `WARM_FOR`
 (`trend_split`), it finds the waves whose pieces no longer hold, from their sums alone, and
 counts and keeps them as that reader's request would have. A split whose pieces all hold costs
-three small reads.
+three small reads. A split is counted by one worker at a time (`splits.Claim`, a lease): each
+`feedback serve` process runs a worker, and two counting the same split at once would double
+the work for nothing.
 
 What is kept is exactly what a request keeps (the same statement, stamped with the same sums),
 so a reader is served the same figures whether the worker or another reader counted them. A
@@ -17,12 +19,14 @@ request that arrives while the worker counts a wave counts it too; both keep the
 from __future__ import annotations
 
 import logging
+import uuid
+from collections import Counter
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from feedback.analysis import service
+from feedback.analysis import service, splits
 from feedback.analysis.models import TrendSplit
 from feedback.analysis.rollups import Rollups
 from feedback.db import transaction
@@ -32,32 +36,63 @@ log = logging.getLogger(__name__)
 
 # A split no reader has asked for in this long is left to be counted by its next reader.
 WARM_FOR = timedelta(days=7)
+# Splits of one survey warmed, the most recently used first: every filter an analyst tries
+# (each set of channels is a split) would otherwise be counted after every write, for a week.
+WARM_PER_SURVEY = 20
 
 
 async def warm_splits(
-    sessions: async_sessionmaker[AsyncSession], rollups: Rollups, *, now: datetime
+    sessions: async_sessionmaker[AsyncSession],
+    rollups: Rollups,
+    *,
+    now: datetime,
+    per_survey: int = WARM_PER_SURVEY,
 ) -> int:
-    """Count and keep the retired waves of every split used since `now - WARM_FOR`, each split
-    in a transaction of its own (one failure is logged and leaves the others warmed). Returns
-    the number of waves counted."""
+    """Count and keep the retired waves of the splits used since `now - WARM_FOR` (the
+    `per_survey` most recently used of each survey) that no other worker is counting
+    (`splits.Claim`), each split in a transaction of its own (one failure is logged and leaves
+    the others warmed). Returns the number of waves counted."""
     async with transaction(sessions, write=False) as session:
-        splits = (
+        used = (
             await session.execute(
-                select(TrendSplit.survey_id, TrendSplit.segment, TrendSplit.channels)
+                select(
+                    TrendSplit.survey_id, TrendSplit.key, TrendSplit.segment, TrendSplit.channels
+                )
                 .where(TrendSplit.used_at >= now - WARM_FOR)
-                .order_by(TrendSplit.survey_id, TrendSplit.key)
+                .order_by(TrendSplit.survey_id, TrendSplit.used_at.desc(), TrendSplit.key)
             )
         ).all()
+    seen: Counter[uuid.UUID] = Counter()
     counted = 0
-    for survey_id, segment, channels in splits:
+    for survey_id, key, segment, channels in used:
+        seen[survey_id] += 1
+        if seen[survey_id] > per_survey:
+            continue
+        claim = splits.Claim(rollups, survey_id, key, now)
         try:
             async with transaction(sessions, write=False) as session:
                 survey = await session.get(Survey, survey_id)
                 if survey is None:
                     continue  # deleted since: its splits went with it
                 counted += await service.warm_split(
-                    session, survey, segment=segment, channels=channels, now=now, rollups=rollups
+                    session,
+                    survey,
+                    segment=segment,
+                    channels=channels,
+                    now=now,
+                    rollups=rollups,
+                    claim=claim.take,
                 )
         except Exception:
             log.exception("warming a trends split of survey %s failed", survey_id)
+        finally:
+            await _release(claim)
     return counted
+
+
+async def _release(claim: splits.Claim) -> None:
+    try:
+        await claim.release()
+    except Exception:
+        # Left to expire: another worker takes the split over after splits.WARM_LEASE.
+        log.exception("releasing a trends split failed")

@@ -50,11 +50,11 @@ def clock() -> Clock:
     return fixed_clock(NOW)
 
 
-async def warm(database_url: str, now: datetime = NOW) -> int:
+async def warm(database_url: str, now: datetime = NOW, **options: int) -> int:
     engine = make_engine(database_url, pool_size=2)
     try:
         sessions = make_sessionmaker(engine)
-        return await warm_splits(sessions, Rollups(sessions), now=now)
+        return await warm_splits(sessions, Rollups(sessions), now=now, **options)
     finally:
         await engine.dispose()
 
@@ -70,6 +70,13 @@ async def splits(settings: Settings) -> list[tuple[str | None, list[str] | None,
 async def set_used_at(settings: Settings, at: datetime) -> None:
     async with session_on(settings) as session:
         await session.execute(update(TrendSplit).values(used_at=at))
+        await session.commit()
+
+
+async def set_lease(settings: Settings, until: datetime) -> None:
+    """As if another worker were counting every split until `until`."""
+    async with session_on(settings) as session:
+        await session.execute(update(TrendSplit).values(warming_until=until))
         await session.commit()
 
 
@@ -153,6 +160,41 @@ async def test_a_split_no_reader_asked_for_in_a_week_is_left_to_its_next_reader(
     await import_lines(client, org, [line(1, {"trust": 2})])
     assert await warm(database_url, NOW + timedelta(days=7, seconds=1)) == 0
     assert await warm(database_url, NOW + timedelta(days=6)) == 1
+
+
+async def test_a_split_another_worker_is_counting_is_left_to_it_until_its_lease_ends(
+    client: Client, database_url: str, settings: Settings
+) -> None:
+    org, _ = await history(client)
+    await trends(client, org)
+    assert await warm(database_url) == 4  # its other questions
+    await import_lines(client, org, [line(2, {"trust": 2})])
+    await set_lease(settings, NOW + timedelta(minutes=1))
+    assert await warm(database_url) == 0
+    await set_lease(settings, NOW)  # ended: taken over
+    assert await warm(database_url) == 1
+    # Released once counted.
+    async with session_on(settings) as session:
+        assert list(await session.scalars(select(TrendSplit.warming_until))) == [None]
+
+
+async def test_only_the_splits_of_a_survey_used_last_are_warmed(
+    client: Client, database_url: str, settings: Settings
+) -> None:
+    org, _ = await history(client)
+    for url in (BY_REGION, BY_CHANNEL, FILTERED):
+        await trends(client, org, url)
+    async with session_on(settings) as session:
+        await session.execute(
+            update(TrendSplit)
+            .where(TrendSplit.segment == "channel")
+            .values(used_at=NOW - timedelta(hours=1))
+        )
+        await session.commit()
+    # The two used last: by region, with and without the channel filter.
+    assert await warm(database_url, per_survey=2) == 2 * 4
+    await import_lines(client, org, [line(2, {"trust": 2})])
+    assert await warm(database_url, per_survey=2) == 2
 
 
 async def test_the_worker_warms_while_no_request_is_served(
