@@ -116,23 +116,43 @@ def _demo(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     import logging.config
     import signal
+    from datetime import timedelta
 
     from feedback.db import make_engine, make_sessionmaker
     from feedback.loop.worker import run_worker
+    from feedback.read_replica import ReadRouter
 
     logging.config.dictConfig(log_config("info"))
     settings = get_settings()
 
     async def run() -> None:
         engine = make_engine(settings.database_url, pool_size=2)
+        replica = (
+            make_engine(settings.read_database_url, pool_size=2)
+            if settings.read_database_url
+            else None
+        )
+        router = ReadRouter(
+            make_sessionmaker(engine),
+            None if replica is None else make_sessionmaker(replica),
+            max_lag=timedelta(seconds=settings.read_max_lag),
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         try:
-            await run_worker(make_sessionmaker(engine), settings, stop, poll_seconds=args.poll)
+            await run_worker(
+                make_sessionmaker(engine),
+                settings,
+                stop,
+                poll_seconds=args.poll,
+                read_router=router,
+            )
         finally:
             await engine.dispose()
+            if replica is not None:
+                await replica.dispose()
 
     asyncio.run(run())
     return 0

@@ -30,6 +30,7 @@ from feedback.analysis import service, splits
 from feedback.analysis.models import TrendSplit
 from feedback.analysis.rollups import Rollups
 from feedback.db import transaction
+from feedback.read_replica import ReadRouter
 from feedback.surveys.models import Survey
 
 log = logging.getLogger(__name__)
@@ -47,11 +48,20 @@ async def warm_splits(
     *,
     now: datetime,
     per_survey: int = WARM_PER_SURVEY,
+    read_router: ReadRouter | None = None,
 ) -> int:
     """Count and keep the retired waves of the splits used since `now - WARM_FOR` (the
     `per_survey` most recently used of each survey) that no other worker is counting
     (`splits.Claim`), each split in a transaction of its own (one failure is logged and leaves
-    the others warmed). Returns the number of waves counted."""
+    the others warmed). Returns the number of waves counted.
+
+    The counts read where requests read: on `read_router`'s choice at `now` (a replica fresh
+    enough, else the primary, `sessions`), so that warming does not put the analysis back on the
+    primary. Claims and pieces are written through `rollups` (the primary's); a piece counted on
+    a replica carries the replica's sums, so it holds exactly where they are the current ones
+    (`analysis.rollups`)."""
+    if read_router is not None:
+        sessions = (await read_router.choose(now)).sessions
     async with transaction(sessions, write=False) as session:
         used = (
             await session.execute(

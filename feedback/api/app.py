@@ -133,7 +133,15 @@ def create_app(
         # deployments running `feedback worker` go without.
         stop_worker = asyncio.Event()
         worker = (
-            asyncio.create_task(run_worker(app.state.sessions, settings, stop_worker, clock=clock))
+            asyncio.create_task(
+                run_worker(
+                    app.state.sessions,
+                    settings,
+                    stop_worker,
+                    clock=clock,
+                    read_router=app.state.read_router,
+                )
+            )
             if own_process and settings.embedded_worker
             else None
         )

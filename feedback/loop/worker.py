@@ -34,6 +34,7 @@ from feedback.clock import Clock, system_clock
 from feedback.config import Settings
 from feedback.loop.delivery import Deliverer
 from feedback.loop.findings import check_all_surveys
+from feedback.read_replica import ReadRouter
 from feedback.responses import change_log
 
 log = logging.getLogger(__name__)
@@ -68,9 +69,11 @@ async def run_worker(
     poll_seconds: float = POLL_SECONDS,
     findings_every_seconds: float = FINDINGS_EVERY_SECONDS,
     warm_every_seconds: float = WARM_EVERY_SECONDS,
+    read_router: ReadRouter | None = None,
 ) -> None:
     """Deliver while there is work, wait `poll_seconds` when there is none; check findings
-    every `findings_every_seconds`, warm rollups every `warm_every_seconds` when idle. Returns
+    every `findings_every_seconds`, warm rollups every `warm_every_seconds` when idle (reading
+    on `read_router`'s choice, a replica when there is one fresh enough). Returns
     once `stop` is set and the round in hand is done (a request in flight is finished and
     recorded, never cut off)."""
     deliverer = deliverer_for(sessions, settings, clock)
@@ -91,7 +94,7 @@ async def run_worker(
             # of dates (a test's fixed clock would otherwise never let it run again).
             if not serving and (last_warm is None or loop.time() - last_warm >= warm_every_seconds):
                 last_warm = loop.time()
-                await _warm_rollups(sessions, rollups, now)
+                await _warm_rollups(sessions, rollups, now, read_router)
             try:
                 done = await deliverer.deliver_due(BUSY_BATCH if serving else None)
             except Exception:
@@ -116,10 +119,13 @@ async def _merge_changes(sessions: async_sessionmaker[AsyncSession]) -> None:
 
 
 async def _warm_rollups(
-    sessions: async_sessionmaker[AsyncSession], rollups: Rollups, now: datetime
+    sessions: async_sessionmaker[AsyncSession],
+    rollups: Rollups,
+    now: datetime,
+    read_router: ReadRouter | None,
 ) -> None:
     try:
-        counted = await warm_splits(sessions, rollups, now=now)
+        counted = await warm_splits(sessions, rollups, now=now, read_router=read_router)
     except Exception:
         log.exception("warming trends rollups failed")
         return

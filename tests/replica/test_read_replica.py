@@ -22,10 +22,13 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from pydantic import ValidationError
 
+from feedback.analysis.rollups import Rollups
+from feedback.analysis.warming import warm_splits
 from feedback.api.app import create_app
 from feedback.clock import fixed_clock
 from feedback.config import Settings
-from feedback.read_replica import Freshness
+from feedback.db import make_engine, make_sessionmaker
+from feedback.read_replica import Freshness, ReadRouter
 from tests import database
 from tests.builders.analysis import import_lines, line
 from tests.builders.orgs import Org, make_org
@@ -143,6 +146,34 @@ async def test_a_lagging_replica_is_read_only_within_the_allowed_lag(
     caught_up(settings.database_url, replica.url)
     again = await reads_replica.get(TRENDS, headers=org.auth("analyst"))
     assert again.headers["data-source"] == "replica" and n_of(again)[0] == 15
+
+
+async def test_the_worker_counts_retired_rollups_on_the_replica(
+    clients: tuple[Client, Client], settings: Settings, replica: Replica
+) -> None:
+    """Warming reads (and counts) where requests read: on a replica fresh enough. A replica
+    that has not yet replayed a write finds nothing retired; the primary finds its wave."""
+    _, reads_primary = clients
+    org = await pulse(reads_primary, range(1, 4), 10)
+    await reads_primary.get(TRENDS, headers=org.auth("analyst"))  # the split is recorded
+    on_primary = make_engine(settings.database_url, pool_size=2)
+    on_replica = make_engine(replica.url, pool_size=2)
+    primary = make_sessionmaker(on_primary)
+    rollups = Rollups(primary)
+    router = ReadRouter(primary, make_sessionmaker(on_replica), max_lag=timedelta(days=1))
+    try:
+        assert await warm_splits(primary, rollups, now=NOW) > 0  # every question and wave
+        caught_up(settings.database_url, replica.url)
+        set_replay(replica.url, paused=True)
+        try:
+            await import_lines(reads_primary, org, [line(2, answers(2, 99))])
+            assert await warm_splits(primary, rollups, now=NOW, read_router=router) == 0
+            assert await warm_splits(primary, rollups, now=NOW) == 1
+        finally:
+            set_replay(replica.url, paused=False)
+    finally:
+        await on_primary.dispose()
+        await on_replica.dispose()
 
 
 async def test_a_replica_that_stops_and_restarts_breaks_nothing(
