@@ -74,12 +74,15 @@ async def run_worker(
     """Deliver while there is work, wait `poll_seconds` when there is none; check findings
     every `findings_every_seconds`, warm rollups every `warm_every_seconds` when idle (reading
     on `read_router`'s choice, a replica when there is one fresh enough). Returns
-    once `stop` is set and the round in hand is done (a request in flight is finished and
-    recorded, never cut off)."""
+    once `stop` is set and the round in hand is done (a delivery in flight is finished and
+    recorded, never cut off; a round of warming is cut off, as nothing depends on it)."""
     deliverer = deliverer_for(sessions, settings, clock)
     rollups = Rollups(sessions)
     last_check: datetime | None = None
     last_warm: float | None = None
+    # A round of warming runs beside the deliveries, not before them: at 10M answer rows it
+    # can count for ~15 s, which webhook receivers should not wait for.
+    warming: asyncio.Task[None] | None = None
     idle_tasks = len(asyncio.all_tasks())
     loop = asyncio.get_running_loop()
     try:
@@ -89,12 +92,14 @@ async def run_worker(
                 last_check = now
                 await _check_findings(sessions, now)
                 await _merge_changes(sessions)
-            serving = len(asyncio.all_tasks()) > idle_tasks + BUSY_TASKS
+            idle = warming is None or warming.done()
+            serving = len(asyncio.all_tasks()) > idle_tasks + (0 if idle else 1) + BUSY_TASKS
             # Paced by the event loop's clock, not `clock`: how often is a matter of load, not
             # of dates (a test's fixed clock would otherwise never let it run again).
-            if not serving and (last_warm is None or loop.time() - last_warm >= warm_every_seconds):
+            due = last_warm is None or loop.time() - last_warm >= warm_every_seconds
+            if idle and due and not serving:
                 last_warm = loop.time()
-                await _warm_rollups(sessions, rollups, now, read_router)
+                warming = asyncio.create_task(_warm_rollups(sessions, rollups, now, read_router))
             try:
                 done = await deliverer.deliver_due(BUSY_BATCH if serving else None)
             except Exception:
@@ -105,6 +110,12 @@ async def run_worker(
                     pause = BUSY_PAUSE_SECONDS if done else poll_seconds
                     await asyncio.wait_for(stop.wait(), timeout=pause)
     finally:
+        if warming is not None:
+            # Cut off: a count's pieces are written in one transaction or not at all, and a
+            # claim left behind expires (analysis.splits.WARM_LEASE).
+            warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await warming
         await deliverer.aclose()
 
 
