@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -491,13 +491,18 @@ async def warm(
     latest_only: bool,
     rollups: Rollups,
     wave_numbers: Sequence[int],
+    closed: Collection[int],
     claim: Callable[[], Awaitable[bool]] | None = None,
 ) -> int:
     """Count and keep the waves of `wave_numbers` whose pieces are missing or retired, as the
     next reader's request would (`trend_stats`, which it then is), so that the reader does not
     wait for them; the number of waves counted. Which pieces hold is read first from their sums
     alone, without their rows: a split whose pieces all hold costs three small reads. With
-    `claim`, they are counted only if it says so (False: another worker is counting them)."""
+    `claim`, they are counted only if it says so (False: another worker is counting them).
+
+    Only a retired wave among `closed` is worth it: the open wave is retired by every
+    submission, so counting it ahead would count it all day long for readers who may not come,
+    while a reader counts it alone in under a second (one wave at 10M answer rows)."""
     if not questions or not wave_numbers:
         return 0
     specs = _specs(questions, segment=segment, channels=channels, latest_only=latest_only)
@@ -510,7 +515,7 @@ async def warm(
         attribute=_attribute(segment),
         with_rows=False,
     )
-    if not kept.missing or (claim is not None and not await claim()):
+    if not kept.missing & set(closed) or (claim is not None and not await claim()):
         return 0
     await trend_stats(
         session,

@@ -186,9 +186,9 @@ async def warm_split(
     claim: Callable[[], Awaitable[bool]] | None = None,
 ) -> int:
     """Count and keep the rollups a write retired, of every question of the survey split by
-    `segment` and `channels`, over the waves opened by `now`: what a reader asking for any of
-    them would otherwise wait for (`analysis.warming`), once `claim` (if given) says this
-    caller may. Returns the number of waves counted."""
+    `segment` and `channels`, over the waves opened by `now`, when a closed wave is among
+    them: what a reader asking for any of them would otherwise wait for (`analysis.warming`),
+    once `claim` (if given) says this caller may. Returns the number of waves counted."""
     versions = await _published(session, survey)
     metas = catalogue(
         [(v.number, definition_of(v)) for v in versions], await series_breaks(session, survey.id)
@@ -204,6 +204,7 @@ async def warm_split(
         latest_only=_latest_only(survey),
         rollups=rollups,
         wave_numbers=[w.number for w in waves if w.opens_at <= now],
+        closed=[w.number for w in waves if w.closes_at is not None and w.closes_at <= now],
         claim=claim,
     )
 

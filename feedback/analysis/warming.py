@@ -6,8 +6,9 @@ split waits while those waves are counted: 7 s at 10M answer rows for a split by
 after an import into every wave (BENCHMARKS.md, "Trends rollups"). The worker calls
 `warm_splits` every few seconds: for each split a reader asked for in the last `WARM_FOR`
 (`trend_split`), it finds the waves whose pieces no longer hold, from their sums alone, and
-counts and keeps them as that reader's request would have. A split whose pieces all hold costs
-three small reads. A split is counted by one worker at a time (`splits.Claim`, a lease): each
+counts and keeps them as that reader's request would have, once a closed wave is among them
+(the open wave alone, retired by every submission, is left to the reader: one wave). A split
+whose pieces all hold costs three small reads. A split is counted by one worker at a time (`splits.Claim`, a lease): each
 `feedback serve` process runs a worker, and two counting the same split at once would double
 the work for nothing.
 

@@ -21,7 +21,7 @@ from feedback.config import Settings
 from feedback.db import make_engine, make_sessionmaker
 from feedback.loop.worker import run_worker
 from tests.builders.analysis import import_lines, line, session_on
-from tests.builders.responses import scalar
+from tests.builders.responses import scalar, submitted
 from tests.builders.rollups import (
     BY_CHANNEL,
     BY_REGION,
@@ -133,6 +133,23 @@ async def test_the_waves_a_write_retired_are_counted_ahead_of_the_reader(
     await tamper(database_url)
     for url in (BY_REGION, BY_CHANNEL, FILTERED):
         assert ns(await trends(client, org, url)) == [[0, 0, 0, 0]] * 3
+
+
+async def test_a_write_to_the_open_wave_alone_is_left_to_the_reader(
+    client: Client, database_url: str
+) -> None:
+    """Every submission retires the open wave: counted ahead, it would be counted all day."""
+    org, _ = await history(client)
+    await trends(client, org)
+    assert await warm(database_url) == 4  # its other questions
+    created = await submitted(client, org)
+    assert created["wave"] == 4
+    assert await warm(database_url) == 0
+    assert ns(await trends(client, org)) == [[16, 16, 16, 1], [12, 12, 12, 1], [16, 16, 16, 1]]
+    # With a closed wave retired too, the open one is counted with it.
+    await import_lines(client, org, [line(1, {"trust": 2})])
+    await submitted(client, org)
+    assert await warm(database_url) == 2
 
 
 async def test_an_attribute_change_is_counted_for_the_splits_by_it(
