@@ -8,9 +8,9 @@ after an import into every wave (BENCHMARKS.md, "Trends rollups"). The worker ca
 (`trend_split`), it finds the waves whose pieces no longer hold, from their sums alone, and
 counts and keeps them as that reader's request would have, once a closed wave is among them
 (the open wave alone, retired by every submission, is left to the reader: one wave). A split
-whose pieces all hold costs three small reads. A split is counted by one worker at a time (`splits.Claim`, a lease): each
-`feedback serve` process runs a worker, and two counting the same split at once would double
-the work for nothing.
+whose pieces all hold costs three small reads. A split is counted by one worker at a time
+(`splits.Claim`, a lease): each `feedback serve` process runs a worker, and two counting the
+same split at once would double the work for nothing.
 
 What is kept is exactly what a request keeps (the same statement, stamped with the same sums),
 so a reader is served the same figures whether the worker or another reader counted them. A
