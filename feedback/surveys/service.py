@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -475,7 +475,9 @@ async def waves_in_range(
         computed = waves_between(
             schedule,
             max(lo or schedule.starts_at, schedule.starts_at),
-            hi,
+            # Through `hi` itself (`wanted` is inclusive; waves_between's end is not): at the
+            # instant a wave opens, it is open, and `next_opening` names the one after it.
+            hi + timedelta(microseconds=1),
             limit=MAX_LISTED_WAVES + 1,
         )
         if len(computed) > MAX_LISTED_WAVES:

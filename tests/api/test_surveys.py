@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from feedback.clock import fixed_clock
 from feedback.config import Settings
 from tests.builders.orgs import Org, make_org
 from tests.builders.surveys import MONTHLY, make_survey, publish_version, pulse_definition
@@ -246,6 +248,33 @@ async def test_waves_of_a_monthly_schedule(client: Client) -> None:
         "/api/v1/surveys/pulse/waves", params={"from": "yesterday"}, headers=org.auth()
     )
     assert not_a_date.status_code in (400, 422)
+
+
+# 01:00 on 1 May in Europe/Amsterdam (MONTHLY's zone; its waves open at 01:00 there): the
+# instant wave 5 opens, still 30 April in UTC.
+MAY_OPENS = datetime(2025, 4, 30, 23, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "clock", [fixed_clock(MAY_OPENS), fixed_clock(MAY_OPENS + timedelta(microseconds=1))]
+)
+async def test_at_the_instant_a_wave_opens_it_is_listed_open(client: Client) -> None:
+    """Not left out between the waves before it and the next to come (it once was: the
+    listing ended just before `now`, and the next opening was the one after `now`)."""
+    org = await make_org(client)
+    await make_survey(client, org, schedule=MONTHLY)
+    got = await client.get("/api/v1/surveys/pulse/waves", headers=org.auth("analyst"))
+    assert got.status_code == 200, got.text
+    waves = got.json()
+    assert [(w["number"], w["status"]) for w in waves] == [
+        (1, "closed"),
+        (2, "closed"),
+        (3, "closed"),
+        (4, "closed"),
+        (5, "open"),
+        (6, "upcoming"),
+    ]
+    assert waves[4]["opens_at"] == "2025-04-30T23:00:00Z"
 
 
 async def test_archive(client: Client) -> None:
