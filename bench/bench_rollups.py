@@ -19,6 +19,11 @@ states, interleaved `--runs` times (medians):
   the worker's round of warming (`analysis.warming.warm_splits`, timed apart as `warm_work`:
   it counts every split the requests before recorded, all three) before the request.
 
+Every request, and the worker's round, run at one instant (`measured_at`): the 15th of the
+month of wave 24, the last wave of the data, then open. The app's clock is fixed there, so the
+waves counted and the splits' `used_at` do not depend on the day the bench (or a --reuse of a
+database kept earlier) runs.
+
 Prints one JSON line per database and size. Not part of the tests.
 """
 
@@ -32,7 +37,7 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +54,21 @@ SPLITS = {"plain": "", "region": "&segment=region", "channel": "&segment=channel
 STATES = ("afresh", "kept", "one_wave", "warmed")
 
 
+def measured_at(start: datetime) -> datetime:
+    """Noon on the 15th of the month of the last wave of a survey whose schedule starts at
+    `start` (the first of a month, bench_trends.schedule_start)."""
+    month = start.month - 1 + bench_trends.WAVES - 1
+    first = start.replace(year=start.year + month // 12, month=month % 12 + 1)
+    return first + timedelta(days=14, hours=12)
+
+
 async def measure(url: str, ids: dict[str, str], runs: int) -> dict[str, Any]:
     from litestar.testing import AsyncTestClient
 
     from feedback.analysis.rollups import Rollups
     from feedback.analysis.warming import warm_splits
     from feedback.api.app import create_app
+    from feedback.clock import fixed_clock
     from feedback.db import make_engine, make_sessionmaker
     from feedback.responses.models import AnswerChange
 
@@ -63,6 +77,7 @@ async def measure(url: str, ids: dict[str, str], runs: int) -> dict[str, Any]:
     survey_id = uuid.UUID(ids["survey_id"])
     analyst = {"Authorization": f"Bearer {ids['analyst']}"}
     trends = "/api/v1/surveys/pulse/trends?questions=" + ",".join(bench_trends.KEYS)
+    now = measured_at(datetime.fromisoformat(ids["start"]))
 
     async def before(state: str) -> float | None:
         """Put the rollups in `state`; the time the worker took to warm them, for "warmed"."""
@@ -77,7 +92,7 @@ async def measure(url: str, ids: dict[str, str], runs: int) -> dict[str, Any]:
         if state != "warmed":
             return None
         started = time.perf_counter()
-        await warm_splits(sessions, Rollups(sessions), now=datetime.now(UTC))
+        await warm_splits(sessions, Rollups(sessions), now=now)
         return time.perf_counter() - started
 
     samples: dict[str, list[float]] = {f"{s}_{t}": [] for s in SPLITS for t in STATES}
@@ -85,7 +100,7 @@ async def measure(url: str, ids: dict[str, str], runs: int) -> dict[str, Any]:
     # As `feedback serve` runs it (`own_process`: what exists once it has started is frozen out
     # of the collector's walks), without its embedded worker.
     settings = bench_trends.bench_settings(url).model_copy(update={"embedded_worker": False})
-    app = create_app(settings, own_process=True)
+    app = create_app(settings, own_process=True, clock=fixed_clock(now))
     async with AsyncTestClient(app=app, timeout=600) as client:
         for run in range(runs + 1):  # the first round warms up and is not counted
             # Each split through the three states in turn: emptying the rollups for one split's

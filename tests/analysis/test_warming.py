@@ -6,7 +6,7 @@ next reader is served from the rollups, with what a count of its own would have 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from litestar import Litestar
@@ -150,6 +150,28 @@ async def test_a_write_to_the_open_wave_alone_is_left_to_the_reader(
     await import_lines(client, org, [line(1, {"trust": 2})])
     await submitted(client, org)
     assert await warm(database_url) == 2
+
+
+# The instant wave 4 closes and wave 5 opens: 01:00 on 1 May where the survey runs
+# (Europe/Amsterdam, summer time; its schedule starts at 01:00 there), still 30 April in UTC;
+# and the first of May in UTC, an hour later.
+MAY_FIRST = (datetime(2025, 4, 30, 23, 0, tzinfo=UTC), datetime(2025, 5, 1, 0, 0, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("clock", [fixed_clock(at) for at in MAY_FIRST], ids=["local", "utc"])
+async def test_on_the_first_of_a_month_the_wave_just_closed_is_counted_ahead(
+    client: Client, database_url: str, clock: Clock
+) -> None:
+    now = clock()
+    org, _ = await history(client)
+    await trends(client, org)  # waves 1-4 (to 30 April)
+    # Its other questions' waves 1-4, and every question's wave 5, opened at the first instant.
+    assert await warm(database_url, now) == 5
+    created = await submitted(client, org)
+    assert created["wave"] == 5
+    assert await warm(database_url, now) == 0  # the open wave alone
+    await import_lines(client, org, [line(4, {"trust": 2})])
+    assert await warm(database_url, now) == 2  # wave 4, closed at that instant, and wave 5
 
 
 async def test_an_attribute_change_is_counted_for_the_splits_by_it(
