@@ -449,14 +449,15 @@ async def trend_stats(
     if rollups is None or not wave_numbers:
         rows = await count(waves=waves)
     else:
-        specs = _specs(questions, segment=segment, channels=channels, latest_only=latest_only)
-        kept = await rollup_store.read(
+        specs, kept = await _read_kept(
             session,
+            questions,
             survey_id=survey_id,
             org_id=org_id,
-            specs=specs,
+            segment=segment,
+            channels=channels,
+            latest_only=latest_only,
             waves=wave_numbers,
-            attribute=_attribute(segment),
         )
         rows = kept.rows
         if kept.missing:
@@ -505,14 +506,15 @@ async def warm(
     while a reader counts it alone in under a second (one wave at 10M answer rows)."""
     if not questions or not wave_numbers:
         return 0
-    specs = _specs(questions, segment=segment, channels=channels, latest_only=latest_only)
-    kept = await rollup_store.read(
+    _, kept = await _read_kept(
         session,
+        questions,
         survey_id=survey_id,
         org_id=org_id,
-        specs=specs,
+        segment=segment,
+        channels=channels,
+        latest_only=latest_only,
         waves=wave_numbers,
-        attribute=_attribute(segment),
         with_rows=False,
     )
     if not kept.missing & set(closed) or (claim is not None and not await claim()):
@@ -531,15 +533,21 @@ async def warm(
     return len(kept.missing)
 
 
-def _specs(
+async def _read_kept(
+    session: AsyncSession,
     questions: Sequence[QuestionQuery],
     *,
+    survey_id: uuid.UUID,
+    org_id: uuid.UUID,
     segment: str | None,
     channels: Sequence[str] | None,
     latest_only: bool,
-) -> dict[str, str]:
-    """Each question's rollup spec (question key → spec)."""
-    return {
+    waves: Sequence[int],
+    with_rows: bool = True,
+) -> tuple[dict[str, str], rollup_store.Kept]:
+    """Each question's rollup spec (question key → spec), and what the rollups hold of them for
+    `waves` (`rollup_store.read`)."""
+    specs = {
         q.key: rollup_store.spec_of(
             q.key,
             [bool(q.breaks), branch_kinds(q)],
@@ -549,11 +557,16 @@ def _specs(
         )
         for q in questions
     }
-
-
-def _attribute(segment: str | None) -> str | None:
-    """The respondent attribute a split is by; None without a split or by channel."""
-    return None if segment in (None, CHANNEL_SEGMENT) else segment
+    kept = await rollup_store.read(
+        session,
+        survey_id=survey_id,
+        org_id=org_id,
+        specs=specs,
+        waves=waves,
+        attribute=None if segment in (None, CHANNEL_SEGMENT) else segment,
+        with_rows=with_rows,
+    )
+    return specs, kept
 
 
 def _covering(waves: set[int]) -> Waves:
@@ -630,8 +643,8 @@ async def _superseded(
     Their answers are few, and are read through the response index in one statement for every
     question. Read branch by branch, each question's answers were found again (12 × 0.6 s of a
     10.7 s statement at 10M answers on PostgreSQL, BENCHMARKS.md). PostgreSQL gets the ids as
-    an array: it estimates a third of the survey's responses for the window's `> 1`, and with
-    the subquery inline hashes them against every answer row instead (6 s)."""
+    an array: it cannot tell how few responses the window keeps (it guessed a third of the
+    survey's), and with the subquery inline hashed them against every answer row (6 s)."""
     found = superseded_responses(survey_id, waves)
     if not postgresql:
         return Answer.response_id.in_(found)

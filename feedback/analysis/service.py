@@ -103,9 +103,7 @@ async def survey_trends(
             "The segment is not an attribute name.",
         )
     versions = await _published(session, survey)
-    metas = catalogue(
-        [(v.number, definition_of(v)) for v in versions], await series_breaks(session, survey.id)
-    )
+    metas = await _catalogue_of(session, survey, versions)
     wanted = _wanted(metas, query.questions)
     min_n = effective_min_n(survey_settings(survey).min_n, query.min_n)
     waves = tuple(
@@ -190,9 +188,7 @@ async def warm_split(
     them: what a reader asking for any of them would otherwise wait for (`analysis.warming`),
     once `claim` (if given) says this caller may. Returns the number of waves counted."""
     versions = await _published(session, survey)
-    metas = catalogue(
-        [(v.number, definition_of(v)) for v in versions], await series_breaks(session, survey.id)
-    )
+    metas = await _catalogue_of(session, survey, versions)
     waves = await waves_in_range(session, survey, None, None, {}, now=now)
     return await queries.warm(
         session,
@@ -251,6 +247,15 @@ def _latest_only(survey: Survey) -> bool:
 
 def _is_attribute(name: str) -> bool:
     return SEGMENT_PATTERN.fullmatch(name) is not None
+
+
+async def _catalogue_of(
+    session: AsyncSession, survey: Survey, versions: Sequence[SurveyVersion]
+) -> dict[str, QuestionMeta]:
+    """Every question of the survey's published `versions`, with its series breaks."""
+    return catalogue(
+        [(v.number, definition_of(v)) for v in versions], await series_breaks(session, survey.id)
+    )
 
 
 async def _published(session: AsyncSession, survey: Survey) -> list[SurveyVersion]:
@@ -382,9 +387,7 @@ async def panel(
         )
     survey = await get_survey(session, org_id=org_id, slug=slug)
     versions = await _published(session, survey)
-    metas = catalogue(
-        [(v.number, definition_of(v)) for v in versions], await series_breaks(session, survey.id)
-    )
+    metas = await _catalogue_of(session, survey, versions)
     meta = metas.get(key)
     if meta is None:
         raise NotFound(f"Survey '{slug}' has no question '{key}'.")
