@@ -21,6 +21,9 @@ Stats = ScaleCounts | OptionCounts | Moments | int
 Waves = tuple[int, int] | frozenset[int]
 """The waves to count: a range (first, last), or a set of wave numbers."""
 
+# `segment=channel` splits by the channel of each response's latest revision, not by an attribute.
+CHANNEL_SEGMENT = "channel"
+
 SegmentValue = str | None
 """A respondent attribute's value as text; None for respondents without it (the `null` segment)."""
 

@@ -33,9 +33,10 @@ class TrendRollup(Base):
 class TrendSplit(Base):
     """A split of a survey's trends that readers ask for: its segment (None: no split) and
     channel filter (None: every channel), `key` a hash of both; `used_at`, when one last did
-    (written at most once a day). The worker keeps the rollups of the splits used lately
-    counted (`analysis.warming`), so that a reader does not wait for a count after a write;
-    `warming_until` is the lease of the worker counting it (`analysis.splits`)."""
+    (written at most once a day), or, for a split the survey adopted, when one last did on
+    another survey of its organisation (`analysis.splits`). The worker keeps the rollups of
+    the splits used lately counted (`analysis.warming`), so that a reader does not wait for a
+    count after a write; `warming_until` is the lease of the worker counting it."""
 
     __tablename__ = "trend_split"
 

@@ -75,6 +75,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from feedback.analysis import rollups as rollup_store
 from feedback.analysis import splits
 from feedback.analysis.cells import (
+    CHANNEL_SEGMENT,
     AggregateRow,
     Cell,
     CellStats,
@@ -101,8 +102,6 @@ TINY = 1e-100
 # Counting at most this many waves (the ones a rollup lacks), a split by attribute on PostgreSQL
 # joins the respondents once for every question rather than once per question's branch.
 FEW_WAVES = 2
-# `segment=channel` splits by the channel of each response's latest revision, not by an attribute.
-CHANNEL_SEGMENT = "channel"
 
 
 Expression = ColumnElement[Any] | InstrumentedAttribute[Any]

@@ -10,11 +10,9 @@ from typing import TypeVarTuple
 
 from sqlalchemy import Select, select
 
+from feedback.analysis.cells import CHANNEL_SEGMENT
 from feedback.responses.models import Answer, Respondent, Response
 from feedback.responses.queries import attribute_value
-
-# `segment=channel` filters by the response's channel, like a respondent attribute.
-CHANNEL_SEGMENT = "channel"
 
 Columns = TypeVarTuple("Columns")
 

@@ -10,7 +10,9 @@ counts and keeps them as that reader's request would have, once a closed wave is
 (the open wave alone, retired by every submission, is left to the reader: one wave). A split
 whose pieces all hold costs three small reads. A split is counted by one worker at a time
 (`splits.Claim`, a lease): each `feedback serve` process runs a worker, and two counting the
-same split at once would double the work for nothing.
+same split at once would double the work for nothing. Before each round the worker lets the
+surveys being read adopt their organisation's splits (`splits.adopt_org_splits`), so that a
+split's first request on a survey is served from rollups too.
 
 What is kept is exactly what a request keeps (the same statement, stamped with the same sums),
 so a reader is served the same figures whether the worker or another reader counted them. A

@@ -1,6 +1,6 @@
 """The background worker: delivers webhooks, checks for findings, merges the change rows
 that keep trends rollups exact (feedback.responses.change_log) and counts the rollups that writes
-retired of the splits readers use (feedback.analysis.warming), until told to stop.
+retired of the splits readers use, or will (feedback.analysis.warming), until told to stop.
 
 It runs inside `feedback serve` (a task of the app's lifespan, unless FEEDBACK_EMBEDDED_WORKER
 is false) and as `feedback worker`. Several may run at once, in one or many processes: the
@@ -28,8 +28,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from feedback.analysis import splits
 from feedback.analysis.rollups import Rollups
-from feedback.analysis.warming import warm_splits
+from feedback.analysis.warming import WARM_FOR, warm_splits
 from feedback.clock import Clock, system_clock
 from feedback.config import Settings
 from feedback.loop.delivery import Deliverer
@@ -136,6 +137,7 @@ async def _warm_rollups(
     read_router: ReadRouter | None,
 ) -> None:
     try:
+        await splits.adopt_org_splits(rollups, since=now - WARM_FOR)
         counted = await warm_splits(sessions, rollups, now=now, read_router=read_router)
     except Exception:
         log.exception("warming trends rollups failed")

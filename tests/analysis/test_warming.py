@@ -13,19 +13,23 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 
+from feedback.analysis import splits as split_records
 from feedback.analysis.models import TrendSplit
 from feedback.analysis.rollups import Rollups
-from feedback.analysis.warming import warm_splits
+from feedback.analysis.warming import WARM_FOR, warm_splits
 from feedback.clock import Clock, fixed_clock
 from feedback.config import Settings
 from feedback.db import make_engine, make_sessionmaker
 from feedback.loop.worker import run_worker
+from feedback.surveys.models import Survey
 from tests.builders.analysis import import_lines, line, session_on
-from tests.builders.responses import scalar, submitted
+from tests.builders.orgs import make_org
+from tests.builders.responses import execute, scalar, submitted
 from tests.builders.rollups import (
     BY_CHANNEL,
     BY_REGION,
     NOW,
+    QUESTIONS,
     counted_afresh,
     history,
     ns,
@@ -33,10 +37,12 @@ from tests.builders.rollups import (
     tamper,
     trends,
 )
+from tests.builders.surveys import MONTHLY, make_survey
 from tests.builders.wire import same
 
 Client = AsyncTestClient[Litestar]
 FILTERED = f"{BY_REGION}&channel=paper,event"
+UNSPLIT = f"/api/v1/surveys/pulse/trends?{QUESTIONS}"
 # Pieces stamped with the current sum of their wave's changes: the ones a reader would use
 # (every split here is by channel or by region, whose attribute sum no test changes unawares).
 CURRENT = (
@@ -270,3 +276,118 @@ async def test_the_worker_warms_while_no_request_is_served(
         await engine.dispose()
     await tamper(database_url)
     assert ns(await trends(client, org)) == [[0, 0, 0, 0]] * 3
+
+
+async def adopt(database_url: str, now: datetime = NOW) -> int:
+    engine = make_engine(database_url, pool_size=2)
+    try:
+        rollups = Rollups(make_sessionmaker(engine))
+        return await split_records.adopt_org_splits(rollups, since=now - WARM_FOR)
+    finally:
+        await engine.dispose()
+
+
+def of(slug: str, url: str) -> str:
+    return url.replace("/surveys/pulse/", f"/surveys/{slug}/")
+
+
+async def records(settings: Settings) -> set[tuple[str, str, str | None, str | None, datetime]]:
+    """(organisation, survey, segment, channels, used_at) of every split recorded."""
+    async with session_on(settings) as session:
+        rows = await session.execute(
+            select(
+                Survey.org_id,
+                Survey.slug,
+                TrendSplit.segment,
+                TrendSplit.channels,
+                TrendSplit.used_at,
+            ).join(Survey, Survey.id == TrendSplit.survey_id)
+        )
+        return {(str(o), s, g, None if c is None else ",".join(c), u) for o, s, g, c, u in rows}
+
+
+async def test_a_survey_being_read_adopts_its_organisations_splits_and_the_split_by_channel(
+    client: Client, database_url: str, settings: Settings
+) -> None:
+    """So that an analyst's first split of a survey is served from rollups the worker counted:
+    the splits their organisation reads elsewhere, and the split every survey has."""
+    org, _ = await history(client)
+    await make_survey(client, org, slug="pulse-2", schedule=MONTHLY)
+    await import_lines(
+        client,
+        org,
+        [line(w, {"trust": 1 + w, "hours": 0.1 * w}, respondent=f"p{w}") for w in (1, 2, 3)],
+        slug="pulse-2",
+    )
+    await make_survey(client, org, slug="quiet", schedule=MONTHLY)
+    other = await make_org(client, "other")
+    await make_survey(client, other, schedule=MONTHLY)
+    for url in (BY_REGION, FILTERED):
+        await trends(client, org, url)
+    await trends(client, org, of("pulse-2", UNSPLIT))
+    await trends(client, other, UNSPLIT)
+    before = await records(settings)
+    # pulse-2, read: the split by region (a channel filter is not adopted) and by channel.
+    # The other organisation's survey: by channel only. Not `quiet`, which nobody reads, nor
+    # `pulse`, read only by region here.
+    assert await adopt(database_url) == 3
+    org_id = next(o for o, s, *_ in before if s == "pulse-2")
+    other_id = next(o for o, *_ in before if o != org_id)
+    assert await records(settings) - before == {
+        (org_id, "pulse-2", "region", None, NOW),
+        (org_id, "pulse-2", "channel", None, NOW),
+        (other_id, "pulse", "channel", None, NOW),
+    }
+    assert await adopt(database_url) == 0  # every record holds: nothing written
+    # The worker counts them as it does the splits readers asked for, so the analyst's first
+    # split of pulse-2 is served from its pieces (tampered: every n 0) ...
+    await warm(database_url)
+    await tamper(database_url)
+    for url in (BY_REGION, BY_CHANNEL):
+        assert ns(await trends(client, org, of("pulse-2", url))) == [[0, 0, 0, 0]] * 3
+    # ... which hold what a count of its own gives.
+    await execute(database_url, "DELETE FROM trend_rollup")
+    await warm(database_url)
+    assert same(
+        await trends(client, org, of("pulse-2", BY_REGION)),
+        await counted_afresh(client, org, database_url, of("pulse-2", BY_REGION)),
+    )
+
+
+async def test_an_adopted_split_follows_its_latest_use_in_the_organisation(
+    client: Client, database_url: str, settings: Settings
+) -> None:
+    org, _ = await history(client)
+    await make_survey(client, org, slug="pulse-2", schedule=MONTHLY)
+    await trends(client, org, BY_REGION)
+    await trends(client, org, of("pulse-2", UNSPLIT))
+    assert await adopt(database_url) == 2
+    # pulse is read by region again two days later: pulse-2's record of it moves too, and
+    # pulse-2 stays in view as long as its own trends were read within the week.
+    later = NOW + timedelta(days=2)
+    async with session_on(settings) as session:
+        await session.execute(
+            update(TrendSplit).where(TrendSplit.segment == "region").values(used_at=later)
+        )
+        await session.commit()
+    assert await adopt(database_url, later) == 0  # both records already say `later`
+    async with session_on(settings) as session:
+        await session.execute(
+            update(TrendSplit)
+            .where(TrendSplit.segment == "region", TrendSplit.used_at == later)
+            .values(used_at=NOW)
+        )
+        await session.execute(
+            update(TrendSplit)
+            .where(
+                TrendSplit.survey_id
+                == select(Survey.id).where(Survey.slug == "pulse").scalar_subquery(),
+                TrendSplit.segment == "region",
+            )
+            .values(used_at=later)
+        )
+        await session.commit()
+    assert await adopt(database_url, later) == 1
+    assert ("pulse-2", "region", later) in {(s, g, u) for _, s, g, _, u in await records(settings)}
+    # A week after pulse-2 was last read, nothing is adopted for it any more.
+    assert await adopt(database_url, NOW + WARM_FOR + timedelta(seconds=1)) == 0
