@@ -466,9 +466,24 @@ def _finding_is_public(finding: Finding, shown_waves: Mapping[str, set[int]]) ->
 
 
 def _finding_waves(finding: Finding) -> set[int]:
-    """The waves a finding's figures come from: its wave, and the wave a change is from."""
+    """The waves a finding's sentence rests on: its wave and, for a change, the wave it is from;
+    for a trend, every wave of its run, first to last (the sentence quotes the first and last
+    estimates, and its direction and count of waves come from all of them).
+
+    A trend does not record which waves of that span its run skipped (those suppressed when it
+    was found), so such a wave, still suppressed, hides the sentence too: of a doubt about
+    quoting a suppressed wave, hiding is the safe side."""
     waves = {finding.wave_number}
-    from_wave = finding.figures.get("from_wave") if isinstance(finding.figures, dict) else None
-    if isinstance(from_wave, int) and not isinstance(from_wave, bool):
+    figures = finding.figures if isinstance(finding.figures, dict) else {}
+    from_wave = _wave_number(figures.get("from_wave"))
+    if from_wave is not None:
         waves.add(from_wave)
+    first_wave = _wave_number(figures.get("first_wave"))
+    if first_wave is not None:
+        waves.update(range(first_wave, finding.wave_number + 1))
     return waves
+
+
+def _wave_number(value: Any) -> int | None:
+    """A wave number stored in a finding's figures (JSON), or None when it is not one."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -27,14 +27,18 @@ def _localised(max_length: int, *, allow_empty: bool) -> Callable[[Any], Any]:
     every text non-empty (unless the field may be empty) and at most `max_length` characters."""
 
     def check(value: str | dict[str, str]) -> str | dict[str, str]:
-        texts = {"": value} if isinstance(value, str) else value
+        # A plain string has no locale (None); every key of a map must be a tag, the empty
+        # key too, which no reader could ever ask for.
+        texts: dict[str | None, str] = (
+            {None: value} if isinstance(value, str) else {k: v for k, v in value.items()}
+        )
         if isinstance(value, dict) and not value:
             raise PydanticCustomError("localised", "must hold the text in at least one locale")
         if len(texts) > MAX_LOCALES:
             raise PydanticCustomError("localised", f"must have at most {MAX_LOCALES} locales")
         for locale, text in texts.items():
-            where = f" (locale '{locale}')" if locale else ""
-            if locale and not LOCALE_PATTERN.fullmatch(locale):
+            where = "" if locale is None else f" (locale '{locale}')"
+            if locale is not None and not LOCALE_PATTERN.fullmatch(locale):
                 raise PydanticCustomError(
                     "localised",
                     "'{locale}' is not a BCP 47 language tag such as en, hi or pt-BR",

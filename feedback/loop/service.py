@@ -1,4 +1,14 @@
-"""Use cases of decisions and findings. Services flush; the request commits."""
+"""Use cases of decisions and findings. Services flush; the request commits.
+
+Concurrent changes. A change of a decision locks the decision's row, then the rows of the
+findings it links or unlinks, in id order; a change of a finding locks the finding's row. So two
+changes of one decision run one after the other (the second sees the first: one
+`decision.published` per publishing, a finding linked once), and a finding's state and links
+change together (a linked finding is always `answered`). Every transaction takes decisions
+before findings, each kind in one ordered statement, so the locks cannot deadlock. On SQLite
+`FOR UPDATE` is left out: a writing transaction holds the database's write lock from its
+BEGIN IMMEDIATE (feedback.db.begin_write), which serialises these changes already.
+"""
 
 from __future__ import annotations
 
@@ -149,6 +159,7 @@ async def create_decision(
     )
     session.add(decision)
     await session.flush()
+    await _lock_findings(session, decision, set(finding_ids))
     await _link_findings(session, decision, finding_ids, now=now)
     audit.record(
         session,
@@ -172,10 +183,20 @@ def _scoped(principal: Principal, survey: Survey) -> Select[Decision]:
 
 
 async def get_decision(
-    session: AsyncSession, *, principal: Principal, slug: str, decision_id: uuid.UUID
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    slug: str,
+    decision_id: uuid.UUID,
+    for_update: bool = False,
 ) -> Decision:
+    """The decision; `for_update` locks its row until the transaction ends, and reads it as it
+    is once the lock is held (not as this session may have seen it before)."""
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)
-    decision = await session.scalar(_scoped(principal, survey).where(Decision.id == decision_id))
+    stmt = _scoped(principal, survey).where(Decision.id == decision_id)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    decision = await session.scalar(stmt)
     if decision is None:
         raise NotFound("Decision not found.")
     return decision
@@ -208,7 +229,9 @@ async def update_decision(
     data: DecisionUpdate,
     now: datetime,
 ) -> DecisionRecord:
-    decision = await get_decision(session, principal=principal, slug=slug, decision_id=decision_id)
+    decision = await get_decision(
+        session, principal=principal, slug=slug, decision_id=decision_id, for_update=True
+    )
     survey = await session.get(Survey, decision.survey_id)
     assert survey is not None
     changed = sorted(data.model_fields_set)
@@ -232,6 +255,7 @@ async def update_decision(
         decision.decided_at = data.decided_at
     finding_ids = (await _findings_of(session, [decision]))[decision.id]
     if wanted is not None:
+        await _lock_findings(session, decision, set(finding_ids) ^ set(wanted))
         await _unlink_findings(session, decision, set(finding_ids) - set(wanted), now=now)
         await _link_findings(
             session, decision, [f for f in wanted if f not in finding_ids], now=now
@@ -283,10 +307,27 @@ async def _findings_of(
     return out
 
 
+async def _lock_findings(
+    session: AsyncSession, decision: Decision, finding_ids: set[uuid.UUID]
+) -> None:
+    """Lock the rows of the findings the decision is about to link or unlink, in id order (see
+    the module's docstring), so that a concurrent dismissal or another decision's change of the
+    same finding waits for this transaction and then sees its links."""
+    if not finding_ids:
+        return
+    await session.execute(
+        select(Finding.id)
+        .where(Finding.org_id == decision.org_id, Finding.id.in_(list(finding_ids)))
+        .order_by(Finding.id)
+        .with_for_update()
+    )
+
+
 async def _link_findings(
     session: AsyncSession, decision: Decision, finding_ids: Sequence[uuid.UUID], *, now: datetime
 ) -> None:
-    """The decision answers these findings: each becomes `answered` (a dismissed one too)."""
+    """The decision answers these findings: each becomes `answered` (a dismissed one too).
+    The caller holds the locks of the decision and the findings, so none is linked already."""
     if not finding_ids:
         return
     session.add_all(
@@ -479,7 +520,14 @@ async def update_finding(
     """Dismiss a finding with a reason, or reopen a dismissed one. A finding that a decision
     answers changes only through its decisions."""
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)
-    finding = await session.scalar(_findings_in(survey).where(Finding.id == finding_id))
+    # Locked, so that a decision linking it meanwhile either waits for this change (and then
+    # makes it `answered`) or is seen below (and this change answers 409).
+    finding = await session.scalar(
+        _findings_in(survey)
+        .where(Finding.id == finding_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if finding is None:
         raise NotFound("Finding not found.")
     decision_ids = (await _decisions_of(session, [finding]))[finding.id]

@@ -156,6 +156,30 @@ async def test_localised_texts_and_status(pinned: Client) -> None:
     assert patched.json()["status"] == "done"
 
 
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({"title": {"": "Reply to every email"}}, "/title"),
+        ({"title": {"en": "Reply to every email", "": "leer"}}, "/title"),
+        ({"title": "Reply to every email", "description": {"": "why"}}, "/description"),
+    ],
+)
+async def test_an_empty_locale_key_is_refused(
+    client: Client, body: dict[str, Any], pointer: str
+) -> None:
+    """An empty key is no locale: no reader could ever be shown that text."""
+    org = await make_org(client)
+    await make_survey(client, org, schedule=MONTHLY)
+    got = await client.post(
+        DECISIONS,
+        json={"decided_at": "2025-02-01T00:00:00Z", **body},
+        headers=org.auth("campaigner"),
+    )
+    assert got.status_code == 422, got.text
+    assert [e["pointer"] for e in got.json()["errors"]] == [pointer]
+    assert (await client.get(DECISIONS, headers=org.auth("analyst"))).json()["items"] == []
+
+
 async def test_decided_at_not_before_the_first_wave(client: Client) -> None:
     org = await make_org(client)
     await make_survey(client, org, schedule=MONTHLY)  # wave 1 opens at 2025-01-01T00:00Z

@@ -11,6 +11,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from feedback.analysis.service import TrendsQuery, survey_trends
+from feedback.clock import fixed_clock
 from feedback.config import Settings
 from feedback.errors import NotFound
 from feedback.loop.models import DecisionFinding, Finding
@@ -31,6 +32,7 @@ from feedback.loop.result_sentences import (
     status_text,
 )
 from tests.builders.analysis import import_lines, line, session_on, survey_row
+from tests.builders.loop import check, closed_after, pulse, scale_lines
 from tests.builders.orgs import make_org
 from tests.builders.public_results import NOW, make_results_world
 from tests.builders.responses import submission, submitted
@@ -292,3 +294,47 @@ async def test_a_finding_about_an_older_wave_is_checked_against_that_wave(
     )
     assert patched.status_code == 200, patched.text
     assert sentences(await _public(settings)) == []
+
+
+@pytest.mark.parametrize("clock", [fixed_clock(NOW)])
+async def test_a_trend_finding_goes_once_its_first_wave_is_suppressed(
+    client: Client, settings: Settings
+) -> None:
+    """A trend's sentence quotes its first wave's estimate ("from 2.0 to 4.0"), a wave before
+    the six shown: the sentence is public while that wave is shown, and not once it is not."""
+    org = await make_org(client)
+    await pulse(client, org, public_questions=["trust"])
+    lines = scale_lines(1, "trust", {2: 6})  # six answers, mean 2.0
+    for wave, counts in ((2, {2: 10, 3: 10}), (3, {3: 20}), (4, {3: 10, 4: 10}), (5, {4: 20})):
+        lines += scale_lines(wave, "trust", counts)
+    await import_lines(client, org, lines)
+    trend = next(f for f in await check(settings, closed_after(5)) if f.kind == "trend")
+    assert (trend.figures["first_wave"], trend.wave_number) == (1, 5)
+    assert "from 2.0 to 4.0" in trend.sentences["en"], trend.sentences["en"]
+    made = await client.post(
+        "/api/v1/surveys/pulse/decisions",
+        json={
+            "title": "Answer every email",
+            "decided_at": "2025-06-03T00:00:00Z",
+            "finding_ids": [str(trend.id)],
+            "public": True,
+        },
+        headers=org.auth("campaigner"),
+    )
+    assert made.status_code == 201, made.text
+    url = f"/api/v1/public/{org.slug}/pulse/results"
+    before = (await client.get(url)).json()
+    assert [f["sentence"] for f in before["decisions"][0]["findings"]] == [trend.sentences["en"]]
+
+    # With min_n 7, wave 1 (six answers) is suppressed, and so is every sentence quoting it.
+    patched = await client.patch(
+        "/api/v1/surveys/pulse",
+        json={"settings": {"public_questions": ["trust"], "min_n": 7, "locales": ["en"]}},
+        headers=org.auth("campaigner"),
+    )
+    assert patched.status_code == 200, patched.text
+    after = (await client.get(url)).json()
+    assert after["decisions"][0]["findings"] == []
+    page = await client.get(f"/r/{org.slug}/pulse")
+    assert page.status_code == 200
+    assert "Answer every email" in page.text and "from 2.0 to 4.0" not in page.text
