@@ -8,7 +8,7 @@ or shared without ever putting a key in a URL.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from litestar import Controller, MediaType, Response, get, post
@@ -27,9 +27,10 @@ from feedback.api.deps import READS, WRITES, AppSettings, Caller, DbSession, Now
 from feedback.api.form_strings import preferred_locales
 from feedback.api.links import report_url
 from feedback.api.public import AcceptLanguage
+from feedback.api.query_dates import FromDate, ToDate, query_dates
 from feedback.api.query_guard import known_query_parameters
 from feedback.api.templating import TEMPLATES
-from feedback.errors import FieldError, Invalid, NotFound
+from feedback.errors import NotFound
 from feedback.orgs.principal import Principal
 from feedback.validation import INT_MAX
 
@@ -60,20 +61,6 @@ MinN = Annotated[
         le=1_000_000,
         description="Raise the suppression threshold; below the survey's `min_n` the survey's "
         "applies (a request never lowers it). The answer says which was used.",
-    ),
-]
-# Dates are parsed here rather than by Litestar, so that a bad one is reported under the
-# parameter's own name (`from`, which cannot be a Python parameter name).
-FromDate = Annotated[
-    str | None,
-    QueryParameter(
-        name="from", description="First opening date of the waves, YYYY-MM-DD (inclusive)."
-    ),
-]
-ToDate = Annotated[
-    str | None,
-    QueryParameter(
-        name="to", description="Last opening date of the waves, YYYY-MM-DD (inclusive)."
     ),
 ]
 Impact = Annotated[
@@ -132,20 +119,6 @@ class ReportLinkRead(BaseModel):
     expires_at: datetime
 
 
-def _dates(**texts: str | None) -> list[date | None]:
-    """Query dates by parameter name; every bad one is reported under its own name."""
-    out: list[date | None] = []
-    errors: list[FieldError] = []
-    for name, text in texts.items():
-        try:
-            out.append(None if text is None else date.fromisoformat(text))
-        except ValueError:
-            errors.append(FieldError(f"/{name}", "must be a date, YYYY-MM-DD"))
-    if errors:
-        raise Invalid(errors, "The dates are invalid.")
-    return out
-
-
 def trends_query(
     questions: str | None,
     start: str | None,
@@ -157,7 +130,7 @@ def trends_query(
     locales: list[str] | None = None,
 ) -> TrendsQuery:
     keys = [k.strip() for k in questions.split(",") if k.strip()] if questions else []
-    first, last = _dates(**{"from": start, "to": end})
+    first, last = query_dates(**{"from": start, "to": end})
     return TrendsQuery(
         keys or None,
         first,
@@ -261,7 +234,7 @@ class AnalysisController(Controller):
         disposition = f'attachment; filename="{slug}-trends.csv"'
         return Response(
             trends_csv(result),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # Litestar adds the response's charset (utf-8) once
             headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
         )
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, delete, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, JSONBody, Parameter, QueryParameter
+from litestar.params import Body, FromPath, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.api.deps import Caller, Cursor, DbSession, Limit, Now
 from feedback.api.pagination import PageOut
+from feedback.api.query_dates import FromDate, ToDate, query_dates
 from feedback.pagination import DEFAULT_LIMIT
 from feedback.responses.service import counts_by_wave
 from feedback.surveys import drafts, schedule, service
@@ -43,10 +44,6 @@ class XlsformUpload:
 
     file: UploadFile
     slug: str
-
-
-FromDate = Annotated[date | None, QueryParameter(name="from", description="First opening date")]
-ToDate = Annotated[date | None, QueryParameter(name="to", description="Last opening date")]
 
 
 async def survey_read(session: AsyncSession, survey: Survey, now: datetime) -> SurveyRead:
@@ -217,9 +214,10 @@ class SurveyController(Controller):
         start: FromDate = None,
         end: ToDate = None,
     ) -> list[WaveRead]:
+        first, last = query_dates(**{"from": start, "to": end})
         survey = await service.get_survey(db_session, org_id=principal.org_id, slug=slug)
         counts = await counts_by_wave(db_session, survey.id)
-        waves = await service.waves_in_range(db_session, survey, start, end, counts, now=now)
+        waves = await service.waves_in_range(db_session, survey, first, last, counts, now=now)
         return [WaveRead.model_validate(w, from_attributes=True) for w in waves]
 
     @post(

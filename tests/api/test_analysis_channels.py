@@ -216,6 +216,40 @@ async def test_unknown_query_parameters_answer_422_naming_them(
     ]
 
 
+async def test_a_filter_given_twice_is_refused_not_half_applied(client: Client) -> None:
+    """Of `channel=event&channel=embed` only the last would be used: figures for another filter
+    than the one asked for. A list is one parameter, separated by commas."""
+    org = await channelled(client)
+    auth = org.auth("analyst")
+    for query in ("channel=event&channel=embed", "questions=trust&questions=nps&to=2025-04-30"):
+        got = await client.get(f"{TRENDS}?{query}", headers=auth)
+        assert got.status_code == 422, got.text
+        name = query.split("=", 1)[0]
+        assert [(e["pointer"], e["source"]) for e in got.json()["errors"]] == [
+            (f"/{name}", "query")
+        ]
+    assert (await client.get(f"{TRENDS}?channel=event,embed", headers=auth)).status_code == 200
+
+
+@pytest.mark.parametrize("path", [TRENDS, f"{BASE}/waves", f"{TRENDS}.csv"])
+async def test_dates_are_written_yyyy_mm_dd_and_named_as_sent(client: Client, path: str) -> None:
+    org = await channelled(client)
+    auth = org.auth("analyst")
+    for name, text in (("from", "2023-02-29"), ("to", "20250101"), ("from", "2025-1-01")):
+        got = await client.get(f"{path}?{name}={text}", headers=auth)
+        assert got.status_code == 422, got.text
+        assert [(e["pointer"], e["source"]) for e in got.json()["errors"]] == [
+            (f"/{name}", "query")
+        ]
+
+
+async def test_trends_csv_names_its_charset_once(client: Client) -> None:
+    org = await channelled(client)
+    got = await client.get(f"{TRENDS}.csv?to=2025-04-30", headers=org.auth("analyst"))
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"] == "text/csv; charset=utf-8"
+
+
 async def test_a_bad_channel_is_a_problem_naming_the_parameter(client: Client) -> None:
     org = await channelled(client)
     got = await client.get(f"{TRENDS}?channel=Event!", headers=org.auth("analyst"))
