@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrule as Recurrence
@@ -74,16 +74,9 @@ def _check_origin(value: str) -> str:
             "origin",
             "must be an origin (scheme, host and port) without a path, e.g. https://example.org",
         )
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    else:
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            host = ""
-        if not re.fullmatch(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?", host):
-            raise PydanticCustomError("origin", "must name a valid host")
+    host = _ascii_host(parts.hostname or "")
+    if host is None:
+        raise PydanticCustomError("origin", "must name a valid host")
     default_port = {"http": 80, "https": 443}[scheme]
     suffix = f":{port}" if port is not None and port != default_port else ""
     return f"{scheme}://{host}{suffix}"
@@ -92,9 +85,24 @@ def _check_origin(value: str) -> str:
 MAX_URL_CHARS = 2000
 
 
+def _ascii_host(host: str) -> str | None:
+    """A URL's host as a browser sends it: an IPv6 address in brackets, a name in its ASCII
+    (IDNA) form; None if it is not a valid host name."""
+    if ":" in host:
+        return f"[{host}]"
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    return host if re.fullmatch(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?", host) else None
+
+
 def _check_https_url(value: str) -> str:
-    # Shown to supporters as a link or an image, and named in the hosted page's CSP: an https
-    # URL with a host, nothing a browser would read another way.
+    # Shown to supporters as a link or an image, and its origin named in the hosted page's
+    # Content-Security-Policy, a header: an https URL with a host, nothing a browser would read
+    # another way. A host name outside ASCII is kept in its ASCII (IDNA) form, as browsers
+    # request it (`例え.jp` is `xn--r8jz45g.jp`): a header cannot carry it otherwise. Stored
+    # settings are read through this too, so one stored before is read that way.
     try:
         parts = urlsplit(value)
     except ValueError:
@@ -107,7 +115,13 @@ def _check_https_url(value: str) -> str:
         )
     if parts.username is not None or parts.password is not None:
         raise PydanticCustomError("https_url", "must not contain credentials")
-    return value
+    if parts.netloc.isascii():
+        return value
+    host = _ascii_host(parts.hostname)
+    if host is None:
+        raise PydanticCustomError("https_url", "must name a valid host")
+    _, colon, port = parts.netloc.rpartition(":")
+    return urlunsplit(parts._replace(netloc=host + (colon + port if colon else "")))
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -317,6 +331,12 @@ def _check_rrule(value: str) -> str:
                 raise ValueError(f"{name} may hold one value: at most one wave opens a day")
         if "COUNT" in parts and "UNTIL" in parts:
             raise ValueError("COUNT and UNTIL cannot both be given (RFC 5545)")
+        # RFC 5545 makes both positive integers. dateutil takes INTERVAL=0 and then yields the
+        # same instant forever (every walk of the waves would never end), and COUNT=0 opens no
+        # wave at all, which the first-wave probe, blind to COUNT, would not see.
+        for name in ("INTERVAL", "COUNT"):
+            if name in parts and not re.fullmatch(r"0*[1-9]\d{0,5}", parts[name]):
+                raise ValueError(f"{name} must be a whole number from 1 to 999999")
         if "UNTIL" in parts and not re.fullmatch(r"\d{8}T\d{6}Z", parts["UNTIL"]):
             raise ValueError("UNTIL must be a UTC date-time such as 20251231T000000Z")
         rrulestr(text, dtstart=datetime(2000, 1, 1, tzinfo=UTC))

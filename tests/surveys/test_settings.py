@@ -204,6 +204,15 @@ RULE_ERROR = "is not a usable RFC 5545 rule: "
         ("FREQ=MONTHLY;;BYMONTHDAY=1", "'' is not NAME=VALUE"),
         ("FREQ=MONTHLY;BYSPRING=1", "unknown parameter 'BYSPRING'"),
         ("FREQ=MONTHLY;BYMONTHDAY=x", "invalid 'BYMONTHDAY': X"),
+        # dateutil takes INTERVAL=0 and yields the same instant forever: a request listing
+        # the waves never answered.
+        ("FREQ=DAILY;INTERVAL=0", "INTERVAL must be a whole number from 1 to 999999"),
+        (
+            "FREQ=MONTHLY;BYMONTHDAY=1;INTERVAL=0",
+            "INTERVAL must be a whole number from 1 to 999999",
+        ),
+        ("FREQ=DAILY;INTERVAL=-1", "INTERVAL must be a whole number from 1 to 999999"),
+        ("FREQ=DAILY;COUNT=0", "COUNT must be a whole number from 1 to 999999"),  # no wave
         (
             "DTSTART:20250101T000000Z\nRRULE:FREQ=MONTHLY",
             "must be one RRULE value such as FREQ=MONTHLY;BYMONTHDAY=1 (no DTSTART: starts_at "
