@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from feedback.validation import INT_MAX
 
@@ -33,13 +34,29 @@ Channel = Annotated[str, StringConstraints(pattern=CHANNEL_PATTERN)]
 Locale = Annotated[str, StringConstraints(pattern=LOCALE_PATTERN)]
 
 
+def _json_integer(value: Any) -> Any:
+    # `true` and `"1"` are not versions: lax validation reads both as 1, and the response would
+    # be stored against a version nobody sent. (A `Strict()` field is not enough: Litestar
+    # validates request bodies with `strict=False`, which overrides it.)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError("int_type", "must be an integer")
+    return value
+
+
+Version = Annotated[
+    int,
+    BeforeValidator(_json_integer),
+    Field(ge=1, le=INT_MAX, description="The version the form was rendered from."),
+]
+
+
 class RevisionCreate(Input):
     """A revision's body: a submission's body, the answers as they now stand, against
     `version`. A form sends the same body as when it submitted: `channel` is kept with the
     revision; `respondent_token` and `anonymous_id` are taken and not applied (a response
     keeps the respondent it was submitted by)."""
 
-    version: int = Field(ge=1, le=INT_MAX, description="The version the form was rendered from.")
+    version: Version
     answers: dict[str, Any] = Field(description="`{question key: answer}`")
     locale: Locale | None = None
     # The response's own id may be repeated; it must then be the one in the path.
@@ -53,7 +70,7 @@ class SubmissionCreate(Input):
     """A supporter's submission (docs/http-api.md, "Supporters")."""
 
     response_id: uuid.UUID = Field(description="Made by the client; the idempotency key.")
-    version: int = Field(ge=1, le=INT_MAX, description="The version the form was rendered from.")
+    version: Version
     answers: dict[str, Any] = Field(description="`{question key: answer}`")
     locale: Locale | None = None
     channel: Channel = "api"

@@ -13,6 +13,13 @@ in its batch. Unexpected database errors raise, and the caller retries item by i
 Rows that two transactions may both write (waves, respondents, responses: anything inserted
 with ON CONFLICT) are written in one global order, by their conflict key, so that batches of
 different requests or processes that overlap wait for each other instead of deadlocking.
+
+A refused item leaves nothing behind ("a rejected request changes nothing"): the respondent an
+item would create is written only for a response really inserted. An embed's anonymous
+respondent, whose id is known beforehand, is inserted after the responses, from those inserted
+(PostgreSQL: in the same statement; SQLite: with its foreign keys checked at commit). A
+respondent named by an imported ref has to exist (or be found) first; the ones a call made
+that end up linked to no inserted response are deleted again in its transaction.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from feedback.db import utcnow
 from feedback.errors import Conflict, DomainError, Invalid, NotFound, StaleRevision
@@ -166,16 +173,22 @@ def store_responses(
     a racing transaction of another process) or that its survey refused is looked up: the same
     body is a replay of the stored response, another body a conflict. So concurrent duplicates
     meet on the unique constraint and store exactly one.
+
+    Respondents are created for inserted responses only (see the module's docstring). Items
+    with a `ref_hash` (imports) must come in a transaction: the ref respondents made for items
+    that were not inserted are deleted again before it commits.
     """
     surveys = surveys or SurveyStates()
     ids = {item.survey_id for item in items}
+    # The ref respondents this call inserted, over every pass of a batch redone on _Stale.
+    made: set[uuid.UUID] = set()
     try:
-        respondents = _respondent_ids(conn, items)
+        tokens = _token_respondents(conn, items)
         fresh = False
         for _ in range(3):
             try:
                 states = surveys.get(conn, ids, fresh=fresh)
-                return _store(conn, items, states, respondents, staged=staged)
+                return _store(conn, items, states, tokens, made, staged=staged)
             except _Stale:
                 surveys.forget(ids)
                 fresh = True
@@ -190,7 +203,8 @@ def _store(
     conn: Connection,
     items: Sequence[NewResponse],
     surveys: dict[uuid.UUID, _SurveyState],
-    respondents: dict[int, uuid.UUID],
+    tokens: dict[int, uuid.UUID],
+    made: set[uuid.UUID],
     *,
     staged: bool,
 ) -> list[Outcome]:
@@ -209,11 +223,19 @@ def _store(
                 raise _Stale  # a refusal is only ever made on a fresh read
             outcomes[i] = wave
             continue
-        respondent_id = respondents.get(i)
+        respondent_id = tokens.get(i)
         if item.token_hash is not None and respondent_id is None:
             outcomes[i] = Invalid.at("/respondent_token", "is not a valid respondent token")
             continue
         placed[i] = (wave.number, respondent_id)
+    # Refs are found or made only now, for the items no check refused.
+    refs = _ref_respondents(conn, [items[i] for i in placed], made)
+    for i, (wave_number, respondent_id) in placed.items():
+        item = items[i]
+        if item.ref_hash is not None:
+            placed[i] = (wave_number, refs[(item.org_id, item.ref_hash)])
+        elif respondent_id is None and item.token_hash is None:
+            placed[i] = (wave_number, item.anonymous_respondent_id)
     stamps = {survey_id: state.survey.updated_at for survey_id, state in surveys.items()}
     in_key_order = sorted(placed, key=lambda i: (items[i].survey_id, items[i].response_id))
     events = Events(conn)
@@ -224,6 +246,9 @@ def _store(
             events.add(**_created_event(items[i], placed[i][0], survey))
     new = [(items[i], *placed[i]) for i in in_key_order]
     created = _insert_new(conn, new, stamps, events, staged=staged)
+    if made:
+        linked = {placed[i][1] for i in placed if items[i].pk in created}
+        _delete_respondents(conn, made - linked)
     for i in placed:
         if items[i].pk in created:
             outcomes[i] = Stored(items[i].pk, items[i].response_id, 1, placed[i][0], created=True)
@@ -256,6 +281,7 @@ RESPONSE_COLUMNS = (
     "body_hash",
 )
 REVISION_COLUMNS = ("response_id", "revision", "version", "document", "body_hash", "submitted_at")
+ANONYMOUS_COLUMNS = ("id", "org_id", "kind", "attributes", "created_at", "updated_at")
 # An answer row: its revision's columns, then an AnswerValue's (in the named tuple's order).
 ANSWER_REVISION_COLUMNS = (
     "org_id",
@@ -306,13 +332,24 @@ def _insert_new(
     staged: bool = False,
 ) -> set[uuid.UUID]:
     """Insert responses with their first revision and answer rows, and fan out the
-    `response.created` events (`events`, keyed by response pk) of those really inserted; the
-    pks that were new.
+    `response.created` events (`events`, keyed by response pk) and create the anonymous
+    respondents of those really inserted; the pks that were new.
 
     Raises `_Stale`, having inserted nothing, when a survey's `updated_at` is not in `stamps`.
     """
     if not new:
         return set()
+    # The anonymous respondents the items link to (id → organisation), in id order: the order
+    # every writer inserts them in.
+    anonymous = dict(
+        sorted(
+            (respondent_id, item.org_id)
+            for item, _, respondent_id in new
+            if respondent_id is not None and respondent_id == item.anonymous_respondent_id
+        )
+    )
+    now = utcnow()
+    respondents = bulk.Rows(conn, Respondent, ANONYMOUS_COLUMNS)
     responses = bulk.Rows(conn, Response, RESPONSE_COLUMNS)
     revisions = bulk.Rows(conn, ResponseRevision, REVISION_COLUMNS)
     answers = _answer_rows(conn)
@@ -350,7 +387,9 @@ def _insert_new(
     if conn.dialect.name == "postgresql":
         # One statement, one round trip: it checks the surveys' stamps, and inserts the
         # revisions and answers of the responses its first INSERT really inserted (RETURNING),
-        # never of a duplicate it skipped.
+        # never of a duplicate it skipped, and the anonymous respondents they link to. The
+        # foreign key of response.respondent_id is checked at the end of the statement, once
+        # those are in.
         params: list[Any] = [list(stamps), list(stamps.values()), len(stamps)]
         r_select, r_param = responses.select(4)
         v_select, v_param = revisions.select(5)
@@ -362,7 +401,7 @@ def _insert_new(
             f"new AS (INSERT INTO {responses.target()} SELECT * FROM ({r_select}) AS r "
             "WHERE (SELECT ok FROM stamps) "
             "ON CONFLICT (survey_id, response_id) DO NOTHING "
-            "RETURNING id, survey_id, wave_number), "
+            "RETURNING id, survey_id, wave_number, respondent_id), "
             f"changes AS ({change_log.POSTGRES_FROM_NEW}), "
             f"revisions AS (INSERT INTO {revisions.target()} SELECT * FROM ({v_select}) AS v "
             "WHERE v.response_id IN (SELECT id FROM new))"
@@ -376,6 +415,19 @@ def _insert_new(
             sql += (
                 f", answers AS (INSERT INTO {answers.target()} SELECT * FROM ({a_select}) AS a "  # noqa: S608
                 "WHERE a.response_id IN (SELECT id FROM new))"
+            )
+        if anonymous:
+            for respondent_id, org_id in anonymous.items():
+                respondents.add_row(respondent_id, org_id, "anonymous", {}, now, now)
+            p_select, p_param = respondents.select(len(params) + 1)
+            params.append(p_param)
+            # ARRAY(…) runs `new` to its end before the first respondent is inserted, so the
+            # respondents follow all the responses, in id order, as in every other batch.
+            sql += (
+                f", respondents AS (INSERT INTO {respondents.target()} "  # noqa: S608
+                f"SELECT * FROM ({p_select}) AS p "
+                "WHERE p.id = ANY(ARRAY(SELECT respondent_id FROM new)) "
+                "ON CONFLICT (id) DO NOTHING)"
             )
         if events:
             e_insert, e_param = events.postgres_insert(
@@ -395,6 +447,10 @@ def _insert_new(
     )
     if current != stamps:
         raise _Stale
+    if anonymous:
+        # The respondents are inserted after the responses, once it is known which went in;
+        # until then the responses' foreign key may point at none. Off again at COMMIT.
+        conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
     inserted = bulk.insert(conn, responses, skip_conflicts_on=("survey_id", "response_id"))
     pks = [item.pk for item, _, _ in new]
     if inserted == len(pks):
@@ -406,6 +462,11 @@ def _insert_new(
         answers.keep("response_id", created)
         keep_events = {events.rows.encode("event_id", pk) for pk in created}
         events.rows.rows = [e for e in events.rows.rows if e[0] in keep_events]
+    linked = {respondent_id for item, _, respondent_id in new if item.pk in created}
+    for respondent_id, org_id in anonymous.items():
+        if respondent_id in linked:
+            respondents.add_row(respondent_id, org_id, "anonymous", {}, now, now)
+    bulk.insert(conn, respondents, skip_conflicts_on=("id",))
     bulk.insert(conn, revisions)
     bulk.insert(conn, answers)
     changed = change_log.answers_changed(
@@ -601,47 +662,33 @@ def _wave_for(conn: Connection, state: _SurveyState, at: datetime) -> WaveWindow
     return window
 
 
-def _respondent_ids(conn: Connection, items: Sequence[NewResponse]) -> dict[int, uuid.UUID]:
-    """The respondent of each item that names one (index → id); unknown tokens are absent."""
-    out: dict[int, uuid.UUID] = {}
+def _token_respondents(conn: Connection, items: Sequence[NewResponse]) -> dict[int, uuid.UUID]:
+    """The respondent of each item that names one by its token (index → id); unknown tokens are
+    absent. Reads only."""
     tokens = {item.token_hash for item in items if item.token_hash is not None}
-    if tokens:
-        known = {
-            (row.org_id, row.token_hash): row.id
-            for row in conn.execute(
-                select(Respondent.id, Respondent.org_id, Respondent.token_hash).where(
-                    Respondent.token_hash.in_(tokens)
-                )
+    if not tokens:
+        return {}
+    known = {
+        (row.org_id, row.token_hash): row.id
+        for row in conn.execute(
+            select(Respondent.id, Respondent.org_id, Respondent.token_hash).where(
+                Respondent.token_hash.in_(tokens)
             )
-        }
-        for i, item in enumerate(items):
-            if item.token_hash is not None and (found := known.get((item.org_id, item.token_hash))):
-                out[i] = found
-    now = utcnow()
-    anonymous = {
-        item.anonymous_respondent_id: item.org_id
-        for i, item in enumerate(items)
-        if item.anonymous_respondent_id is not None and i not in out and item.token_hash is None
-    }
-    if anonymous:
-        rows = bulk.Rows(
-            conn, Respondent, ("id", "org_id", "kind", "attributes", "created_at", "updated_at")
         )
-        for rid, org_id in sorted(anonymous.items()):
-            rows.add_row(rid, org_id, "anonymous", {}, now, now)
-        bulk.insert(conn, rows, skip_conflicts_on=("id",))
-        for i, item in enumerate(items):
-            if item.anonymous_respondent_id in anonymous and item.token_hash is None:
-                out[i] = item.anonymous_respondent_id
-    out.update(_ref_respondents(conn, items, now))
-    return out
+    }
+    return {
+        i: found
+        for i, item in enumerate(items)
+        if item.token_hash is not None and (found := known.get((item.org_id, item.token_hash)))
+    }
 
 
 def _ref_respondents(
-    conn: Connection, items: Sequence[NewResponse], now: datetime
-) -> dict[int, uuid.UUID]:
+    conn: Connection, items: Sequence[NewResponse], made: set[uuid.UUID]
+) -> dict[tuple[uuid.UUID, str], uuid.UUID]:
     """Imported lines name respondents by their external ref: find them, or create them (the
-    organisation vouches for its own refs; nothing comes from a supporter here)."""
+    organisation vouches for its own refs; nothing comes from a supporter here). By (org, ref
+    hash); the ids of those created are added to `made`."""
     wanted = {(item.org_id, item.ref_hash) for item in items if item.ref_hash is not None}
     if not wanted:
         return {}
@@ -661,17 +708,24 @@ def _ref_respondents(
     found = lookup()
     missing = wanted - found.keys()
     if missing:
+        now = utcnow()
         rows = bulk.Rows(
             conn,
             Respondent,
             ("id", "org_id", "kind", "ref_hash", "attributes", "created_at", "updated_at"),
         )
-        for org_id, hashed in sorted(missing):
-            rows.add_row(uuid.uuid4(), org_id, "known", hashed, {}, now, now)
+        ours = {key: uuid.uuid4() for key in sorted(missing)}
+        for (org_id, hashed), respondent_id in ours.items():
+            rows.add_row(respondent_id, org_id, "known", hashed, {}, now, now)
         bulk.insert(conn, rows, skip_conflicts_on=("org_id", "ref_hash"))
         found = lookup()
-    return {
-        i: found[(item.org_id, item.ref_hash)]
-        for i, item in enumerate(items)
-        if item.ref_hash is not None
-    }
+        # Where a racing transaction made the same ref first, its row is found instead of ours.
+        made.update(rid for key, rid in ours.items() if found[key] == rid)
+    return found
+
+
+def _delete_respondents(conn: Connection, ids: set[uuid.UUID]) -> None:
+    """Delete respondents this transaction made and no response links to: they hold nothing
+    (no attributes, no token), so nothing else changes with them."""
+    if ids:
+        conn.execute(delete(Respondent).where(Respondent.id.in_(sorted(ids))))

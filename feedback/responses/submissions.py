@@ -138,8 +138,8 @@ class Submissions:
         self._secret = secret
         # The writer's hints about surveys' state (see SurveyStates), shared with imports.
         self.survey_states = SurveyStates()
-        # Autocommit: every write of store_responses but one is idempotent (waves, anonymous
-        # respondents), and that one, the responses with their revisions and answers, is a
+        # Autocommit: every write of store_responses but one is idempotent (waves), and that
+        # one, the responses with their revisions, answers and anonymous respondents, is a
         # single statement on PostgreSQL, so a batch needs no BEGIN/COMMIT round trips.
         self._writer: GroupCommit[NewResponse, Outcome] = GroupCommit(
             store,
@@ -257,7 +257,8 @@ class Submissions:
             edit_token_hash=hash_secret(edit_token),
             if_match=if_match,
             version=revision.version,
-            document=document,
+            # A form resends the secrets it submitted with: they are taken, and not stored.
+            document={k: v for k, v in document.items() if k not in _NOT_STORED},
             body_hash=body_hash(document),
             values=values,
             received_at=received_at,

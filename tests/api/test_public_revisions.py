@@ -14,8 +14,10 @@ from tests.builders.responses import (
     Client as AnyClient,
 )
 from tests.builders.responses import (
+    all_text,
     concurrent_client,
     database,
+    make_respondent,
     pulse_answers,
     responses_url,
     submission,
@@ -192,3 +194,36 @@ async def test_a_body_field_named_like_a_path_parameter_is_located_in_the_body(
     assert got.json()["errors"] == [
         {"pointer": "/response_id", "message": "must be the response id of the URL"}
     ]
+
+
+async def test_a_revision_stores_neither_the_respondent_token_nor_the_anonymous_id(
+    client: Client, settings: Settings
+) -> None:
+    """A form sends the body it submitted with, secrets included: they are taken and not stored
+    (as a submission's are), so neither the database nor a subject-access export gives them."""
+    org = await make_org(client)
+    await make_survey(client, org)
+    person = await make_respondent(client, org)
+    token, anonymous_id = person["token"], "0f0e0d0c-anonymous-browser-id-mark"
+    first = await submitted(client, org, submission(respondent_token=token))
+    body = {
+        "version": 1,
+        "answers": pulse_answers(trust=2),
+        "channel": "embed",
+        "respondent_token": token,
+        "anonymous_id": anonymous_id,
+    }
+    url = f"{responses_url(org)}/{first['response_id']}"
+    headers = {"X-Edit-Token": first["edit_token"]}
+    revised = await client.put(url, json=body, headers=headers)
+    assert revised.status_code == 200 and revised.json()["revision"] == 2, revised.text
+    # Sent again, it is the same revision (its body, secrets and all, is what is compared).
+    again = await client.put(url, json=body, headers=headers)
+    assert again.status_code == 200 and again.json()["revision"] == 2, again.text
+    stored = await all_text(settings.database_url)
+    assert token not in stored and anonymous_id not in stored
+    export = await client.get(
+        f"/api/v1/respondents/{person['id']}/export", headers=org.auth("admin")
+    )
+    assert export.status_code == 200, export.text
+    assert token not in export.text and anonymous_id not in export.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from litestar import Litestar
@@ -25,7 +25,13 @@ from tests.builders.responses import (
     submit,
     submitted,
 )
-from tests.builders.surveys import make_survey, publish_version, pulse_definition
+from tests.builders.surveys import (
+    MONTHLY,
+    clock_reading,
+    make_survey,
+    publish_version,
+    pulse_definition,
+)
 
 Client = AsyncTestClient[Litestar]
 
@@ -275,6 +281,63 @@ async def test_an_anonymous_id_links_a_browser_without_identifying_it(
     )
 
 
+async def test_a_submission_refused_between_waves_creates_no_respondent(
+    client: Client, settings: Settings
+) -> None:
+    org = await make_org(client)
+    await make_survey(client, org, schedule=MONTHLY | {"wave_duration": "P7D"})
+    with clock_reading(client, datetime(2026, 1, 20, tzinfo=UTC)):  # between two waves
+        got = await submit(client, org, submission(anonymous_id="browser-between-waves"))
+    assert got.status_code == 409, got.text
+    assert await _respondents(settings) == 0
+    listed = await client.get("/api/v1/respondents", headers=org.auth("admin"))
+    assert listed.status_code == 200 and listed.json()["items"] == []
+
+
+async def test_a_submission_to_an_archived_survey_creates_no_respondent(
+    client: Client, settings: Settings
+) -> None:
+    org = await make_org(client)
+    await make_survey(client, org)
+    archived = await client.post("/api/v1/surveys/pulse/archive", headers=org.auth("campaigner"))
+    assert archived.status_code == 200, archived.text
+    with clock_reading(client, datetime.now(UTC) + timedelta(minutes=1)):
+        got = await submit(client, org, submission(anonymous_id="browser-archived-survey"))
+    assert got.status_code == 409, got.text
+    assert await _respondents(settings) == 0
+
+
+async def test_a_reused_response_id_creates_no_respondent(
+    client: Client, settings: Settings
+) -> None:
+    org = await make_org(client)
+    await make_survey(client, org)
+    first = submission()
+    await submitted(client, org, first)
+    other_answers = dict(first, answers=pulse_answers(trust=1), anonymous_id="browser-reused-id")
+    got = await submit(client, org, other_answers)
+    assert got.status_code == 409, got.text
+    assert await _respondents(settings) == 0
+
+
+async def test_a_replayed_anonymous_submission_answers_as_before(
+    client: Client, settings: Settings
+) -> None:
+    org = await make_org(client)
+    await make_survey(client, org)
+    body = submission(anonymous_id="browser-replaying")
+    first = await submit(client, org, body)
+    again = await submit(client, org, body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert await _respondents(settings) == 1
+    # Two first submissions of one browser at once (likely one batch) make one respondent.
+    both = [submission(anonymous_id="browser-in-a-batch") for _ in range(2)]
+    answered = await asyncio.gather(*(submit(client, org, b) for b in both))
+    assert [a.status_code for a in answered] == [201, 201]
+    assert await _respondents(settings) == 2
+
+
 async def test_the_edit_token_is_stored_hashed(client: Client, settings: Settings) -> None:
     org = await make_org(client)
     await make_survey(client, org)
@@ -286,3 +349,22 @@ async def test_the_edit_token_is_stored_hashed(client: Client, settings: Setting
 
 async def _everything(settings: Settings) -> str:
     return await all_text(settings.database_url)
+
+
+async def _respondents(settings: Settings) -> int:
+    return int(await scalar(settings.database_url, "SELECT count(*) FROM respondent"))
+
+
+@pytest.mark.parametrize("version", [True, "1", 1.0, None])
+async def test_a_version_that_is_not_a_json_integer_is_refused(
+    client: Client, version: object
+) -> None:
+    """Lax validation would read `true` and `"1"` as version 1: a client's bug stored against a
+    version it never named."""
+    org = await make_org(client)
+    await make_survey(client, org)
+    got = await submit(client, org, submission() | {"version": version})
+    assert got.status_code == 422, got.text
+    assert [e["pointer"] for e in got.json()["errors"]] == ["/version"]
+    stored = await client.get("/api/v1/surveys/pulse/responses", headers=org.auth("analyst"))
+    assert stored.json()["items"] == []

@@ -141,6 +141,33 @@ async def test_duplicates_in_one_batch_meet_on_the_unique_constraint(
     assert not isinstance(conflict, Stored) and "response_id" in conflict.detail
 
 
+async def test_only_the_items_inserted_make_respondents(
+    store: WriteStore, survey_ids: tuple[uuid.UUID, uuid.UUID], engine: AsyncEngine
+) -> None:
+    """A batch-mate refused as a duplicate (a replay, or the same response_id with another
+    body) makes no respondent, anonymous (as group commit writes them, in autocommit) or by
+    ref (as imports do, in a transaction)."""
+    same = uuid.uuid4()
+    browser, stranger = uuid.uuid4(), uuid.uuid4()
+    items = [new_response(survey_ids, same, 4), new_response(survey_ids, same, 4)]
+    items.append(new_response(survey_ids, same, 5))
+    for item, respondent in zip(items, (browser, browser, stranger), strict=True):
+        item.anonymous_respondent_id = respondent
+    outcomes = await store.run(lambda conn: store_responses(conn, items), autocommit=True)
+    assert [isinstance(o, Stored) and o.created for o in outcomes] == [True, False, False]
+    by_ref = [new_response(survey_ids, uuid.uuid4(), 3), new_response(survey_ids, same, 6)]
+    by_ref[0].ref_hash, by_ref[1].ref_hash = "ref-stored", "ref-refused"
+    outcomes = await store.run(lambda conn: store_responses(conn, by_ref))
+    assert [isinstance(o, Stored) and o.created for o in outcomes] == [True, False]
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sa.text("SELECT id, kind, ref_hash FROM respondent"))).all()
+    assert sorted((r.kind, r.ref_hash) for r in rows) == [
+        ("anonymous", None),
+        ("known", "ref-stored"),
+    ]
+    assert uuid.UUID(str(next(r.id for r in rows if r.kind == "anonymous"))) == browser
+
+
 async def test_duplicates_in_racing_transactions_store_one(
     engine: AsyncEngine, survey_ids: tuple[uuid.UUID, uuid.UUID]
 ) -> None:

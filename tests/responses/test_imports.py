@@ -23,7 +23,7 @@ from tests.builders.responses import (
     submission,
     submitted,
 )
-from tests.builders.surveys import make_survey
+from tests.builders.surveys import MONTHLY, make_survey
 
 Client = AsyncTestClient[Litestar]
 DAILY = {"rrule": "FREQ=DAILY", "starts_at": "2026-01-01T00:00:00Z", "timezone": "UTC"}
@@ -116,6 +116,39 @@ async def test_a_reused_response_id_with_other_answers_is_a_rejected_line(client
         (1, "/response_id"),
         (2, "/submitted_at"),
     ]
+
+
+async def test_a_line_the_survey_refuses_creates_no_respondent(
+    client: Client, settings: Settings
+) -> None:
+    """A line's ref becomes a respondent only with the line's response: a line refused for its
+    time or its reused response_id leaves no respondent behind, in a batch that stores others."""
+    org = await make_org(client)
+    await make_survey(client, org, schedule=MONTHLY | {"wave_duration": "P7D"})
+    kept = line("2026-03-03T10:00:00Z", respondent_ref="crm-kept")
+    body = "\n".join(
+        [
+            kept,
+            line("2026-03-20T10:00:00Z", respondent_ref="crm-between-waves"),
+            line("2026-03-04T10:00:00Z", respondent_ref="crm-kept"),
+        ]
+    )
+    result = (await post_import(client, org, body, NDJSON)).json()
+    assert (result["imported"], result["duplicates"]) == (2, 0)
+    assert [(r["line"], r["pointer"]) for r in result["rejected"]] == [(2, "/submitted_at")]
+    assert await scalar(settings.database_url, "SELECT count(*) FROM respondent") == 1
+    reused = json.loads(kept) | {"response_id": str(uuid.uuid4())}
+    first = (await post_import(client, org, json.dumps(reused), NDJSON)).json()
+    assert first["imported"] == 1
+    other = reused | {"answers": pulse_answers(trust=1), "respondent_ref": "crm-reused-id"}
+    refused = (await post_import(client, org, json.dumps(other), NDJSON)).json()
+    assert [(r["line"], r["pointer"]) for r in refused["rejected"]] == [(1, "/response_id")]
+    assert await scalar(settings.database_url, "SELECT count(*) FROM respondent") == 1
+    # Re-sending the first file stores nothing and makes no one.
+    resent = (await post_import(client, org, body, NDJSON)).json()
+    assert (resent["imported"], resent["duplicates"], len(resent["rejected"])) == (0, 2, 1)
+    listed = await client.get("/api/v1/respondents", headers=org.auth("admin"))
+    assert len(listed.json()["items"]) == 1
 
 
 async def test_csv_rows_are_responses_and_columns_question_keys(client: Client) -> None:
