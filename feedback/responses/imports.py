@@ -81,7 +81,10 @@ RESERVED_COLUMNS = frozenset(
 EXPORT_ONLY_COLUMNS = frozenset({"revision", "wave", "revised_at", "respondent_id"})
 # Names a line's derived response_id; fixed forever, or re-imports would stop matching.
 _LINE_NAMESPACE = uuid.UUID("7d0f0c56-3f2f-4f0e-9a8e-4b1b2f3c9d21")
-_INTEGER = re.compile(r"[+-]?\d+")
+# Numbers as a spreadsheet writes them, in ASCII: Python's int() and float() also read `1_0`
+# (10) and other scripts' digits (`３`, `٣`), which a cell meaning 10 or 3 never holds.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # Longer runs of digits are no number an answer can be; Python refuses to convert very long
 # ones at all (sys.int_info.default_max_str_digits). They stay text for the answer check.
 MAX_INTEGER_DIGITS = 20
@@ -426,10 +429,9 @@ def _cell_value(question: Question, text: str) -> Any:
         return stripped
     if _INTEGER.fullmatch(stripped) and len(stripped) <= MAX_INTEGER_DIGITS:
         return int(stripped)
-    try:
-        number = float(stripped)
-    except ValueError:
+    if not _DECIMAL.fullmatch(stripped):
         return stripped
+    number = float(stripped)
     return number if math.isfinite(number) else stripped
 
 

@@ -344,6 +344,25 @@ async def test_a_csv_cell_of_thousands_of_digits_is_a_rejected_line(client: Clie
     ]
 
 
+async def test_a_csv_number_cell_is_ascii_decimals_only(client: Client) -> None:
+    """Python reads `1_0` as 10 and other scripts' digits (`３`, `٣`) as 3; a spreadsheet's
+    cell meaning those never holds them, so each is its line's refusal, at its column."""
+    org = await make_org(client)
+    await make_survey(client, org, schedule=DAILY)
+    rows = ["submitted_at,hours,trust"]
+    rows += [f"2026-03-05T10:00:00Z,{hours},{trust}" for hours, trust in (("1_0", 3), ("1.5", 4))]
+    rows += [f"2026-03-05T10:00:00Z,2,{trust}" for trust in ("３", "٣", "1e0", "+2")]
+    got = await post_import(client, org, "\n".join(rows), CSV)
+    assert got.status_code == 200, got.text
+    summary = got.json()
+    assert summary["imported"] == 3  # 1.5 hours; trust 1e0 and +2 (plain decimal notation)
+    assert [(r["line"], r["pointer"]) for r in summary["rejected"]] == [
+        (2, "/answers/hours"),
+        (4, "/answers/trust"),
+        (5, "/answers/trust"),
+    ]
+
+
 async def test_a_survey_changed_between_imports_stores_each_answer_once(
     client: Client, settings: Settings
 ) -> None:
