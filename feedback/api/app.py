@@ -14,7 +14,7 @@ from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.types import ASGIApp, ControllerRouterHandler
+from litestar.types import ASGIApp, ControllerRouterHandler, Message, Scope
 
 from feedback import __version__
 from feedback.analysis.rollups import Rollups
@@ -51,7 +51,7 @@ from feedback.api.deps import (
 )
 from feedback.api.hygiene import check_request
 from feedback.api.openapi import schema_router
-from feedback.api.problems import EXCEPTION_HANDLERS
+from feedback.api.problems import app_exception_handlers
 from feedback.api.rate_limit import public_rate_limit
 from feedback.clock import Clock, system_clock
 from feedback.config import Settings, get_settings
@@ -177,7 +177,9 @@ def create_app(
             results_page.ResultsPageController,
             analysis.ReportPageController,
             embed.embed_js,
+            embed.embed_js_head,
             embed.form_css,
+            embed.form_css_head,
             *browser_assets(),
         ],
         dependencies={
@@ -190,10 +192,11 @@ def create_app(
             "submissions": Provide(provide_submissions, sync_to_thread=False),
             "rollups": Provide(provide_rollups, sync_to_thread=False),
         },
-        exception_handlers=EXCEPTION_HANDLERS,
+        # problem+json, but a page on the supporters' pages, also for what the router refuses.
+        exception_handlers=app_exception_handlers(forms.page_error),
         before_request=check_request,
         after_request=note_status,
-        before_send=[stamp_freshness],
+        before_send=[stamp_freshness, drop_head_body],
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -223,6 +226,14 @@ def create_app(
     app.state.client_address = ClientAddress(settings.trusted_proxies)
     _check_access_declared(app)
     return app
+
+
+async def drop_head_body(message: Message, scope: Scope) -> None:
+    """A HEAD answer is the GET answer without its body (RFC 9110 9.3.2): the same status and
+    headers, Content-Length included. Litestar runs a HEAD route (forms.head_of) like a GET and
+    sends what it returns; an error answer to a HEAD has a body too. Cut here, for all."""
+    if message["type"] == "http.response.body" and scope.get("method") == "HEAD":
+        message["body"] = b""
 
 
 def _check_access_declared(app: Litestar) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from litestar import Request, Response, get
 
 from feedback.api.form_strings import FALLBACK, STRINGS
+from feedback.api.forms import head_of
 
 STATIC = Path(__file__).parent / "static"
 STRINGS_MARKER = "/*STRINGS*/ { en: {} }"
@@ -92,6 +93,9 @@ async def embed_js(request: Request[Any, Any, Any]) -> Response[bytes]:
     return _serve(request, embed_script())
 
 
+embed_js_head = head_of(embed_js)
+
+
 @get(
     "/form.css",
     opt={"public": True},
@@ -102,3 +106,6 @@ async def embed_js(request: Request[Any, Any, Any]) -> Response[bytes]:
 )
 async def form_css(request: Request[Any, Any, Any]) -> Response[bytes]:
     return _serve(request, stylesheet())
+
+
+form_css_head = head_of(form_css)

@@ -8,11 +8,15 @@ validates answers: the submission service does, once, for every channel.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import get_decimal_symbol, get_group_symbol
 
 from feedback.errors import FieldError
 from feedback.surveys.definition import (
@@ -32,7 +36,12 @@ from feedback.surveys.definition import (
 # Scales with more points than this show their point labels under the row's two ends: a caption
 # inside each of eleven narrow boxes would wrap into an unreadable column.
 MAX_CAPTIONED_POINTS = 7
-RTL_LANGUAGES = frozenset({"ar", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"})
+# Scripts written right to left (ISO 15924): a locale's script subtag decides its direction.
+RTL_SCRIPTS = frozenset(
+    {"Adlm", "Arab", "Aran", "Hebr", "Mand", "Mend", "Nkoo", "Rohg", "Samr", "Syrc", "Thaa", "Yezi"}
+)
+# Languages written right to left that CLDR (through Babel) does not know.
+RTL_LANGUAGES = frozenset({"arz", "bal", "bqi", "glk", "khw", "pnb", "prs", "sdh", "skr"})
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 
 Kind = Literal["scale", "choice", "number", "text", "date"]
@@ -88,8 +97,20 @@ class SummaryItem:
     href: str | None
 
 
+@functools.lru_cache(maxsize=1024)
 def text_direction(locale: str) -> Literal["ltr", "rtl"]:
-    return "rtl" if locale.split("-", 1)[0].lower() in RTL_LANGUAGES else "ltr"
+    """The writing direction of a locale: its script's when it names one (`pa-Arab` right to
+    left, `ku-Latn` left to right), else CLDR's for the language and region (`ckb`, `syr`), else
+    a short list of right-to-left languages CLDR lacks (`arz`, `pnb`)."""
+    parts = locale.split("-")
+    script = next((p.title() for p in parts[1:] if len(p) == 4 and p.isalpha()), None)
+    if script is not None:
+        return "rtl" if script in RTL_SCRIPTS else "ltr"
+    try:
+        known = Locale.parse(locale, sep="-")
+    except (ValueError, TypeError, UnknownLocaleError):
+        return "rtl" if parts[0].lower() in RTL_LANGUAGES else "ltr"
+    return "rtl" if known.text_direction == "rtl" else "ltr"
 
 
 def control_id(key: str, prefix: str = "q-") -> str:
@@ -256,10 +277,13 @@ def _join(*parts: str) -> str:
     return " ".join(p for p in parts if p)
 
 
-def answers_from_form(definition: Definition, form: Mapping[str, Sequence[str]]) -> dict[str, Any]:
-    """The answers object a form POST means, per question type. Blank fields are left out (so
-    "required" is reported by the validator); text that is not a number is passed on as text,
-    so the validator, not this mapping, says what is wrong with it."""
+def answers_from_form(
+    definition: Definition, form: Mapping[str, Sequence[str]], locale: str = "en"
+) -> dict[str, Any]:
+    """The answers object a form POST means, per question type, numbers read as a supporter
+    in `locale` writes them (`parse_number`). Blank fields are left out (so "required" is
+    reported by the validator); text that is not a number is passed on as text, so the
+    validator, not this mapping, says what is wrong with it."""
     answers: dict[str, Any] = {}
     for question in definition.questions:
         given = [v for v in form.get(question.key, ()) if v.strip()]
@@ -272,18 +296,61 @@ def answers_from_form(definition: Definition, form: Mapping[str, Sequence[str]])
         elif isinstance(question, SingleChoiceQuestion | DateQuestion):
             answers[question.key] = given[0].strip()
         else:
-            answers[question.key] = parse_number(given[0])
+            answers[question.key] = parse_number(given[0], locale)
     return answers
 
 
-def parse_number(raw: str) -> int | float | str:
-    """`"4"` → 4, `"2.5"` or `"2,5"` → 2.5; anything else is returned as it came."""
+def parse_number(raw: str, locale: str = "en") -> int | float | str:
+    """A number as a supporter in `locale` types it: `"4"` → 4, `"2.5"` or `"2,5"` → 2.5, and
+    with the locale's grouping `"1,000,000"` or `"1,000.5"` (en), `"1.000,5"` (de) → 1000000,
+    1000.5. A single separator followed by exactly three digits (`"1,000"`) is read as the
+    locale writes it: grouping in English, a decimal comma in German; where the locale uses it
+    for neither, the text is returned as it came, to be refused beside its field rather than
+    stored as a number a thousand times off. Anything else is returned as it came."""
     text = raw.strip()
-    if not _NUMBER.fullmatch(text):
-        return raw
-    text = text.replace(",", ".")
+    decimal, group = _separators(locale)
+    if _NUMBER.fullmatch(text):
+        ambiguous = _THOUSANDS.fullmatch(text)
+        if ambiguous is not None:
+            sep = ambiguous.group(1)
+            if sep == group and sep != decimal:
+                text = text.replace(sep, "")
+            elif sep != decimal:
+                return raw
+        text = text.replace(",", ".")
+    else:
+        grouped = _grouped(group, decimal).fullmatch(text)
+        if grouped is None:
+            return raw
+        fraction = grouped.group(2)
+        text = grouped.group(1).translate(_NO_GROUPS) + ("" if fraction is None else f".{fraction}")
     if re.fullmatch(r"[+-]?\d+", text):
         # int() refuses more than 4300 digits; such a "number" goes on as text to be refused.
         return int(text) if len(text) <= 300 else raw
     value = float(text)
     return value if math.isfinite(value) else raw
+
+
+# One separator and exactly three digits after it: "1,000" is a thousand or one, by locale.
+_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}([.,])\d{3}")
+_SPACES = " \u00a0\u202f"
+_NO_GROUPS = str.maketrans("", "", ",.'" + _SPACES)
+
+
+@functools.lru_cache(maxsize=256)
+def _separators(locale: str) -> tuple[str, str]:
+    """The decimal and grouping symbols of `locale` (CLDR, through Babel); English's if unknown.
+    Any space counts as a space that groups (French writes a narrow no-break space)."""
+    try:
+        known = Locale.parse(locale, sep="-")
+    except (ValueError, TypeError, UnknownLocaleError):
+        return ".", ","
+    decimal, group = get_decimal_symbol(known), get_group_symbol(known)
+    return decimal, " " if group.isspace() else group
+
+
+@functools.lru_cache(maxsize=256)
+def _grouped(group: str, decimal: str) -> re.Pattern[str]:
+    """`-1,234,567.89` with the locale's grouping and decimal symbols (groups of three)."""
+    sep = f"[{re.escape(_SPACES)}]" if group == " " else re.escape(group)
+    return re.compile(rf"([+-]?[1-9]\d{{0,2}}(?:{sep}\d{{3}})+)(?:{re.escape(decimal)}(\d+))?")

@@ -17,11 +17,11 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from litestar import Controller, MediaType, Request, Response, get, post
+from litestar import Controller, HttpMethod, MediaType, Request, Response, get, post, route
 from litestar.connection import ASGIConnection
 from litestar.datastructures import FormMultiDict, State
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.handlers import BaseRouteHandler
+from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
 from litestar.params import FromPath, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -187,7 +187,7 @@ def form_page(
     `definition` is the version's definition, as stored or already localised. `index` is the
     page to show when skip logic splits the form (feedback/api/form_pages.py)."""
     values = values or {}
-    answers = answers_from_form(definition, values)
+    answers = answers_from_form(definition, values, page.locale)
     shown = step(definition, index, values, answers)
     if not shown.keys:  # errors only about questions hidden on that page: start again
         shown = step(definition, 0, values, answers)
@@ -328,8 +328,13 @@ def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]
     status = exc.status_code if isinstance(exc, HTTPException) else None
     if isinstance(exc, TooLarge) or status == 413:
         return _error_page(request, 413, "too_large")
-    if isinstance(exc, NotFound) or status in (404, 405):
+    if isinstance(exc, NotFound) or status == 404:
         return _error_page(request, 404, "not_found")
+    if status == 405:
+        # A method the page does not take (PUT on a form): still 405 with its Allow header, so
+        # that clients learn what the page takes; the supporter is told to open it again.
+        assert isinstance(exc, HTTPException)
+        return _error_page(request, 405, "bad_request", dict(exc.headers or {}))
     if isinstance(exc, DomainError | ValidationException | RecursionError) or (
         status is not None and status < 500
     ):
@@ -354,6 +359,20 @@ async def rate_limit(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
     )
     if wait:
         raise RateLimited("Too many requests to this survey; slow down.", wait)
+
+
+def head_of(get_handler: HTTPRouteHandler) -> HTTPRouteHandler:
+    """HEAD for a GET route that supporters' links point to: the same function on the same path
+    (and layers), so the same status and headers; the app sends no body (app.drop_head_body).
+    RFC 9110 9.1 asks every GET to take HEAD, and link checkers and newsletter tools probe links
+    with it. Out of the OpenAPI document, which documents the GET."""
+    return route(
+        list(get_handler.paths),
+        http_method=HttpMethod.HEAD,
+        media_type=get_handler.media_type or None,
+        opt=dict(get_handler.opt),
+        include_in_schema=False,
+    )(get_handler.fn)
 
 
 class HostedFormController(Controller):
@@ -386,6 +405,8 @@ class HostedFormController(Controller):
         except NotFound:
             return not_found_page(accept)
         return await current_form_page(db_session, page, token, now=now)
+
+    show_head = head_of(show)
 
     @post(
         operation_id="SubmitHostedForm",
@@ -535,7 +556,7 @@ async def submit_posted(
             index=index,
         )
 
-    answers = answers_from_form(definition, posted.values)
+    answers = answers_from_form(definition, posted.values, page.locale)
     pages = len(split_pages(definition))
     if posted.page is not None and posted.page < pages - 1:
         # A page before the last: check what it asked, then show the next page with a question.

@@ -1,9 +1,11 @@
-"""The one table from exceptions to RFC 9457 problem+json responses."""
+"""The one table from exceptions to RFC 9457 problem+json responses, and the app's table, which
+leaves the supporters' pages (`/f/`, `/r/`) to their own answer, an HTML page."""
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -247,4 +249,39 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     Exception: internal_error_handler,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType", "problem"]
+# The supporters' pages, which answer every refusal with a page in the supporter's language
+# (feedback.api.forms.page_error), never with problem+json.
+PAGE_PREFIXES = ("/f/", "/r/")
+
+ExceptionHandler = Callable[[Request[Any, Any, Any], Exception], Response[Any]]
+
+
+def is_page_path(path: str) -> bool:
+    return path.startswith(PAGE_PREFIXES) or path in ("/f", "/r")
+
+
+def app_exception_handlers(page_error: ExceptionHandler) -> dict[type[Exception] | int, Any]:
+    """The app's table: EXCEPTION_HANDLERS, but `page_error` on the supporters' pages. Their
+    controllers name `page_error` themselves; this is for what the router refuses before any
+    controller is chosen: a path under /f/ or /r/ that names no page (404), a method a page
+    does not take (405). (`page_error` is passed in: forms.py imports this module.)"""
+
+    def by_path(api_handler: ExceptionHandler) -> ExceptionHandler:
+        def handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+            if is_page_path(request.scope["path"]):
+                return page_error(request, exc)
+            return api_handler(request, exc)
+
+        return handler
+
+    return {key: by_path(api_handler) for key, api_handler in EXCEPTION_HANDLERS.items()}
+
+
+__all__ = [
+    "EXCEPTION_HANDLERS",
+    "PROBLEM_JSON",
+    "MediaType",
+    "app_exception_handlers",
+    "is_page_path",
+    "problem",
+]

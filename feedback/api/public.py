@@ -15,6 +15,7 @@ from feedback.analysis.results import Metric
 from feedback.api.deps import AppSettings, DbSession, Now, Submitter, TrendRollups
 from feedback.api.form_strings import preferred_locales
 from feedback.api.form_view import text_direction
+from feedback.api.forms import head_of
 from feedback.api.links import results_url
 from feedback.api.problems import LocatedError
 from feedback.api.public_guard import PublicSurveyGuard
@@ -184,6 +185,8 @@ class PublicController(Controller):
             logo_url=found.framing.logo_url,
         )
 
+    form_head = head_of(form)
+
     @get("/results", operation_id="GetPublicResults")
     async def results(
         self,
@@ -208,6 +211,8 @@ class PublicController(Controller):
             rollups=rollups,
         )
         return Response(PublicResultsRead.of(found, app_settings.base_url), headers=RESULTS_CACHE)
+
+    results_head = head_of(results)
 
     @post("/responses", operation_id="SubmitResponse")
     async def submit(

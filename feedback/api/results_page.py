@@ -21,6 +21,7 @@ from feedback.api.form_view import text_direction
 from feedback.api.forms import (
     PAGE_ERRORS,
     SurveyPage,
+    head_of,
     not_found_page,
     rate_limit,
     security_headers,
@@ -148,3 +149,5 @@ class ResultsPageController(Controller):
                 message=page.strings["results_not_found_body"],
             )
         return results_html(page, results, app_settings.base_url)
+
+    show_head = head_of(show)

@@ -67,6 +67,15 @@ async def test_every_path_documents_options(client: Client) -> None:
         assert allowed.status_code in (204, 404), path
 
 
+async def test_head_is_answered_but_documented_as_its_get(client: Client) -> None:
+    # The supporters' GET routes answer HEAD too (forms.head_of), as GET without the body; the
+    # document lists the GET only.
+    document = (await client.get("/schema/openapi.json")).json()
+    assert not [path for path, item in document["paths"].items() if "head" in item]
+    assert "get" in document["paths"]["/f/{org_slug}/{survey_slug}"]
+    assert (await client.head("/embed.js")).status_code == 200
+
+
 async def test_files_are_documented_in_their_media_type(client: Client) -> None:
     paths = (await client.get("/schema/openapi.json")).json()["paths"]
     media = {

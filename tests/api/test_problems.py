@@ -57,6 +57,21 @@ async def test_unknown_route_and_method(client: Client) -> None:
     assert_problem(await client.put("/api/v1/org"), 405)
 
 
+async def test_only_the_supporters_pages_answer_the_routers_refusals_with_a_page(
+    client: Client,
+) -> None:
+    # /f/ and /r/ answer with a page (tests/forms/test_page_errors.py); look-alikes do not.
+    assert_problem(await client.get("/fr/acme/pulse"), 404)
+    assert_problem(await client.get("/api/v1/f/acme"), 404)
+    moved = await client.delete("/embed.js")
+    assert_problem(moved, 405)
+    assert moved.headers["allow"]
+    # A HEAD where only GET is taken: the refusal's status and headers, without its body.
+    head = await client.head("/api/v1/org")
+    assert (head.status_code, head.content) == (405, b"")
+    assert head.headers["content-type"].startswith("application/problem+json")
+
+
 async def test_body_too_large(client: Client) -> None:
     org = await make_org(client)
     big = {"name": "x" * 100_000, "role": "analyst"}

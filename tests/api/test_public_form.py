@@ -83,3 +83,16 @@ async def test_a_closed_or_unpublished_or_unknown_form(client: Client) -> None:
     await make_survey(client, org, slug="draft-only", publish=False)
     assert (await client.get("/api/v1/public/acme/draft-only/form")).status_code == 404
     assert (await client.get("/api/v1/public/acme/missing/form")).status_code == 404
+
+
+async def test_head_answers_like_get_without_the_body(client: Client) -> None:
+    org = await make_org(client)
+    await make_survey(client, org)
+    for url, status in (
+        ("/api/v1/public/acme/pulse/form", 200),
+        ("/api/v1/public/acme/missing/form", 404),
+    ):
+        got = await client.get(url)
+        head = await client.head(url)
+        assert (head.status_code, head.content) == (status, b"")
+        assert head.headers == got.headers

@@ -439,6 +439,15 @@ async def test_page_404s_speak_the_surveys_or_the_browsers_language(
     assert _page(missing.text).find("h1").text == "Questionnaire introuvable"
 
 
+async def test_head_answers_like_get_without_the_body(client: Client, world: World) -> None:
+    # Newsletter tools and link checkers probe a results link with HEAD before sending it.
+    for url, status in ((PAGE, 200), (RESULTS, 200), ("/r/acme/missing", 404)):
+        got = await client.get(url)
+        head = await client.head(url)
+        assert (head.status_code, head.content) == (status, b""), url
+        assert head.headers == got.headers, url
+
+
 # --- links to the results --------------------------------------------------------------------
 
 

@@ -268,3 +268,22 @@ async def test_a_refused_queued_answer_asks_afresh_on_the_next_visit(
     await expect(again.get_by_role("radio", name="Housing")).not_to_be_checked()
     assert await again.evaluate("JSON.parse(localStorage.getItem('feedback:queue'))") == []
     assert await _stored(client, org) == []
+
+
+async def test_a_number_with_thousands_is_read_as_the_forms_language_writes_it(
+    client: Client, live_url: str, site: SiteOrigin, context: BrowserContext
+) -> None:
+    """In English "1,000" is a thousand, not 1.0 (the reading a decimal comma gives): over the
+    question's 168 hours, it is refused beside the field instead of stored a thousand times off."""
+    org = await _survey(client, site)
+    page = await _open(context, site, live_url)
+    await _fill(page, hours="1,000")
+    await page.get_by_role("button", name="Submit").click()
+    hours = page.get_by_label("Hours volunteered")
+    await expect(hours).to_have_attribute("aria-invalid", "true")
+    await expect(hours).to_have_accessible_description(re.compile("168"))
+    assert await _stored(client, org) == []
+    await hours.fill("1,5")
+    await page.get_by_role("button", name="Submit").click()
+    await expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+    assert [r["answers"]["hours"] for r in await _stored(client, org)] == [1.5]

@@ -79,3 +79,13 @@ def test_benchmarks_states_the_served_sizes() -> None:
         assert int(row.group(1)) == len(asset.body), f"update BENCHMARKS.md: {label} size"
         gzipped = len(gzip.compress(asset.body, 9))
         assert abs(int(row.group(2)) - gzipped) <= gzipped * 0.02, f"{label} gzip size"
+
+
+async def test_head_answers_like_get_without_the_body(client: Client) -> None:
+    for url in ("/embed.js", "/form.css"):
+        got = await client.get(url)
+        head = await client.head(url)
+        assert (head.status_code, head.content) == (200, b"")
+        assert head.headers == got.headers
+        again = await client.head(url, headers={"If-None-Match": got.headers["etag"]})
+        assert (again.status_code, again.content) == (304, b"")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -194,3 +195,51 @@ async def test_a_localised_title_and_description(client: Client) -> None:
     }
     got = await client.get("/api/v1/surveys/pulse", headers=org.auth("analyst"))
     assert got.json()["title"] == title
+
+
+async def test_a_logo_on_an_internationalised_host_is_kept_in_its_ascii_form(
+    client: Client,
+) -> None:
+    """The logo's origin is named in the page's Content-Security-Policy, a header, which cannot
+    carry `例え.jp`: it is kept as browsers request it, and the page shows."""
+    org = await _survey(client, logo_url="https://例え.jp:8443/logo.png?size=ü")
+    survey = await client.get("/api/v1/surveys/pulse", headers=org.auth("campaigner"))
+    assert survey.json()["settings"]["logo_url"] == "https://xn--r8jz45g.jp:8443/logo.png?size=ü"
+    got = await client.get("/f/acme/pulse")
+    assert got.status_code == 200, got.text
+    assert (
+        "img-src 'self' data: https://xn--r8jz45g.jp:8443;"
+        in got.headers["content-security-policy"]
+    )
+    refused = await client.patch(
+        "/api/v1/surveys/pulse",
+        json={"settings": {**SETTINGS, "logo_url": "https://a..例.jp/logo.png"}},
+        headers=org.auth("campaigner"),
+    )
+    assert refused.status_code == 422, refused.text
+    assert [e["pointer"] for e in refused.json()["errors"]] == ["/settings/logo_url"]
+
+
+@pytest.mark.parametrize(
+    ("locale", "direction"),
+    [
+        ("ckb", "rtl"),  # Sorani Kurdish, Arabic script
+        ("syr", "rtl"),
+        ("arz", "rtl"),  # Egyptian Arabic, which CLDR does not know
+        ("pnb", "rtl"),  # Western Punjabi (Shahmukhi), nor this
+        ("pa-Arab", "rtl"),  # the script decides
+        ("az-Arab", "rtl"),
+        ("ku-Latn", "ltr"),  # Kurmanji in Latin script
+        ("pa", "ltr"),
+    ],
+)
+async def test_the_form_runs_in_the_direction_of_its_script(
+    client: Client, locale: str, direction: str
+) -> None:
+    org = await make_org(client)
+    await make_survey(client, org, default_locale=locale)
+    form = await client.get(f"/api/v1/public/{org.slug}/pulse/form")
+    assert form.status_code == 200, form.text
+    assert form.json()["dir"] == direction
+    page = parse((await client.get(f"/f/{org.slug}/pulse")).text)
+    assert (page.find("html")["lang"], page.find("html")["dir"]) == (locale, direction)

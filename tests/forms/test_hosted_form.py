@@ -317,6 +317,16 @@ async def test_unknown_survey_is_a_404_page(client: Client) -> None:
         assert "frame-ancestors 'self'" in got.headers["content-security-policy"]
 
 
+async def test_head_answers_like_get_without_the_body(client: Client) -> None:
+    # RFC 9110 9.1; link checkers probe the links they find with HEAD.
+    await _setup(client)
+    for url, status in ((FORM, 200), ("/f/acme/nope", 404)):
+        got = await client.get(url, headers={"Accept-Language": "nl"})
+        head = await client.head(url, headers={"Accept-Language": "nl"})
+        assert (head.status_code, head.content) == (status, b"")
+        assert head.headers == got.headers  # Content-Length included: a fresh id is as long
+
+
 async def test_unpublished_survey_is_not_found(client: Client) -> None:
     org = await make_org(client)
     await make_survey(client, org, publish=False)
@@ -403,3 +413,48 @@ async def test_frame_ancestors_are_the_surveys_allowed_origins(client: Client) -
     directive = re.search(r"frame-ancestors ([^;]+)", headers["content-security-policy"])
     assert directive is not None
     assert directive.group(1).split() == ["'self'", *origins]
+
+
+DONATED = {
+    "questions": [
+        {"key": "donated", "type": "number", "label": "Given (EUR)", "min": 0, "max": 10**6}
+    ]
+}
+
+
+@pytest.mark.parametrize(
+    ("locale", "typed", "meant"),
+    [
+        ("en", "1,000", 1000),  # grouping, as English writes a thousand
+        ("en", "1,000,000", 1000000),
+        ("en", "1,000.5", 1000.5),
+        ("en", "2,5", 2.5),  # a decimal comma, which no grouping could mean
+        ("en", "1.000", 1.0),
+        ("de", "1.000", 1000),
+        ("de", "1.000,5", 1000.5),
+        ("de", "1,000", 1.0),
+        ("fr", "1 000", 1000),
+        ("fr", "1\u202f000,5", 1000.5),
+    ],
+)
+async def test_numbers_are_read_as_the_forms_language_writes_them(
+    client: Client, locale: str, typed: str, meant: float
+) -> None:
+    org = await _setup(client, definition=DONATED, default_locale=locale)
+    hidden = _hidden((await _page(client))[0])
+    got = await _post(client, {**hidden, "donated": typed})
+    assert got.status_code == 200, got.text
+    assert [r["answers"]["donated"] for r in await _stored(client, org)] == [meant]
+
+
+async def test_a_number_the_forms_language_cannot_read_one_way_only_is_refused(
+    client: Client,
+) -> None:
+    """French groups with spaces and writes a decimal comma: "1.000" is a thousand to some
+    and one to others. It is refused beside its field, never stored a thousand times off."""
+    org = await _setup(client, definition=DONATED, default_locale="fr")
+    hidden = _hidden((await _page(client))[0])
+    got = await _post(client, {**hidden, "donated": "1.000"})
+    assert got.status_code == 422
+    assert parse(got.text).by_id("q-donated").get("aria-invalid") == "true"
+    assert await _stored(client, org) == []

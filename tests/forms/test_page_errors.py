@@ -1,11 +1,13 @@
 """The supporters' pages answer every refusal with a page in the supporter's language, never
-with problem+json: too large, wrong media type, too many requests, not yet published."""
+with problem+json: too large, wrong media type, too many requests, not yet published, a method
+a page does not take, a path under /f/ or /r/ that names no page."""
 
 from __future__ import annotations
 
 import uuid
 
 import httpx
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -77,3 +79,35 @@ async def test_a_malformed_query_and_an_unknown_survey_are_pages(client: Client)
     for url in (f"/f/{org.slug}/nope", f"/r/{org.slug}/nope", f"/f/{org.slug}%00/pulse"):
         missing = await client.get(url, headers={"Accept-Language": "de"})
         assert_page(missing, 404, "de")
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+@pytest.mark.parametrize(("page", "allowed"), [("f", "GET, HEAD, POST"), ("r", "GET, HEAD")])
+async def test_a_method_a_page_does_not_take_is_a_405_page(
+    client: Client, method: str, page: str, allowed: str
+) -> None:
+    # Refused by the router before any page's controller is chosen: the app's table answers.
+    org = await make_org(client)
+    await make_survey(client, org)
+    got = await client.request(
+        method, f"/{page}/{org.slug}/pulse", headers={"Accept-Language": "nl"}
+    )
+    assert_page(got, 405, "nl")
+    assert "Deze pagina kon niet worden getoond" in got.text
+    methods = {m.strip() for m in got.headers["allow"].split(",")} - {"OPTIONS"}
+    assert methods == set(allowed.split(", "))
+
+
+@pytest.mark.parametrize(
+    "path", ["/f", "/f/acme", "/f/acme/pulse/extra", "/r/acme", "/r/acme/pulse/x"]
+)
+async def test_a_path_under_the_pages_that_names_no_page_is_a_404_page(
+    client: Client, path: str
+) -> None:
+    org = await make_org(client)
+    await make_survey(client, org)
+    got = await client.get(path, headers={"Accept-Language": "de"})
+    assert_page(got, 404, "de")
+    head = await client.head(path, headers={"Accept-Language": "de"})
+    assert (head.status_code, head.content) == (404, b"")
+    assert head.headers["content-type"] == got.headers["content-type"]

@@ -204,11 +204,37 @@
     return body;
   }
 
-  // As the hosted form reads numbers: "2,5" is 2.5; anything else goes as typed, for the
-  // server to say what is wrong with it.
-  function number(raw) {
-    var s = raw.trim(), n = Number(s.replace(",", "."));
-    return /^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$/.test(s) && isFinite(n) ? n : raw;
+  // A number as the form's language writes it, read as the hosted page reads one
+  // (form_view.parse_number): "1,000" is a thousand in English and one in German, and where
+  // the language uses that separator for neither it goes on as text, to be refused beside its
+  // field rather than stored a thousand times off.
+  function separators(locale) {
+    var out = { decimal: ".", group: "," };
+    try {
+      new Intl.NumberFormat(locale).formatToParts(1234567.5).forEach(function (p) {
+        if (p.type === "decimal" || p.type === "group") out[p.type] = p.value;
+      });
+    } catch (e) { /* a locale the browser does not know reads as English */ }
+    if (/\s/.test(out.group)) out.group = " ";
+    return out;
+  }
+  function quote(c) { return c.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&"); }
+  function number(raw, locale) {
+    var s = raw.trim(), sep = separators(locale), m;
+    if (/^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$/.test(s)) {
+      m = /^[+-]?[1-9]\d{0,2}([.,])\d{3}$/.exec(s);
+      if (m && m[1] === sep.group && m[1] !== sep.decimal) s = s.replace(m[1], "");
+      else if (m && m[1] !== sep.decimal) return raw;
+      s = s.replace(",", ".");
+    } else {
+      var group = sep.group === " " ? "[ \u00a0\u202f]" : quote(sep.group);
+      m = new RegExp("^([+-]?[1-9]\\d{0,2}(?:" + group + "\\d{3})+)(?:" + quote(sep.decimal) +
+        "(\\d+))?$").exec(s);
+      if (!m) return raw;
+      s = m[1].replace(/[^\d+-]/g, "") + (m[2] ? "." + m[2] : "");
+    }
+    var n = Number(s);
+    return isFinite(n) ? n : raw;
   }
   function answersOf(ctx) {
     var answers = {};
@@ -219,7 +245,7 @@
       else if (q.type === "single_choice") { if (on.length) answers[key] = on[0]; }
       else if (q.type === "text") { if (f.controls[0].value.trim()) answers[key] = f.controls[0].value; }
       else if (q.type === "date") { if (f.controls[0].value) answers[key] = f.controls[0].value; }
-      else if (q.type === "number") { if (f.controls[0].value.trim()) answers[key] = number(f.controls[0].value); }
+      else if (q.type === "number") { if (f.controls[0].value.trim()) answers[key] = number(f.controls[0].value, ctx.locale); }
       else if (on.length) answers[key] = Number(on[0]);
     });
     return answers;
