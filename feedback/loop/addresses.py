@@ -3,6 +3,10 @@
 A URL is checked when it is subscribed and again at every delivery, on the addresses its host
 resolves to then (a name may resolve elsewhere later: DNS rebinding). The delivery connects to
 an address this module approved, never resolves the name a second time (feedback.loop.delivery).
+
+A URL is stored as it is sent (`sendable`): a request line and a `Host` header are ASCII, so a
+host outside ASCII is written in IDNA and any other character outside ASCII percent-encoded as
+UTF-8, as browsers do. The address check then sees the very host the delivery connects to.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import asyncio
 import ipaddress
 import socket
 from dataclasses import dataclass
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 
 MAX_URL_CHARS = 2048
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -49,11 +53,57 @@ def url_problem(url: str) -> str | None:
         return "must name a host"
     if parts.username is not None or parts.password is not None:
         return "must not contain credentials"
+    try:
+        sent = sendable(url)
+    except ValueError as exc:
+        return str(exc)
+    if len(sent) > MAX_URL_CHARS:
+        return f"must be at most {MAX_URL_CHARS} characters once written in ASCII"
     return None
 
 
+def sendable(url: str) -> str:
+    """`url` written in ASCII, as it is sent: a host outside ASCII in IDNA (`xn--…`), every other
+    character outside ASCII percent-encoded as UTF-8. An ASCII URL is returned unchanged.
+    Raises ValueError (its message says why, in the words of `url_problem`)."""
+    if url.isascii():
+        return url
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    host = parts.hostname or ""
+    if not host.isascii():
+        if ":" in host:  # an IPv6 literal is ASCII, its zone included
+            raise ValueError("is not a valid URL")
+        try:
+            # The standard codec (IDNA 2003, as the resolver itself encodes names); it refuses
+            # empty or overlong labels.
+            ascii_host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError("must name a valid host") from None
+        # Credentials were refused before (url_problem): the location is the host and port.
+        netloc = ascii_host if parts.port is None else f"{ascii_host}:{parts.port}"
+    try:
+        return urlunsplit(
+            parts._replace(
+                netloc=netloc,
+                path=_percent_encoded(parts.path),
+                query=_percent_encoded(parts.query),
+                fragment=_percent_encoded(parts.fragment),
+            )
+        )
+    except UnicodeError:  # a lone surrogate has no UTF-8
+        raise ValueError("is not a valid URL") from None
+
+
+def _percent_encoded(text: str) -> str:
+    """Characters outside ASCII as UTF-8 percent escapes; ASCII, escapes included, as is."""
+    return "".join(c if c.isascii() else quote(c, safe="") for c in text)
+
+
 def target_of(url: str) -> Target:
-    parts: SplitResult = urlsplit(url)
+    """Where `url` is sent. A URL stored before subscription wrote it in ASCII is written so
+    here; raises ValueError when it cannot be."""
+    parts: SplitResult = urlsplit(sendable(url))
     assert parts.hostname is not None
     port = parts.port or (443 if parts.scheme == "https" else 80)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

@@ -17,6 +17,10 @@ name (SNI, and so the certificate check). Nothing resolves the name a second tim
 
 Failures are retried with exponential backoff and full jitter (a random delay up to 5 s·2^n,
 capped at an hour), until 24 h after the event; the attempt at that deadline is the last.
+
+A delivery fails alone: whatever goes wrong while sending it is its own failed attempt, and a
+round whose record the database refuses is recorded again delivery by delivery. Otherwise one
+bad delivery would leave the round's acknowledged ones pending, to be sent again.
 """
 
 from __future__ import annotations
@@ -168,17 +172,25 @@ class Deliverer:
             return [Due(*row) for row in rows]
 
     async def _send(self, item: Due, now: datetime) -> Outcome:
+        """One delivery's attempt. It never raises (but when cancelled): whatever goes wrong is
+        this delivery's failed attempt, recorded and retried like any other, never the round's
+        failure (which would leave every other delivery of the round unrecorded)."""
         started = time.perf_counter()
+        try:
+            status_code, error = await self._attempt(item, now)
+        except Exception as exc:
+            log.exception("webhook delivery %s failed unexpectedly", item.event_id)
+            status_code, error = None, f"not sent: {type(exc).__name__}: {exc}"
+        elapsed = round((time.perf_counter() - started) * 1000)
+        return Outcome(status_code, _storable(error), elapsed)
 
-        def done(status_code: int | None, error: str | None) -> Outcome:
-            elapsed = round((time.perf_counter() - started) * 1000)
-            return Outcome(status_code, error[:MAX_ERROR_CHARS] if error else None, elapsed)
-
+    async def _attempt(self, item: Due, now: datetime) -> tuple[int | None, str | None]:
+        """(status code, error) of one POST of the delivery."""
         target = target_of(item.url)
         try:
             addresses = await allowed_addresses(target, allow_private=self._allow_private)
         except RefusedAddress as exc:
-            return done(None, f"refused, no request made: {exc}")
+            return None, f"refused, no request made: {exc}"
         body = msgspec.json.encode(item.payload)
         headers = {
             "content-type": "application/json",
@@ -195,75 +207,135 @@ class Deliverer:
             async with asyncio.timeout(self._deadline):
                 status = await self._poster.post(place, target.target, headers, body)
         except TimeoutError as exc:
-            return done(None, f"timeout ({exc or f'no answer within {self._deadline:g} s'})")
+            return None, f"timeout ({exc or f'no answer within {self._deadline:g} s'})"
         except PostError as exc:
-            return done(None, str(exc))
+            return None, str(exc)
         if 300 <= status < 400:
-            return done(status, "redirect not followed")
+            return status, "redirect not followed"
         if not 200 <= status < 300:
-            return done(status, f"receiver answered {status}")
-        return done(status, None)
+            return status, f"receiver answered {status}"
+        return status, None
 
     async def _record(self, due: Sequence[Due], outcomes: Sequence[Outcome], now: datetime) -> None:
-        """Every attempt, and each delivery's new state, in one transaction of few statements:
-        the attempts in one insert, the delivered in one update (what a busy outbox mostly
-        holds), each failure on its own (its next attempt is its own)."""
-        attempts = [
-            {
-                "id": uuid.uuid4(),
-                "org_id": item.org_id,
-                "webhook_id": item.webhook_id,
-                "event_id": item.event_id,
-                "attempted_at": now,
-                "status_code": outcome.status_code,
-                "error": outcome.error,
-                "duration_ms": outcome.duration_ms,
-            }
-            for item, outcome in zip(due, outcomes, strict=True)
-        ]
+        """Every attempt and each delivery's new state: the whole round in one transaction; if
+        the database refuses it, each delivery in its own, so that one row it cannot take costs
+        only that delivery's record and never the others' (acknowledged deliveries left
+        pending would be sent again)."""
+        try:
+            async with transaction(self._sessions) as session:
+                await self._write(session, due, outcomes, now)
+            return
+        except Exception:
+            log.exception("recording %d webhook deliveries at once failed; one by one", len(due))
+        for item, outcome in zip(due, outcomes, strict=True):
+            await self._record_alone(item, outcome, now)
+
+    async def _record_alone(self, item: Due, outcome: Outcome, now: datetime) -> None:
+        """One delivery's record; if the database refuses even that, a bare failed attempt in
+        its place, so that the delivery still backs off and is given up in time rather than
+        sent again each time its claim lapses. When that fails too (the database is away),
+        the claim lapses and the delivery is sent again."""
+        bare = Outcome(None, "the attempt could not be recorded", outcome.duration_ms)
+        for attempt in (outcome, bare):
+            try:
+                async with transaction(self._sessions) as session:
+                    await self._write(session, [item], [attempt], now)
+                return
+            except Exception as exc:
+                log.error("recording webhook delivery %s failed: %r", item.event_id, exc)
+
+    async def _write(
+        self,
+        session: AsyncSession,
+        due: Sequence[Due],
+        outcomes: Sequence[Outcome],
+        now: datetime,
+    ) -> None:
+        """Record in few statements: the deliveries that still exist locked in one, their
+        attempts in one insert, the delivered in one update (what a busy outbox mostly holds),
+        each failure on its own (its next attempt is its own)."""
         key = tuple_(WebhookDelivery.webhook_id, WebhookDelivery.event_id)
+        # A webhook deleted while its delivery was in flight took the delivery and its log
+        # with it: the attempt has nothing left to belong to. Locking the rows that remain
+        # (PostgreSQL; on SQLite a writer holds the database) keeps a deletion from coming
+        # between this read and the insert.
+        rows = await session.execute(
+            select(WebhookDelivery.webhook_id, WebhookDelivery.event_id)
+            .where(key.in_([(item.webhook_id, item.event_id) for item in due]))
+            .order_by(WebhookDelivery.webhook_id, WebhookDelivery.event_id)
+            .with_for_update()
+        )
+        remaining = {(webhook_id, event_id) for webhook_id, event_id in rows}
+        results = [
+            (item, outcome)
+            for item, outcome in zip(due, outcomes, strict=True)
+            if (item.webhook_id, item.event_id) in remaining
+        ]
+        if not results:
+            return
+        await session.execute(
+            insert(WebhookAttempt),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "org_id": item.org_id,
+                    "webhook_id": item.webhook_id,
+                    "event_id": item.event_id,
+                    "attempted_at": now,
+                    "status_code": outcome.status_code,
+                    "error": outcome.error,
+                    "duration_ms": outcome.duration_ms,
+                }
+                for item, outcome in results
+            ],
+        )
         # Delivered by a worker whose lease lapsed meanwhile: it stays delivered.
         pending = WebhookDelivery.status == "pending"
         delivered = [
-            (item.webhook_id, item.event_id)
-            for item, outcome in zip(due, outcomes, strict=True)
-            if outcome.delivered
+            (item.webhook_id, item.event_id) for item, outcome in results if outcome.delivered
         ]
-        async with transaction(self._sessions) as session:
-            await session.execute(insert(WebhookAttempt), attempts)
-            if delivered:
-                await session.execute(
-                    update(WebhookDelivery)
-                    .where(key.in_(delivered), pending)
-                    .values(
-                        status="delivered",
-                        attempts=WebhookDelivery.attempts + 1,
-                        claimed_until=None,
-                        finished_at=now,
-                    )
-                    .execution_options(synchronize_session=False)
+        if delivered:
+            await session.execute(
+                update(WebhookDelivery)
+                .where(key.in_(delivered), pending)
+                .values(
+                    status="delivered",
+                    attempts=WebhookDelivery.attempts + 1,
+                    claimed_until=None,
+                    finished_at=now,
                 )
-            for item, outcome in zip(due, outcomes, strict=True):
-                if outcome.delivered:
-                    continue
-                count = item.attempts + 1
-                values: dict[str, Any] = {"attempts": count, "claimed_until": None}
-                deadline = item.created_at + GIVE_UP_AFTER
-                if now >= deadline:
-                    values |= {"status": "failed", "finished_at": now}
-                    log.warning("webhook delivery %s given up after 24 h", item.event_id)
-                else:
-                    values["next_attempt_at"] = min(now + backoff(count), deadline)
-                await session.execute(
-                    update(WebhookDelivery)
-                    .where(
-                        WebhookDelivery.webhook_id == item.webhook_id,
-                        WebhookDelivery.event_id == item.event_id,
-                        pending,
-                    )
-                    .values(**values)
-                    .execution_options(synchronize_session=False)
+                .execution_options(synchronize_session=False)
+            )
+        for item, outcome in results:
+            if outcome.delivered:
+                continue
+            count = item.attempts + 1
+            values: dict[str, Any] = {"attempts": count, "claimed_until": None}
+            deadline = item.created_at + GIVE_UP_AFTER
+            if now >= deadline:
+                values |= {"status": "failed", "finished_at": now}
+                log.warning("webhook delivery %s given up after 24 h", item.event_id)
+            else:
+                values["next_attempt_at"] = min(now + backoff(count), deadline)
+            await session.execute(
+                update(WebhookDelivery)
+                .where(
+                    WebhookDelivery.webhook_id == item.webhook_id,
+                    WebhookDelivery.event_id == item.event_id,
+                    pending,
                 )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _storable(error: str | None) -> str | None:
+    """An error as a text column takes it: cut short, without NUL (PostgreSQL refuses it) or
+    lone surrogates (no UTF-8 has them)."""
+    if error is None:
+        return None
+    short = error[:MAX_ERROR_CHARS].replace("\x00", "\\x00")
+    return short.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _host_header(target: Target) -> str:

@@ -11,6 +11,7 @@ the answer), no proxy, no cookies, no decompression.
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ MAX_HEAD_BYTES = 64 * 1024
 MAX_DRAIN_BYTES = 64 * 1024
 # As many as one round of deliveries opens at once, so the next round reuses them all.
 MAX_IDLE_PER_PLACE = 128
+STATUS_CODE = re.compile(r"[1-9][0-9][0-9]")
 
 
 class PostError(Exception):
@@ -50,7 +52,11 @@ class Poster:
         head = [f"POST {target} HTTP/1.1"]
         head += [f"{name}: {value}" for name, value in headers.items()]
         head += [f"content-length: {len(body)}", "", ""]
-        request = "\r\n".join(head).encode("latin-1") + body
+        try:
+            # A request line and headers are ASCII (feedback.loop.addresses writes URLs so).
+            request = "\r\n".join(head).encode("ascii") + body
+        except UnicodeEncodeError as exc:
+            raise PostError(f"cannot write the request in ASCII: {exc}") from exc
         reused = self._take(place)
         if reused is not None:
             try:
@@ -101,7 +107,7 @@ class Poster:
             return status
         except (ValueError, asyncio.LimitOverrunError) as exc:
             raise PostError(f"bad response: {exc}") from exc
-        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+        except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError) as exc:
             raise PostError(f"connection lost: {exc}") from exc
         finally:
             if keep and len(self._idle.setdefault(place, [])) < MAX_IDLE_PER_PLACE:
@@ -114,9 +120,13 @@ class Poster:
         while True:
             async with asyncio.timeout(self._read_timeout):
                 line = await reader.readuntil(b"\r\n")
-            parts = line.decode("latin-1").split(" ", 2)
+            parts = line.decode("latin-1").removesuffix("\r\n").split(" ", 2)
             if len(parts) < 2 or not parts[0].startswith("HTTP/1."):
                 raise ValueError(f"not an HTTP/1.x status line: {line[:80]!r}")
+            # Three digits (RFC 9110, 15): anything else is a broken answer, not a status to
+            # keep (an attempt's status code must fit its column).
+            if not STATUS_CODE.fullmatch(parts[1]):
+                raise ValueError(f"not a status code: {parts[1][:20]!r}")
             status = int(parts[1])
             headers: dict[str, str] = {}
             while True:

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from feedback.loop.addresses import MAX_URL_CHARS, url_problem
+from feedback.loop.addresses import MAX_URL_CHARS, sendable, url_problem
 
 EventType = Literal[
     "response.created",
@@ -22,10 +22,12 @@ DeliveryStatus = Literal["pending", "delivered", "failed"]
 
 
 def _check_url(value: str) -> str:
+    """The URL as it will be sent (in ASCII), so that what is stored, shown and checked is
+    what the deliveries use."""
     problem = url_problem(value)
     if problem is not None:
         raise PydanticCustomError("webhook_url", problem)
-    return value
+    return sendable(value)
 
 
 def _distinct(values: list[EventType]) -> list[EventType]:
