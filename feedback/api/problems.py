@@ -171,9 +171,24 @@ def validation_handler(request: Request[Any, Any, Any], exc: Exception) -> Respo
             key = str(item.get("key", ""))
             source = item.get("source", "body")
             source = str(getattr(source, "value", source))  # Litestar gives a ParamType enum
+            if source == "query":
+                key = _query_name(request, key)
             ptr = pointer(*key.split(".")) if key else ""
             errors.append(LocatedError(ptr, str(item.get("message", "is invalid")), source))
     return problem(422, "validation", "The request is invalid", "Some fields are invalid.", errors)
+
+
+def _query_name(request: Request[Any, Any, Any], key: str) -> str:
+    """The name a client gives a query parameter that Litestar reports by its handler argument
+    (`?state=` is the argument `finding_state`: `state` is Litestar's own name for the app's)."""
+    handler = request.scope.get("route_handler")
+    if handler is None:
+        return key
+    model = handler.create_kwargs_model(
+        path_parameters=dict.fromkeys(request.path_params)  # type: ignore[arg-type]
+    )
+    aliases = {p.field_name: p.field_alias for p in model.expected_query_params}
+    return str(aliases.get(key, key))
 
 
 def rate_limited_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:

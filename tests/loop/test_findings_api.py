@@ -70,6 +70,10 @@ async def test_list_with_filters_locale_and_pages(client: Client, settings: Sett
     assert [e["pointer"] for e in bad_question.json()["errors"]] == ["/question"]
     bad_state = await client.get(f"{FINDINGS}?state=closed", headers=auth)
     assert bad_state.status_code == 422
+    # Named as the client sent it, not as the handler's argument (`finding_state`).
+    assert [(e["pointer"], e["source"]) for e in bad_state.json()["errors"]] == [
+        ("/state", "query")
+    ]
 
     seen: list[str] = []
     cursor = None
