@@ -25,7 +25,6 @@ from feedback.surveys.definition import (
     Question,
     RatingQuestion,
     SingleChoiceQuestion,
-    in_number_domain,
     integer_points,
 )
 
@@ -121,11 +120,9 @@ def _counting(questions: Sequence[Question]) -> Counting:
         )
         return Counting(kind, options=tuple(options))
     if isinstance(latest, NumberQuestion):
-        # Subtracting the lower bound keeps Σx² exact for answers far from zero (years, prices);
-        # a bound outside the numbers answers can take (a definition older than that rule)
-        # shifts nothing.
-        low = None if latest.min is None else in_number_domain(float(latest.min))
-        return Counting("number", shift=low or 0.0)
+        # Not centred on the question's `min`: answers may sit anywhere in [min, max], and sums
+        # around a bound far from them lose the variance (queries: "Number answers").
+        return Counting("number")
     return Counting("text")
 
 

@@ -33,14 +33,13 @@ class Counting:
     """How the answers of one run of a question are counted.
 
     `scale` bounds integer scales; `options` orders choices (options answered but not listed are
-    appended by `OptionCounts`); `shift` is subtracted from numbers before they are summed, so
-    their variance stays exact when the answers sit far from zero (`Moments`).
+    appended by `OptionCounts`). Numbers are summed around a value of the answers themselves,
+    read when they are counted (`queries`), not around anything the definition says.
     """
 
     kind: Kind
     scale: tuple[int, int] | None = None
     options: tuple[str, ...] = ()
-    shift: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +84,14 @@ class CellStats:
 
 
 class AggregateRow(NamedTuple):
-    """One row of the trends statement, in its column order."""
+    """One row of the trends statement, in its column order, and for a number row the value
+    its sums are centred on (`total` = Σ(x − shift), `total_sq` = Σ(x − shift)²).
+
+    The shift travels with the sums, into the rollups too, because it is chosen from the answers
+    each time a wave is counted: a row is read correctly whatever shift it was counted with. It
+    is last and defaults to None (counts have none) so that rollup pieces of counts written
+    before it existed still decode; pieces of numbers written before it are never read (their
+    spec differs, `queries.branch_kinds`)."""
 
     key: str
     wave: int
@@ -97,6 +103,7 @@ class AggregateRow(NamedTuple):
     n_first: int
     total: float | None
     total_sq: float | None
+    shift: float | None = None
 
 
 def pooled_stats(stats: Sequence[Stats], counting: Counting) -> Stats:

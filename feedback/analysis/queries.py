@@ -13,8 +13,8 @@ parallel):
 
 - integer scales, choices and text: `GROUP BY question_key, wave_number, value_num, option_key`
   with `COUNT(*)` and `SUM(first)` (respondents who answered a multi-choice question);
-- numbers: `GROUP BY question_key, wave_number` with `COUNT(*)`, `Σ(x − c)` and `Σ(x − c)²`,
-  c the question's shift (`Counting.shift`).
+- numbers: `GROUP BY question_key, wave_number` with `COUNT(*)`, `Σ(x − K)` and `Σ(x − K)²`,
+  K the question's shift (below).
 
 Grouping by anything else (a `CASE` over the value, or `version`) costs a sort. So `version` is
 read only for questions whose series breaks, in branches of their own, where each answer's
@@ -32,16 +32,31 @@ hold it cheaply, scans the table once instead, numbers told apart by `CASE`
 (`_one_scan_statement`). BENCHMARKS.md ("Trends", "Segment splits and
 size") reports their costs beside the bare query.
 
+Number answers far from zero. The variance is Σ(x − K)² − (Σ(x − K))²/n: summed around a K
+far from the answers (zero, or the question's `min`), Σ(x − K)² swamps it and its digits are
+lost (answers 10^6 + tenths had sd 0). Any one answer as K bounds that loss (the shifted-data
+algorithm): the relative error is about ε·(1 + (x̄ − K)²/s²). So each count first reads, per
+number question, its first current answer in the analysis index (the smallest of the first wave
+counted: one index probe, `_references`) and sums around it; a wave whose sums still lost more
+than `RECENTRE_ABOVE` of their scale (a level that climbed orders of magnitude since that wave)
+is counted once more around its own mean (`_counted`), which costs nothing where nothing was
+lost. (A segment orders of magnitude from the rest of its own wave keeps fewer digits: that
+would take a shift per segment value, docs/statistics.md.) Each row carries the K it was
+summed around (`AggregateRow.shift`), into the rollups too, so kept and fresh rows are read
+alike. A panel's differences are summed around zero, then around their mean when that lost too
+much.
+
 Every statement is scoped by a survey id that the caller has already scoped to its
 organisation; the respondent join is scoped by organisation too.
 """
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -102,6 +117,14 @@ TINY = 1e-100
 # Counting at most this many waves (the ones a rollup lacks), a split by attribute on PostgreSQL
 # joins the respondents once for every question rather than once per question's branch.
 FEW_WAVES = 2
+# Number sums whose Σ(x − K)² exceeds this multiple of Σ(x − x̄)² (K more than ~30 standard
+# deviations from the mean) are counted again around their mean: the variance then keeps all but
+# ~3 of float64's 16 digits, less the sums' own rounding (√n·ε typically), well within 1e-9.
+# Around an answer of the same wave, few sums come near it: the first wave's smallest answer is
+# a few deviations from its mean.
+RECENTRE_ABOVE = 1e3
+# The kind of a question's moments branch (`branch_kinds`); its counts branch is None.
+MOMENTS = "moments"
 
 
 Expression = ColumnElement[Any] | InstrumentedAttribute[Any]
@@ -155,12 +178,33 @@ def _sound(number: ColumnExpressionArgument[Any]) -> Expression:
     return case((func.abs(number) < TINY, literal(0.0, Float)), else_=number)
 
 
-def _centred(shift: ColumnElement[Any] | float) -> Expression:
-    """A number answer minus the question's shift."""
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """What a question's number answers are centred on before they are summed: `value`, or in
+    the waves of `by_wave` that wave's own value (a recount around each wave's mean)."""
+
+    value: float = 0.0
+    by_wave: Mapping[int, float] = field(default_factory=dict)
+
+    def at(self, wave: int) -> float:
+        return self.by_wave.get(wave, self.value)
+
+    def sql(self) -> ColumnElement[Any] | None:
+        """The shift as a SQL expression of the answer row; None for zero (nothing to subtract).
+        By wave it is a CASE, evaluated per row: only recounts, over a few waves, use it."""
+        if self.by_wave:
+            return case(
+                {wave: literal(k, Float) for wave, k in sorted(self.by_wave.items())},
+                value=Answer.wave_number,
+                else_=literal(self.value, Float),
+            )
+        return None if self.value == 0 else literal(self.value, Float)
+
+
+def _centred(shift: ColumnElement[Any] | None) -> Expression:
+    """A number answer minus its question's shift (None: unshifted)."""
     value = _sound(Answer.value_num)
-    if isinstance(shift, float) and shift == 0:
-        return value
-    return value - (literal(shift, Float) if isinstance(shift, float) else shift)
+    return value if shift is None else value - shift
 
 
 def _branch(
@@ -169,15 +213,15 @@ def _branch(
     survey_id: uuid.UUID,
     waves: Waves | None,
     by_version: bool,
-    moments_shift: float | None,
+    moments: Shift | None,
     channels: Sequence[str] | None,
     within: ColumnElement[bool] | None = None,
     split: Split | None = None,
 ) -> Select[Any]:
-    """One question's branch of the statement: its counts (or, with `moments_shift`, its
-    moments), by version too when asked, grouped in the index's column order so both databases
-    aggregate as they scan. With `split`, by segment value too: each answer joined to its
-    respondent's (or response's) value, which PostgreSQL hashes once per branch."""
+    """One question's branch of the statement: its counts (or, with `moments`, its moments
+    around that shift), by version too when asked, grouped in the index's column order so both
+    databases aggregate as they scan. With `split`, by segment value too: each answer joined to
+    its respondent's (or response's) value, which PostgreSQL hashes once per branch."""
     group: list[ColumnExpressionArgument[Any]] = [Answer.question_key, Answer.wave_number]
     version = Answer.version if by_version else None
     if by_version:
@@ -188,13 +232,13 @@ def _branch(
         segment = values.c.value
     elif split is not None:
         segment = Answer.channel
-    if moments_shift is None:
+    if moments is None:
         columns = _columns(
             version=version, segment=segment, value=Answer.value_num, option=Answer.option_key
         )
         group += [Answer.value_num, Answer.option_key]
     else:
-        centred = _centred(moments_shift)
+        centred = _centred(moments.sql())
         columns = _columns(
             version=version,
             segment=segment,
@@ -224,11 +268,13 @@ def trends_statement(
     within: ColumnElement[bool] | None = None,
     one_scan: bool = False,
     partial_index: bool = False,
+    shifts: Mapping[str, Shift] | None = None,
 ) -> Select[Any] | CompoundSelect[Any]:
     """The one aggregate of a trends request: every question's counts per wave (and series
     segment, and segment value), as rows of (key, wave, version, segment, value, option, n,
     n_first, total, total_sq), over the answers that came through `channels` (None: all); with
-    `within`, over the answers that condition admits only.
+    `within`, over the answers that condition admits only. Numbers are summed around their
+    question's `shifts` (none given: around zero).
 
     A branch per question, a split by attribute joining each to the segment's values; or with
     `one_scan` one statement over every question, joined once (`_one_scan_statement`), which
@@ -246,18 +292,19 @@ def trends_statement(
             channels=channels,
             within=within,
             partial_index=partial_index,
+            shifts=shifts or {},
         )
     split = None if segment is None else _segment_of(segment, org_id=org_id)
     branches: list[Select[Any]] = []
     for question in questions:
-        for shift in branch_kinds(question):
+        for kind in branch_kinds(question):
             branches.append(
                 _branch(
                     question.key,
                     survey_id=survey_id,
                     waves=waves,
                     by_version=bool(question.breaks),
-                    moments_shift=shift,
+                    moments=None if kind is None else (shifts or {}).get(question.key, Shift()),
                     channels=channels,
                     within=within,
                     split=split,
@@ -266,14 +313,19 @@ def trends_statement(
     return branches[0] if len(branches) == 1 else union_all(*branches)
 
 
-def branch_kinds(question: QuestionQuery) -> list[float | None]:
-    """What a question's branches count: None for counts, a shift for the moments of its
+def branch_kinds(question: QuestionQuery) -> list[str | None]:
+    """What a question's branches count: None for counts, `MOMENTS` for the moments of its
     number series. A question whose series breaks is counted by version: the moments of its
-    number series (one branch per shift) beside the counts of its other series."""
+    number series beside the counts of its other series.
+
+    Part of the rollups' spec. The shift is not: each row carries its own (`AggregateRow`).
+    Pieces of numbers written when the spec held the question's `min` instead are never read."""
     series = [c for c in question.runs if c is not None]
-    kinds: list[float | None] = [*sorted({c.shift for c in series if c.kind == "number"})]
+    kinds: list[str | None] = []
     if any(c.kind != "number" for c in series):
-        kinds.insert(0, None)
+        kinds.append(None)
+    if any(c.kind == "number" for c in series):
+        kinds.append(MOMENTS)
     return kinds
 
 
@@ -297,6 +349,7 @@ def _one_scan_statement(
     channels: Sequence[str] | None,
     within: ColumnElement[bool] | None = None,
     partial_index: bool = False,
+    shifts: Mapping[str, Shift],
 ) -> Select[Any]:
     """One statement over every question, split by a respondent attribute (joined once), by
     channel, or not at all. SQLite's plan for a split by attribute, PostgreSQL's when only a few
@@ -325,25 +378,22 @@ def _one_scan_statement(
         by = segments.c.value
     elif split is not None:
         by = Answer.channel
-    numbers: list[tuple[ColumnElement[bool], float]] = []
+    numbers: list[tuple[ColumnElement[bool], Shift]] = []
     broken: list[str] = []
     for question in questions:
         if question.breaks:
             broken.append(question.key)
         for index, counting in enumerate(question.runs):
             if counting is not None and counting.kind == "number":
-                numbers.append((_in_run(question, index), counting.shift))
+                numbers.append((_in_run(question, index), shifts.get(question.key, Shift())))
     version = case((Answer.question_key.in_(broken), Answer.version)) if broken else None
     value: Expression = Answer.value_num
     total = total_sq = None
     if numbers:
         is_number = or_(*(condition for condition, _ in numbers))
         value = case((is_number, null()), else_=Answer.value_num)
-        shifts = [(c, literal(shift, Float)) for c, shift in numbers if shift != 0]
-        shift: ColumnElement[Any] | float = (
-            case(*shifts, else_=literal(0.0, Float)) if shifts else 0.0
-        )
-        centred = _centred(shift)
+        shifted = [(c, sql) for c, shift in numbers if (sql := shift.sql()) is not None]
+        centred = _centred(case(*shifted, else_=literal(0.0, Float)) if shifted else None)
         total = func.sum(case((is_number, centred)))
         total_sq = func.sum(case((is_number, centred * centred)))
     columns = _columns(
@@ -436,7 +486,7 @@ async def trend_stats(
     if not questions:
         return TrendStats({}, None if segment is None else {})
     count = partial(
-        _aggregate,
+        _counted,
         session,
         questions,
         survey_id=survey_id,
@@ -578,7 +628,7 @@ def _covering(waves: set[int]) -> Waves:
     return (min(waves), max(waves))
 
 
-async def _aggregate(
+async def _counted(
     session: AsyncSession,
     questions: Sequence[QuestionQuery],
     *,
@@ -589,7 +639,136 @@ async def _aggregate(
     channels: Sequence[str] | None,
     latest_only: bool,
 ) -> list[AggregateRow]:
-    """The rows of the trends statement, net of superseded responses with `latest_only`."""
+    """The rows of the trends statement (`_aggregate`), numbers summed around each question's
+    reference answer (`_references`); the waves whose sums that left ill-conditioned
+    (`_ill_conditioned`) are counted once more, around their own mean, and their rows replace
+    the first ones. A second pass is never checked again: around its mean a wave is as well
+    conditioned as sums can be."""
+    count = partial(
+        _aggregate,
+        session,
+        survey_id=survey_id,
+        org_id=org_id,
+        segment=segment,
+        channels=channels,
+        latest_only=latest_only,
+    )
+    shifts = await _references(
+        session, questions, survey_id=survey_id, waves=waves, channels=channels
+    )
+    rows = await count(questions, waves=waves, shifts=shifts)
+    far = _ill_conditioned(rows)
+    if not far:
+        return rows
+    by_key: dict[str, dict[int, float]] = defaultdict(dict)
+    for (key, wave), mean in far.items():
+        by_key[key][wave] = mean
+    again = await count(
+        [q for q in questions if q.key in by_key],
+        waves=frozenset(wave for _, wave in far),
+        shifts={key: Shift(shifts[key].value, by_wave) for key, by_wave in by_key.items()},
+    )
+    kept = [r for r in rows if (r.key, r.wave) not in far]
+    return kept + [r for r in again if (r.key, r.wave) in far]
+
+
+def _number_keys(questions: Sequence[QuestionQuery]) -> list[str]:
+    return [q.key for q in questions if any(c is not None and c.kind == "number" for c in q.runs)]
+
+
+async def _references(
+    session: AsyncSession,
+    questions: Sequence[QuestionQuery],
+    *,
+    survey_id: uuid.UUID,
+    waves: Waves | None,
+    channels: Sequence[str] | None,
+) -> dict[str, Shift]:
+    """Per question with a number series, what its answers in `waves` are first summed around:
+    its first current answer in the analysis index's order (the smallest of the first wave
+    counted, usually the open wave alone when the rollups hold the others), 0 without one.
+    One statement of one index probe per question (a `LIMIT 1` in index order), so a count
+    costs a few milliseconds more, not a scan; no plan of the trends statement changes."""
+    keys = _number_keys(questions)
+    if not keys:
+        return {}
+    probes = [
+        select(Answer.value_num)
+        .where(
+            *_current(survey_id, channels),
+            Answer.question_key == key,
+            Answer.value_num.is_not(None),
+            *in_waves(Answer.wave_number, waves),
+        )
+        .order_by(Answer.wave_number, Answer.value_num)
+        .limit(1)
+        .scalar_subquery()
+        for key in keys
+    ]
+    found = (await session.execute(select(*probes))).one()
+    # A stored number below TINY counts as 0 in the sums (`_sound`); as the shift too.
+    return {
+        key: Shift(0.0 if v is None or abs(v) < TINY else float(v))
+        for key, v in zip(keys, found, strict=True)
+    }
+
+
+def _spread(n: int, total: float, total_sq: float) -> float:
+    """Σ(x − x̄)² of n numbers, from their sums around any K."""
+    return total_sq - total * (total / n)
+
+
+def _lost(n: int, total: float, total_sq: float) -> bool:
+    """Whether sums of n numbers around K lost too many digits of their variance:
+    Σ(x − K)² more than `RECENTRE_ABOVE` times Σ(x − x̄)², as far as these sums can tell (a
+    variance they rounded to nothing counts as lost unless Σ(x − K)² is 0 itself)."""
+    return total_sq > RECENTRE_ABOVE * max(_spread(n, total, total_sq), 0.0)
+
+
+def _group_lost(row: AggregateRow) -> bool:
+    """Whether one number row of two answers or more kept some spread but lost its digits."""
+    if row.n < 2:
+        return False
+    total, total_sq = row.total or 0.0, row.total_sq or 0.0
+    return _spread(row.n, total, total_sq) > 0 and _lost(row.n, total, total_sq)
+
+
+def _ill_conditioned(rows: Iterable[AggregateRow]) -> dict[tuple[str, int], float]:
+    """The (question key, wave) whose number sums lost too much to their shift (`_lost`), each
+    with the wave's mean to count it again around: the wave's answers together, or a row of
+    two answers or more (a version, a segment value) whose sums kept some spread but lost
+    digits of it (a group nearer the wave's mean than its reference is). A row whose sums show
+    no spread at all is left to the wave's check: small groups often answer alike (whole
+    numbers: exact sums, a spread of exactly 0), and recounting their waves for nothing would
+    double the cost of a split."""
+    by_wave: dict[tuple[str, int], list[AggregateRow]] = defaultdict(list)
+    for row in rows:
+        if row.total is not None and row.total_sq is not None and row.n > 0:
+            by_wave[(row.key, row.wave)].append(row)
+    far: dict[tuple[str, int], float] = {}
+    for place, group in by_wave.items():
+        n = sum(r.n for r in group)
+        total = math.fsum(r.total or 0.0 for r in group)
+        total_sq = math.fsum(r.total_sq or 0.0 for r in group)
+        if any(_group_lost(r) for r in group) or (n >= 2 and _lost(n, total, total_sq)):
+            far[place] = (group[0].shift or 0.0) + total / n
+    return far
+
+
+async def _aggregate(
+    session: AsyncSession,
+    questions: Sequence[QuestionQuery],
+    *,
+    survey_id: uuid.UUID,
+    org_id: uuid.UUID,
+    waves: Waves | None,
+    segment: str | None,
+    channels: Sequence[str] | None,
+    latest_only: bool,
+    shifts: Mapping[str, Shift],
+) -> list[AggregateRow]:
+    """The rows of the trends statement, net of superseded responses with `latest_only`, each
+    number row with the shift its sums are centred on."""
     postgresql = session.get_bind().dialect.name == "postgresql"
     few = isinstance(waves, frozenset) and len(waves) <= FEW_WAVES
     statement = partial(
@@ -601,6 +780,7 @@ async def _aggregate(
         segment=segment,
         channels=channels,
         partial_index=postgresql,
+        shifts=shifts,
     )
     by_attribute = segment is not None and segment != CHANNEL_SEGMENT
     stmt = statement(one_scan=by_attribute and (not postgresql or few))
@@ -618,19 +798,22 @@ async def _aggregate(
             # one batch rather than spilled in several, up to ~800,000 respondents.
             await session.execute(text("SET LOCAL work_mem = '64MB'"))
     try:
-        rows = [AggregateRow._make(row) for row in (await session.execute(stmt)).all()]
+        rows = [AggregateRow(*row) for row in (await session.execute(stmt)).all()]
         if latest_only:
             within = await _superseded(session, survey_id, waves, postgresql=postgresql)
             if within is not None:
                 later = statement(within=within, one_scan=True)
                 found = (await session.execute(later)).all()
-                rows = net_rows(rows, [AggregateRow._make(row) for row in found])
+                rows = net_rows(rows, [AggregateRow(*row) for row in found])
     finally:
         if postgresql:
             await session.execute(text("RESET parallel_tuple_cost"))
             await session.execute(text("RESET work_mem"))
             await session.execute(text("RESET jit"))
-    return rows
+    return [
+        row if row.total is None else row._replace(shift=shifts.get(row.key, Shift()).at(row.wave))
+        for row in rows
+    ]
 
 
 async def _superseded(
@@ -694,11 +877,15 @@ def _stats(counting: Counting, rows: Sequence[AggregateRow]) -> Stats:
     if kind == "text":
         return sum(r.n for r in rows)
     if kind == "number":
+        # One cell lies in one wave, and every row of a wave comes from one count.
+        shifts = {r.shift for r in rows}
+        if len(shifts) != 1 or None in shifts:
+            raise ValueError(f"a cell's number rows are summed around one shift, not {shifts}")
         return Moments(
             n=sum(r.n for r in rows),
             total=sum(r.total or 0.0 for r in rows),
             total_sq=sum(r.total_sq or 0.0 for r in rows),
-            shift=counting.shift,
+            shift=rows[0].shift or 0.0,
         )
     if kind == "scale":
         assert counting.scale is not None
@@ -772,12 +959,14 @@ def panel_statement(
     to_wave: int,
     channels: Sequence[str] | None = None,
     latest_only: bool = False,
+    shift: float = 0.0,
 ) -> Select[Any] | CompoundSelect[Any]:
     """The panel aggregate of one question between two waves (answers through `channels`; with
     `latest_only`, of each respondent's latest response per wave).
 
     Scales and single choice: rows (from version, to version, from value, to value, count);
-    numbers: (from version, to version, count, Σd, Σd²) with d = to − from; multi-choice:
+    numbers: (from version, to version, count, Σ(d − shift), Σ(d − shift)²) with d = to − from;
+    multi-choice:
     (from version, to version, option, chose in from, chose in to, count), plus one row per
     version pair with option NULL whose count is the number of pairs.
     """
@@ -807,6 +996,8 @@ def panel_statement(
     )
     if counting.kind == "number":
         d = _sound(pairs.c.to_value) - _sound(pairs.c.from_value)
+        if shift != 0:
+            d = d - literal(shift, Float)
         return select(
             pairs.c.from_version,
             pairs.c.to_version,
@@ -891,18 +1082,30 @@ async def panel_stats(
     kept: Mapping[tuple[int, int], frozenset[str]] | None = None,
 ) -> PanelStats:
     """Run the panel aggregate of one question and fold it into one series' statistics
-    (`kept`: as `fold_panel`)."""
-    stmt = panel_statement(
-        question,
-        latest_counting(question),
-        survey_id=survey_id,
-        from_wave=from_wave,
-        to_wave=to_wave,
-        channels=channels,
-        latest_only=latest_only,
-    )
-    rows = (await session.execute(stmt)).all()
-    return fold_panel(question, [tuple(row) for row in rows], kept)
+    (`kept`: as `fold_panel`). A number question's differences are summed around zero (people
+    mostly answer much as before), and once more around their mean when those sums lost too
+    many digits of the variance (the module's "Number answers far from zero")."""
+
+    async def run(shift: float) -> PanelStats:
+        stmt = panel_statement(
+            question,
+            latest_counting(question),
+            survey_id=survey_id,
+            from_wave=from_wave,
+            to_wave=to_wave,
+            channels=channels,
+            latest_only=latest_only,
+            shift=shift,
+        )
+        rows = (await session.execute(stmt)).all()
+        return fold_panel(question, [tuple(row) for row in rows], kept, shift=shift)
+
+    found = await run(0.0)
+    d = found.stats
+    if isinstance(d, Moments) and d.n >= 2 and _lost(d.n, d.total, d.total_sq):
+        assert d.mean is not None
+        return await run(d.mean)
+    return found
 
 
 def latest_counting(question: QuestionQuery) -> Counting:
@@ -917,10 +1120,13 @@ def fold_panel(
     question: QuestionQuery,
     rows: Sequence[tuple[Any, ...]],
     kept: Mapping[tuple[int, int], frozenset[str]] | None = None,
+    *,
+    shift: float = 0.0,
 ) -> PanelStats:
     """The pairs of one run: those whose two answers share a series, of the series
     with most such pairs (usually both waves lie in one series and every pair does). Pairs that
     straddle a break, or sit in a series of another question type, are counted as excluded.
+    `shift`: what a number question's differences were summed around (`panel_statement`).
 
     `kept` names, per (from run, to run) of a choice question, the options that keep their
     series across the breaks between them (`option_series`): such pairs count with the later
@@ -957,20 +1163,21 @@ def fold_panel(
     assert counting is not None
     kept_rows = rows_by_series.get(series, []) if series is not None else []
     n_pairs = pairs_by_series.get(series, 0) if series is not None else 0
-    stats = _panel_stats(counting, kept_rows, n_pairs)
+    stats = _panel_stats(counting, kept_rows, n_pairs, shift)
     if isinstance(stats, OptionPairs) and series in only:
         stats = stats.restricted(only[series])
     return PanelStats(stats, excluded)
 
 
 def _panel_stats(
-    counting: Counting, rows: Sequence[tuple[Any, ...]], n_pairs: int
+    counting: Counting, rows: Sequence[tuple[Any, ...]], n_pairs: int, shift: float
 ) -> PairTable | Moments | OptionPairs:
     if counting.kind == "number":
         return Moments(
             n=sum(int(r[2]) for r in rows),
             total=sum(float(r[3]) for r in rows),
             total_sq=sum(float(r[4]) for r in rows),
+            shift=shift,
         )
     if counting.kind == "multi":
         listed = list(counting.options)

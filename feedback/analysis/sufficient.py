@@ -9,8 +9,8 @@ statement per question and never loads raw answers:
   → `ScaleCounts.grouped(rows, scale_min=1, scale_max=5)`
 - choices: `SELECT wave, option, count(*) ... GROUP BY wave, option` plus, for multi-choice, the
   number of respondents who answered per wave → `OptionCounts.grouped(rows, options=..., n=...)`
-- numbers: `SELECT wave, count(x), sum(x - c), sum((x - c) * (x - c)) ... GROUP BY wave`
-  → `Moments(n, total, total_sq, shift=c)`
+- numbers: `SELECT wave, count(x), sum(x - K), sum((x - K) * (x - K)) ... GROUP BY wave`, K
+  one of the answers (or their mean) → `Moments(n, total, total_sq, shift=K)`
 - panels: `SELECT a.value, b.value, count(*) ... GROUP BY a.value, b.value` over respondents
   with a current answer in both waves → `PairTable`; numbers give `Moments` of `b.value -
   a.value`; choices give `OptionPairs`.
@@ -281,14 +281,15 @@ class OptionCounts:
 class Moments:
     """(n, Σ(x − shift), Σ(x − shift)²) of a number question's answers, or of panel differences.
 
-    Precision: the variance is (Σx² − (Σx)²/n)/(n − 1) in float64. Its relative error is about
-    ε·(1 + mean²/variance) times the error factor of however the sums were accumulated (ε ≈
-    1.1e-16; PostgreSQL sums numerics exactly, SQLite ≥ 3.43 uses compensated summation). For
-    survey numbers (hours, amounts) with mean/sd below 10³ that is well under 1e-9. When the
-    answers cluster far from zero, let the query subtract a constant `shift` close to the mean
-    (the question's minimum, or an earlier wave's mean): the figures are then exact to the same
-    relative accuracy whatever the offset. A variance below `VARIANCE_RTOL` of the mean square
-    is indistinguishable from the rounding of the sums and is reported as 0, so constant answers
+    Precision: the variance is (Σy² − (Σy)²/n)/(n − 1) in float64, y = x − shift. Its relative
+    error is about ε·(1 + (mean − shift)²/variance) times the error factor of however the sums
+    were accumulated (ε ≈ 1.1e-16; float sums in PostgreSQL and in SQLite before 3.43 are plain
+    running sums, so about √n typically). Around zero, answers clustered far from it lose the
+    variance entirely (10^6 plus tenths: every digit). So the shift must be close to the
+    answers: one of them bounds the loss by how far the mean lies from it in standard deviations
+    (the shifted-data algorithm), and their mean removes it; `queries` uses the first and, where
+    that is not enough, the second. A variance below `VARIANCE_RTOL` of the mean square is
+    indistinguishable from the rounding of the sums and is reported as 0, so constant answers
     never produce a spurious huge t statistic.
     """
 

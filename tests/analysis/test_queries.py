@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pytest
 import sqlalchemy as sa
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -30,6 +31,9 @@ from tests.builders.surveys import MONTHLY, make_survey, publish_version, pulse_
 
 Client = AsyncTestClient[Litestar]
 OPTIONS = ("petition", "march", "donate")
+AMOUNT = {
+    "questions": [{"key": "amount", "type": "number", "label": "Amount", "min": 0, "max": 1e15}]
+}
 
 
 async def questions_of(
@@ -78,9 +82,14 @@ def assert_same(got: CellStats, expected: ScaleCounts | OptionCounts | Moments |
             expected.n,
         )
     elif isinstance(expected, Moments):
+        # Summed around whatever answer the count chose (`queries._references`): the same sums
+        # once moved to that shift, exactly (the tests' numbers are halves, the sums exact).
         assert isinstance(stats, Moments)
-        assert stats.n == expected.n and stats.shift == expected.shift
-        assert stats.total == expected.total and stats.total_sq == expected.total_sq
+        assert stats.n == expected.n
+        step = expected.shift - stats.shift
+        total = expected.total + expected.n * step
+        total_sq = expected.total_sq + 2 * step * expected.total + expected.n * step * step
+        assert stats.total == total and stats.total_sq == total_sq
     else:
         assert stats == expected
 
@@ -148,7 +157,7 @@ async def test_counts_per_wave_equal_hand_built_counts_for_every_type(
             OptionCounts(OPTIONS, np.array([ticked[o] for o in OPTIONS]), len(answers)),
         )
         hours = np.array([a["hours"] for a in answers])
-        # The question's minimum (0) is the shift; half-unit values make the sums exact.
+        # Half-unit values make the sums exact around any answer.
         assert_same(
             got["hours"][cell],
             Moments(hours.size, float(hours.sum()), float((hours * hours).sum()), 0.0),
@@ -304,6 +313,96 @@ async def test_the_trends_statement_reads_only_the_analysis_index_in_its_order(
             text = "\n".join(row[0] for row in plan)
             assert "Index Only Scan using ix_answer_analysis" in text, text
             assert "Sort" not in text and "Seq Scan" not in text, text
+
+
+async def test_numbers_are_summed_around_an_answer_and_far_waves_around_their_mean(
+    client: Client, settings: Settings
+) -> None:
+    """Each count sums a number question around its first answer in the index (the smallest
+    of the first wave counted); a wave whose level lies orders of magnitude away from it is
+    counted again around its own mean, its rows replacing the first ones. Either way the
+    moments are those of the answers (here exact: every difference is a multiple of 1/8)."""
+    org = await make_org(client)
+    await make_survey(client, org, schedule=MONTHLY, definition=AMOUNT)
+    answers = {1: [1000.5, 1000.25, 1001.0], 2: [1e12 + 0.5, 1e12 + 0.25, 1e12 + 0.125]}
+    await import_lines(
+        client, org, [line(w, {"amount": a}) for w, xs in answers.items() for a in xs]
+    )
+    got = (await stats_of(settings, [AMOUNT])).totals["amount"]
+    first, far = got[Cell(1, 0)].stats, got[Cell(2, 0)].stats
+    assert isinstance(first, Moments) and isinstance(far, Moments)
+    assert first.shift == 1000.25  # the first answer in the index: wave 1's smallest
+    # Wave 2's mean as the first sums had it (to their rounding: float sums near 3e12).
+    assert far.shift == pytest.approx(1e12 + 0.875 / 3, abs=1e-3)
+    for stats, xs in ((first, answers[1]), (far, answers[2])):
+        ys = np.subtract(xs, xs[0])
+        assert stats.mean == pytest.approx(xs[0] + float(np.mean(ys)), rel=1e-15)
+        assert stats.variance == pytest.approx(float(np.var(ys, ddof=1)), rel=1e-12)
+    # Counting wave 2 alone (as a rollup's missing wave is) sums it around its own answer.
+    async with session_on(settings) as session:
+        survey = await survey_row(session)
+        metas = await questions_of(session, survey, [AMOUNT])
+        alone = await queries.trend_stats(
+            session,
+            [metas["amount"].query],
+            survey_id=survey.id,
+            org_id=survey.org_id,
+            waves=frozenset({2}),
+        )
+    again = alone.totals["amount"][Cell(2, 0)].stats
+    assert isinstance(again, Moments) and again.shift == 1e12 + 0.125
+
+
+async def test_the_reference_answer_is_one_probe_of_the_analysis_index(
+    client: Client, settings: Settings
+) -> None:
+    """What numbers are summed around costs one index probe per question (`LIMIT 1` in index
+    order: no scan, no sort, no visit to the table), and the trends statement around it, or
+    around a value per wave, still reads the index alone."""
+    org = await make_org(client)
+    await monthly_survey(client, org)
+    await import_lines(client, org, [line(1, {"trust": 3, "hours": 1.0})])
+    async with session_on(settings) as session:
+        survey = await survey_row(session)
+        metas = await questions_of(session, survey, [pulse_definition()])
+        hours = metas["hours"].query
+        dialect = session.get_bind().dialect
+        if dialect.name == "postgresql":
+            for setting in ("enable_seqscan", "enable_bitmapscan", "enable_hashagg"):
+                await session.execute(sa.text(f"SET LOCAL {setting} = off"))
+        probe = (
+            sa.select(Answer.value_num)
+            .where(
+                *queries._current(survey.id, None),
+                Answer.question_key == "hours",
+                Answer.value_num.is_not(None),
+            )
+            .order_by(Answer.wave_number, Answer.value_num)
+            .limit(1)
+        )
+        shifted = [
+            queries.trends_statement(
+                [hours], survey_id=survey.id, org_id=survey.org_id, shifts={"hours": shift}
+            )
+            for shift in (queries.Shift(1.0), queries.Shift(1.0, {1: 2.0, 3: 4.0}))
+        ]
+        for stmt in (probe, *shifted):
+            sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+            if dialect.name == "sqlite":
+                plan = await session.execute(sa.text("EXPLAIN QUERY PLAN " + sql))
+                details = [row[-1] for row in plan]
+                scans = [d for d in details if d.startswith(("SEARCH", "SCAN"))]
+                assert scans and all("COVERING INDEX ix_answer_analysis" in d for d in scans)
+                assert not any("TEMP B-TREE" in d for d in details), details
+            else:
+                plan = await session.execute(sa.text("EXPLAIN " + sql))
+                text = "\n".join(row[0] for row in plan)
+                assert "Index Only Scan using ix_answer_analysis" in text, text
+                assert "Sort" not in text and "Seq Scan" not in text, text
+        found = await queries._references(
+            session, [hours, metas["trust"].query], survey_id=survey.id, waves=None, channels=None
+        )
+    assert found == {"hours": queries.Shift(1.0)}
 
 
 async def test_counting_by_version_reads_only_the_analysis_index_in_its_order(
