@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -25,8 +24,11 @@ PULSE_VALUES = 7
 
 
 async def _load_for(client: httpx.AsyncClient, tally: Tally, seconds: float) -> None:
-    until = time.monotonic() + seconds
-    await asyncio.gather(*(_load(client, "backup", tally, until) for _ in range(CONCURRENCY)))
+    stop = asyncio.Event()
+    load = [asyncio.create_task(_load(client, "backup", tally, stop)) for _ in range(CONCURRENCY)]
+    await asyncio.sleep(seconds)
+    stop.set()
+    await asyncio.gather(*load)
 
 
 async def _backup_under_load(
