@@ -10,7 +10,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from feedback.clock import fixed_clock
+from feedback.clock import Clock, fixed_clock
 from feedback.config import Settings
 from feedback.orgs.keys import hash_secret
 from tests.builders.orgs import make_org
@@ -294,14 +294,20 @@ async def test_a_submission_refused_between_waves_creates_no_respondent(
     assert listed.status_code == 200 and listed.json()["items"] == []
 
 
+# Archived at the first instant of a month (in UTC, and where the survey's default zone,
+# Amsterdam, starts it), the submission a minute later.
+FIRSTS = [datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 2, 28, 23, 0, tzinfo=UTC)]
+
+
+@pytest.mark.parametrize("clock", [fixed_clock(at) for at in FIRSTS], ids=["utc", "amsterdam"])
 async def test_a_submission_to_an_archived_survey_creates_no_respondent(
-    client: Client, settings: Settings
+    client: Client, settings: Settings, clock: Clock
 ) -> None:
     org = await make_org(client)
     await make_survey(client, org)
     archived = await client.post("/api/v1/surveys/pulse/archive", headers=org.auth("campaigner"))
     assert archived.status_code == 200, archived.text
-    with clock_reading(client, datetime.now(UTC) + timedelta(minutes=1)):
+    with clock_reading(client, clock() + timedelta(minutes=1)):
         got = await submit(client, org, submission(anonymous_id="browser-archived-survey"))
     assert got.status_code == 409, got.text
     assert await _respondents(settings) == 0
