@@ -37,24 +37,6 @@ Client = AsyncTestClient[Litestar]
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """The receivers are on loopback: allowed here."""
-    return settings.model_copy(
-        update={
-            "webhook_allow_private": True,
-            "webhook_connect_timeout": 1.0,
-            "webhook_read_timeout": 1.0,
-        }
-    )
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with receiver_on_loopback() as receiver:
-        yield receiver
-
-
-@pytest.fixture
 def hostile() -> Iterator[Receiver]:
     with receiver_on_loopback() as receiver:
         yield receiver

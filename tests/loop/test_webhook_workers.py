@@ -20,20 +20,9 @@ from feedback.config import Settings
 from tests.builders.orgs import make_org
 from tests.builders.responses import submitted
 from tests.builders.surveys import make_survey
-from tests.builders.webhooks import Receiver, outbox, receiver_on_loopback, subscribe_url
+from tests.builders.webhooks import Receiver, outbox, subscribe_url
 
 Client = AsyncTestClient[Litestar]
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"webhook_allow_private": True})
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with receiver_on_loopback() as receiver:
-        yield receiver
 
 
 @contextmanager

@@ -7,7 +7,7 @@ import asyncio
 import base64
 import copy
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,7 +29,6 @@ from tests.builders.webhooks import (
     StepClock,
     deliver_all,
     outbox,
-    receiver_on_loopback,
     subscribe_url,
 )
 
@@ -41,24 +40,6 @@ ALL_EVENTS = [
     "decision.published",
     "finding.opened",
 ]
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """The receiver is on loopback: allowed here, except where a test says otherwise."""
-    return settings.model_copy(
-        update={
-            "webhook_allow_private": True,
-            "webhook_connect_timeout": 1.0,
-            "webhook_read_timeout": 1.0,
-        }
-    )
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with receiver_on_loopback() as receiver:
-        yield receiver
 
 
 async def test_subscribe_list_delete_and_tenancy(client: Client, receiver: Receiver) -> None:
