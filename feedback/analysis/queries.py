@@ -110,7 +110,7 @@ from feedback.analysis.sufficient import (
     ScaleCounts,
 )
 from feedback.responses.models import Answer, Respondent
-from feedback.responses.queries import attribute_value
+from feedback.responses.queries import attribute_segment
 
 # Smaller than any number validation lets through (1e-6), far above float underflow.
 TINY = 1e-100
@@ -447,7 +447,7 @@ def _segment_of(segment: str, *, org_id: uuid.UUID) -> Split:
     `segment`."""
     if segment == CHANNEL_SEGMENT:
         return Split()
-    source = select(Respondent.id.label("id"), attribute_value(segment).label("value")).where(
+    source = select(Respondent.id.label("id"), attribute_segment(segment).label("value")).where(
         Respondent.org_id == org_id
     )
     return Split(source, Answer.respondent_id)

@@ -38,13 +38,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 import msgspec
 from sqlalchemy import func, literal, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from feedback.analysis.cells import AggregateRow
+from feedback.analysis.cells import CHANNEL_SEGMENT, AggregateRow
 from feedback.analysis.models import TrendRollup
 from feedback.db import begin_write, upsert_for
 from feedback.responses.models import AnswerChange, AttributeChange
@@ -56,6 +57,12 @@ _PIECES_A_STATEMENT = 1000
 _encode = msgspec.json.Encoder().encode
 # Decoded into the rows themselves, in C: built in Python they were an eighth of a request.
 _decode = msgspec.json.Decoder(list[AggregateRow]).decode
+
+
+# How an attribute's values make segments (`responses.queries.attribute_segment`). Part of the
+# spec, so pieces counted under an earlier rule (blanks and the text "null" were segments of
+# their own) are never read as this one's.
+ATTRIBUTE_SEGMENTS: Final = "blank and the text null are missing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +95,9 @@ def spec_of(
     """What decides a question's rows besides its wave: its key, how its branches count
     (`counting`, any JSON-able value), the split and its filters; as a hash."""
     filters = None if channels is None else sorted(set(channels))
-    payload = msgspec.json.encode([key, counting, segment, filters, latest_only])
+    by_attribute = segment is not None and segment != CHANNEL_SEGMENT
+    rule = ATTRIBUTE_SEGMENTS if by_attribute else None
+    payload = msgspec.json.encode([key, counting, segment, filters, latest_only, rule])
     return hashlib.sha256(payload).hexdigest()
 
 

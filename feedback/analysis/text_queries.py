@@ -12,14 +12,17 @@ from sqlalchemy import Select, select
 
 from feedback.analysis.cells import CHANNEL_SEGMENT
 from feedback.responses.models import Answer, Respondent, Response
-from feedback.responses.queries import attribute_value
+from feedback.responses.queries import attribute_segment
 
 Columns = TypeVarTuple("Columns")
+# What `segment_value` names the segment `null` by: its key in the trends, or a blank.
+NULL_SEGMENT = ("null", "")
 
 
 @dataclass(frozen=True, slots=True)
 class TextFilter:
-    """Which answers: a channel, and a respondent attribute with the value it must have."""
+    """Which answers: a channel, and a respondent attribute with the value it must have
+    (`NULL_SEGMENT`: respondents without it)."""
 
     channels: tuple[str, ...] | None = None
     segment: str | None = None
@@ -39,9 +42,14 @@ def _filtered(
         stmt = stmt.where(Response.channel.in_(only.channels))
     if only.segment == CHANNEL_SEGMENT:
         stmt = stmt.where(Response.channel == only.segment_value)
+    elif only.segment is not None and only.segment_value in NULL_SEGMENT:
+        # The segment `null`: answers linked to no respondent are in it too.
+        stmt = stmt.outerjoin(Respondent, Respondent.id == Answer.respondent_id).where(
+            attribute_segment(only.segment).is_(None)
+        )
     elif only.segment is not None:
         stmt = stmt.join(Respondent, Respondent.id == Answer.respondent_id).where(
-            attribute_value(only.segment) == only.segment_value
+            attribute_segment(only.segment) == only.segment_value
         )
     return stmt
 

@@ -26,7 +26,11 @@ Segment = Annotated[
 ]
 SegmentValue = Annotated[
     str | None,
-    QueryParameter(max_length=500, description="The value `segment` must have."),
+    QueryParameter(
+        max_length=500,
+        description="The value `segment` must have; `null` (or empty) for the segment `null`, "
+        "respondents without it and answers of no respondent.",
+    ),
 ]
 
 

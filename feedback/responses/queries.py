@@ -79,6 +79,14 @@ def attribute_value(key: str) -> ColumnElement[str]:
     return _AttributeText(Respondent.attributes, path)
 
 
+def attribute_segment(key: str) -> ColumnElement[str | None]:
+    """The segment a respondent's attribute puts them in: its text (`attribute_value`), with
+    NULL (the segment `null`) for a blank value and for the text "null" as well as a missing
+    attribute or JSON null. A CRM export writes an unknown value as one or the other, and a
+    segment named "null" beside the segment `null` would be two groups under one key."""
+    return func.nullif(func.nullif(attribute_value(key), ""), "null", type_=String)
+
+
 class _AttributeText(FunctionElement[str]):
     """`attributes ->> key` (args: the column and the key); SQLite's JSON functions give other
     text for booleans and numbers, so it is rebuilt there (`_sqlite_text`)."""

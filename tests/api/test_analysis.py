@@ -484,6 +484,56 @@ async def test_boolean_and_number_segments_have_the_same_names_on_every_database
         assert all(s["value"] == (None if name == "null" else name) for name, s in segments.items())
 
 
+async def test_blank_and_the_text_null_are_the_segment_null(client: Client) -> None:
+    """One key, one group: a CRM's "null" and "" mean unknown, as a missing attribute or JSON
+    null does, and the segment `null` holds them all (and the answers of nobody in particular);
+    the texts of that segment are asked for by its key."""
+    org = await make_org(client)
+    await make_survey(client, org, schedule=MONTHLY)
+    regions: list[Any] = ["north", "north", "null", "", None, "NULL", " "]
+    lines = []
+    for i, region in enumerate(regions):
+        made = await client.post(
+            "/api/v1/respondents",
+            json={"external_ref": f"p{i}", "attributes": {"region": region}},
+            headers=org.auth("campaigner"),
+        )
+        assert made.status_code == 201, made.text
+        lines.append(line(1, {"trust": 4, "comment": f"from {i}"}, respondent=f"p{i}"))
+    made = await client.post(
+        "/api/v1/respondents", json={"external_ref": "nobody"}, headers=org.auth("campaigner")
+    )
+    assert made.status_code == 201, made.text
+    lines.append(line(1, {"trust": 2, "comment": "no region"}, respondent="nobody"))
+    lines.append(line(1, {"trust": 1, "comment": "anonymous"}))
+    await import_lines(client, org, lines)
+    auth = org.auth("analyst")
+    got = await client.get(f"{TRENDS}?questions=trust&to=2025-01-31&segment=region", headers=auth)
+    assert got.status_code == 200, got.text
+    segments = got.json()["questions"][0]["segments"]
+    # Only "" and "null" exactly: "NULL" and " " are values someone wrote.
+    assert {name: s["waves"][0]["n"] for name, s in segments.items()} == {
+        "north": 2,
+        "null": 5,
+        "NULL": 1,
+        " ": 1,
+    }
+    assert segments["null"]["value"] is None
+    texts = "/api/v1/surveys/pulse/questions/comment/texts?wave=1&limit=50&segment=region"
+    for value in ("null", ""):
+        got = await client.get(f"{texts}&segment_value={value}", headers=auth)
+        assert got.status_code == 200, got.text
+        assert sorted(a["text"] for a in got.json()["items"]) == [
+            "anonymous",
+            "from 2",
+            "from 3",
+            "from 4",
+            "no region",
+        ]
+    got = await client.get(f"{texts}&segment_value=north", headers=auth)
+    assert (got.json()["n"], got.json()["suppressed"]) == (2, "small")
+
+
 async def test_the_schema_types_the_trends_and_panel_answers(client: Client) -> None:
     schema = (await client.get("/schema/openapi.json")).json()
     components = schema["components"]["schemas"]
