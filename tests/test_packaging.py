@@ -5,6 +5,7 @@ installed, which carries them as feedback/_alembic."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -44,10 +45,21 @@ def test_the_alembic_command_works_in_the_checkout(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel as pip would install it (a wheel is the installed tree, zipped)."""
+    """The wheel as pip would install it (a wheel is the installed tree, zipped), built from a
+    copy of the checkout: setuptools builds in the source's `build/`, which another test run
+    at the same time (CI runs the suite on both databases at once) would be writing too."""
     out = tmp_path_factory.mktemp("wheel")
+    source = out / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "dist", "*.egg-info", "bench", "tests", "__pycache__",
+            ".*_cache", ".hypothesis", "feedback.db*",
+        ),
+    )  # fmt: skip
     _run(
-        sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps",
+        sys.executable, "-m", "pip", "wheel", str(source), "--no-deps",
         "-q", "-w", str(out), cwd=out,
     )  # fmt: skip
     [wheel] = out.glob("feedback-*.whl")
