@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from feedback.api.deps import Caller, Cursor, DbSession, Limit, Now
 from feedback.api.pagination import PageOut
 from feedback.api.query_dates import FromDate, ToDate, query_dates
+from feedback.api.query_guard import known_query_parameters
 from feedback.pagination import DEFAULT_LIMIT
 from feedback.responses.service import counts_by_wave
 from feedback.surveys import drafts, schedule, service
@@ -204,7 +205,12 @@ class SurveyController(Controller):
             return version_read(version, pending)
         return version_read(version)
 
-    @get("/{slug:str}/waves", opt={"role": "analyst"}, operation_id="ListWaves")
+    @get(
+        "/{slug:str}/waves",
+        opt={"role": "analyst"},
+        operation_id="ListWaves",
+        guards=[known_query_parameters],
+    )
     async def list_waves(
         self,
         db_session: DbSession,

@@ -55,6 +55,24 @@ KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
 KEY_RULE = (
     "must be a lowercase letter followed by up to 62 lowercase letters, digits or underscores"
 )
+# The columns the exports and the CSV import give a response besides its answers (the wide
+# export's fixed columns, the import's `respondent_ref`): a question of that name would be a
+# second column of the name, which no import could read back.
+RESERVED_KEYS = frozenset(
+    {
+        "response_id",
+        "revision",
+        "wave",
+        "version",
+        "channel",
+        "submitted_at",
+        "revised_at",
+        "respondent_id",
+        "respondent_ref",
+        "locale",
+    }
+)
+RESERVED_RULE = "is the name of a column of the exports and imports; choose another key"
 TEXT_MAX_LENGTH_DEFAULT = 2000
 TEXT_MAX_LENGTH_CAP = 10_000
 MAX_QUESTIONS = 500
@@ -88,7 +106,7 @@ def in_number_domain(value: float) -> float | None:
     return rounded + 0.0  # no negative zero
 
 
-_INTEGER_STRING = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_INTEGER_STRING = re.compile(r"0|-?[1-9][0-9]*")  # as the form writes a point: never "-0"
 
 
 def _check_key(value: str) -> str:
@@ -334,6 +352,8 @@ def _parse_questions(
         # that fails for another reason.
         key = item.get("key") if isinstance(item, dict) else None
         if isinstance(key, str):
+            if key in RESERVED_KEYS:
+                errors.append(FieldError(here + "/key", RESERVED_RULE))
             if key in first_with_key:
                 errors.append(
                     FieldError(

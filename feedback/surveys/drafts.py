@@ -52,7 +52,10 @@ async def put_draft(
     parsed = parse_definition(
         definition, locales=settings.locales, default_locale=survey.default_locale
     )
-    draft = await session.scalar(queries.draft_of(survey.id))
+    # Locked as publish locks it: a publish committing between this read and the write below
+    # would otherwise have the write land on the version it just froze (PostgreSQL's trigger
+    # refuses it, a 500). Locked, the read waits and then finds no draft: this makes the next.
+    draft = await session.scalar(queries.draft_of(survey.id).with_for_update())
     if draft is None:
         latest = await session.scalar(
             select(func.max(SurveyVersion.number)).where(SurveyVersion.survey_id == survey.id)

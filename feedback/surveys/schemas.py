@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from feedback.orgs.schemas import SLUG_PATTERN
+from feedback.surveys.definition import Label
+from feedback.surveys.settings import Locale
 
 WaveStatus = Literal["upcoming", "open", "closed"]
 
@@ -16,17 +19,32 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-TitleText = Annotated[str, Field(min_length=1, max_length=300)]
-Title = TitleText | dict[str, TitleText]
+TITLE_MAX = 300
+TitleText = Annotated[str, Field(min_length=1, max_length=TITLE_MAX)]
+
+
+def _check_title(value: object) -> object:
+    # Checked whole before the union is tried: else each member reports its own error, at a
+    # pointer naming the member (`/title/constrained-str`), which no body has.
+    texts = list(value.values()) if isinstance(value, dict) else [value]
+    if not all(isinstance(t, str) and 1 <= len(t) <= TITLE_MAX for t in texts):
+        raise PydanticCustomError(
+            "title", "must be a text of 1 to 300 characters, or a {locale: text} map of them"
+        )
+    return value
+
+
+Title = Annotated[TitleText | dict[str, TitleText], BeforeValidator(_check_title)]
 """A survey's title: one text, or a `{locale: text}` map covering the survey's locales."""
-Description = str | dict[str, str]
+Description = Label
 
 
 class SurveyCreate(Input):
     slug: str = Field(pattern=SLUG_PATTERN)
     title: Title
     description: Description | None = None
-    default_locale: str = Field(default="en", min_length=2, max_length=35)
+    # A BCP 47 tag like `settings.locales`: it names labels' locale and the pages' `lang`.
+    default_locale: Locale = Field(default="en", min_length=2, max_length=35)
     schedule: dict[str, Any] | None = Field(
         default=None,
         description='`{"rrule": "FREQ=MONTHLY;BYMONTHDAY=1", "starts_at": "2025-01-01T00:00:00Z", '

@@ -39,13 +39,14 @@ from feedback.surveys.schemas import SurveyCreate, SurveyUpdate
 from feedback.surveys.settings import (
     Schedule,
     SurveySettings,
+    locale_errors,
     parse_schedule,
     parse_settings,
     public_question_errors,
     supporter_text_errors,
 )
-from feedback.surveys.xlsform import UnsupportedRow, parse_xlsform
-from feedback.validation import RANGE_TEXT, date_in_range
+from feedback.surveys.xlsform import FILE_POINTER, UnsupportedRow, parse_xlsform
+from feedback.validation import RANGE_TEXT, date_in_range, safe_text
 
 SLUG = re.compile(SLUG_PATTERN)
 MAX_LISTED_WAVES = 5000
@@ -182,6 +183,7 @@ def _parse_parts(
             )
         except Invalid as exc:
             errors += exc.errors
+    errors += locale_errors(parsed_settings, default_locale)
     errors += supporter_text_errors(parsed_settings, default_locale)
     locales = parsed_settings.declared_locales(default_locale)
     for name, text in (texts or {}).items():
@@ -256,13 +258,20 @@ async def update_survey(
 ) -> Survey:
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)
     schedule_given = "schedule" in data.model_fields_set
+    texts = {"title": data.title, "description": data.description}
+    if data.settings is not None:
+        # Other locales must be met by the title and description the survey keeps, too.
+        if data.title is None:
+            texts["title"] = survey.title_texts
+        if "description" not in data.model_fields_set:
+            texts["description"] = survey.description
     parsed = _parse_parts(
         settings=data.settings if data.settings is not None else survey.settings,
         schedule=data.schedule,
         definition=None,
         default_locale=survey.default_locale,
         schedule_given=schedule_given,
-        texts={"title": data.title, "description": data.description},
+        texts=texts,
     )
     changed: list[str] = []
     if data.title is not None and data.title != (survey.title_texts or survey.title):
@@ -374,6 +383,13 @@ async def import_xlsform(
     errors = []
     if not SLUG.fullmatch(slug):
         errors.append(FieldError("/slug", "must match ^[a-z0-9][a-z0-9-]{0,62}$"))
+    if not safe_text(filename):
+        # The name is stored (the audit log; the title when the form has none): as text.
+        errors.append(
+            FieldError(
+                FILE_POINTER, "must have a name without NUL characters or unpaired surrogates"
+            )
+        )
     try:
         imported = parse_xlsform(content, filename)
     except Invalid as exc:

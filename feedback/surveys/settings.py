@@ -179,6 +179,24 @@ def parse_settings(data: object, *, at: str = "/settings") -> SurveySettings:
         raise Invalid(pydantic_field_errors(exc, at, data), "The settings are invalid.") from None
 
 
+def locale_errors(
+    settings: SurveySettings, default_locale: str, *, at: str = "/settings"
+) -> list[FieldError]:
+    """A locale that is another declared one in other case (`EN` beside `en`): tags are matched
+    without regard to case, so labels would repeat it and no reader would ever be shown it."""
+    first = {default_locale.lower(): default_locale}
+    errors: list[FieldError] = []
+    for index, locale in enumerate(settings.locales):
+        known = first.setdefault(locale.lower(), locale)
+        if known != locale:
+            errors.append(
+                FieldError(
+                    at + pointer("locales", index), f"is the locale '{known}' written otherwise"
+                )
+            )
+    return errors
+
+
 def supporter_text_errors(
     settings: SurveySettings, default_locale: str, *, at: str = "/settings"
 ) -> list[FieldError]:

@@ -24,14 +24,18 @@ feedback question (a select with one choice: not imported), and columns whose lo
 does not run (relevant and constraint beyond the forms above, calculation, choice_filter,
 default, appearance, media...; the question is imported without them, and is optional when a
 relevance it lost made it conditional). Names that are not valid
-keys are rewritten (`Q1` → `q1`, choice `1` → `o1`) and listed too, as are translations that are
+keys are rewritten (`Q1` → `q1`, choice `1` → `o1`, a column of the exports
+`channel` → `q_channel`) and listed too, as are translations that are
 missing (the default language's text fills in). Rows that pyxform adds itself (the `meta` group
 with instanceID, the text box of `or_other`) are not the user's and are not listed.
 """
 
 from __future__ import annotations
 
+import codecs
+import io
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -49,6 +53,7 @@ from pyxform.xls2json_backends import DefinitionData, get_xlsform
 from feedback.errors import FieldError, Invalid
 from feedback.surveys.definition import (
     MAX_SCALE_POINTS,
+    RESERVED_KEYS,
     SCALE_BOUND,
     Definition,
     parse_definition,
@@ -63,6 +68,10 @@ from feedback.surveys.xlsform_logic import (
 )
 
 FILE_POINTER = "/file"
+# What an .xlsx may unpack to. XLSForms are text of a few hundred KB; the upload cap (10 MiB)
+# bounds the packed size only, and deflate packs 1000:1, so a small upload could otherwise make
+# the reader hold gigabytes. zipfile never inflates an entry past its declared size.
+MAX_UNPACKED_BYTES = 20 * 2**20
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls
 _TYPES: dict[str, dict[str, Any]] = {
@@ -182,6 +191,16 @@ def _file_type(content: bytes, filename: str) -> str:
 
 def _read(content: bytes, filename: str) -> tuple[DefinitionData, dict[str, Any]]:
     file_type = _file_type(content, filename)
+    if file_type == ".xlsx" and _unpacked_size(content) > MAX_UNPACKED_BYTES:
+        raise Invalid.at(
+            FILE_POINTER,
+            f"unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MiB; "
+            "an XLSForm is far smaller (remove images and unused sheets)",
+        )
+    if file_type == ".csv":
+        # Excel's "CSV UTF-8" opens with a byte order mark; pyxform would read it as part of
+        # the first cell (`\ufeffsurvey`) and find no survey sheet.
+        content = content.removeprefix(codecs.BOM_UTF8)
     try:
         workbook = get_xlsform(content, file_type=file_type)
         form = workbook_to_json(
@@ -196,6 +215,15 @@ def _read(content: bytes, filename: str) -> tuple[DefinitionData, dict[str, Any]
             FILE_POINTER, f"could not be read as an XLSForm ({type(exc).__name__}: {exc})"
         ) from None
     return workbook, form
+
+
+def _unpacked_size(content: bytes) -> int:
+    """The sizes the zip's entries declare, summed; 0 when it is no zip (the reader says so)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return sum(entry.file_size for entry in archive.infolist())
+    except zipfile.BadZipFile:
+        return 0
 
 
 def _pyxform_message(exc: PyXFormError) -> str:
@@ -293,7 +321,8 @@ class _Languages:
                 (
                     n
                     for n, loc in by_name.items()
-                    if loc == locale and constants.DEFAULT_LANGUAGE_VALUE not in (n, name)
+                    if loc.lower() == locale.lower()  # as the form matches locales
+                    and constants.DEFAULT_LANGUAGE_VALUE not in (n, name)
                 ),
                 None,
             )
@@ -436,6 +465,8 @@ class _Importer:
             self.report(row, "its label shows earlier answers (${...}), which feedback does not")
             return
         key = _key(row.name, "q")
+        if key in RESERVED_KEYS:  # an export's own column: kept apart like any other rename
+            key = f"q_{key}"
         taken = self._key_rows.get(key)
         if taken is not None:
             self.report(row, f"its key '{key}' is already used by row {taken.number}")

@@ -24,6 +24,11 @@ _TOKEN = re.compile(
 )
 
 
+# The parser recurses on each parenthesis: past this nesting (far beyond any form's, and beyond
+# what a show_if may nest) an expression is untranslatable rather than a RecursionError.
+MAX_PARENTHESES = 50
+
+
 class Untranslatable(Exception):
     """The expression uses something feedback's conditions cannot say (the message says what)."""
 
@@ -62,6 +67,7 @@ class _Parser:
         self.tokens = _tokens(text)
         self.at = 0
         self.resolve = resolve
+        self.open = 0
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.at] if self.at < len(self.tokens) else None
@@ -96,8 +102,12 @@ class _Parser:
         token = self.peek()
         if token == ("punct", "("):
             self.at += 1
+            self.open += 1
+            if self.open > MAX_PARENTHESES:
+                raise Untranslatable(f"nests parentheses more than {MAX_PARENTHESES} deep")
             inner = self.expression()
             self.take("punct", ")")
+            self.open -= 1
             return inner
         if token == ("word", "selected"):
             self.at += 1

@@ -93,6 +93,86 @@ async def test_label_missing_a_declared_locale(client: Client) -> None:
     assert any(p.startswith("/definition/questions/0/label") for p in pointers(got))
 
 
+@pytest.mark.parametrize("locale", ["en US", "en_GB", "12", "en\n", "<b>x</b>"])
+async def test_a_default_locale_that_is_no_language_tag_is_422(client: Client, locale: str) -> None:
+    org = await make_org(client)
+    got = await client.post(
+        "/api/v1/surveys",
+        json={
+            "slug": "p",
+            "title": "P",
+            "default_locale": locale,
+            "definition": pulse_definition(),
+        },
+        headers=org.auth("campaigner"),
+    )
+    assert got.status_code == 422, got.text
+    assert got.json()["errors"] == [
+        {
+            "pointer": "/default_locale",
+            "message": "must be a BCP 47 language tag such as en, hi or pt-BR",
+        }
+    ]
+    assert (await client.get("/api/v1/surveys/p", headers=org.auth())).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("title", "", "must be a text of 1 to 300 characters, or a {locale: text} map of them"),
+        ("title", 5, "must be a text of 1 to 300 characters, or a {locale: text} map of them"),
+        (
+            "title",
+            {"en": ""},
+            "must be a text of 1 to 300 characters, or a {locale: text} map of them",
+        ),
+        (
+            "title",
+            "x" * 301,
+            "must be a text of 1 to 300 characters, or a {locale: text} map of them",
+        ),
+        ("description", 5, "must be a string or an object mapping locale codes to strings"),
+    ],
+)
+async def test_a_bad_title_or_description_is_one_error_at_its_field(
+    client: Client, field: str, value: object, message: str
+) -> None:
+    # Not one error per member of `text | map`, at pointers no body has (/title/constrained-str).
+    org = await make_org(client)
+    body = {"slug": "p", "title": "P", "definition": pulse_definition(), field: value}
+    got = await client.post("/api/v1/surveys", json=body, headers=org.auth("campaigner"))
+    assert got.status_code == 422, got.text
+    assert got.json()["errors"] == [{"pointer": f"/{field}", "message": message}]
+    await make_survey(client, org, slug="q")
+    patched = await client.patch(
+        "/api/v1/surveys/q", json={field: value}, headers=org.auth("campaigner")
+    )
+    assert patched.status_code == 422, patched.text
+    assert patched.json()["errors"] == [{"pointer": f"/{field}", "message": message}]
+
+
+async def test_a_locale_written_twice_in_other_case_is_422(client: Client) -> None:
+    # Tags are matched without regard to case (`en-gb` finds `en-GB`): a second spelling would
+    # be a locale every label must repeat and no reader is ever shown.
+    org = await make_org(client)
+    got = await client.post(
+        "/api/v1/surveys",
+        json={
+            "slug": "p",
+            "title": "P",
+            "default_locale": "en",
+            "settings": {"locales": ["en", "EN", "pt-BR", "pt-br"]},
+            "definition": pulse_definition(),
+        },
+        headers=org.auth("campaigner"),
+    )
+    assert got.status_code == 422, got.text
+    assert got.json()["errors"] == [
+        {"pointer": "/settings/locales/1", "message": "is the locale 'en' written otherwise"},
+        {"pointer": "/settings/locales/3", "message": "is the locale 'pt-BR' written otherwise"},
+    ]
+
+
 async def test_roles(client: Client) -> None:
     org = await make_org(client)
     body = {"slug": "p", "title": "P", "definition": pulse_definition()}
@@ -223,6 +303,45 @@ async def test_patch_title_settings_and_schedule(client: Client) -> None:
     assert questions.status_code == 422 and pointers(questions) == {"/definition"}
 
 
+async def test_new_locales_must_be_met_by_the_title_and_description_kept(client: Client) -> None:
+    # A map names exactly the survey's locales: declaring one more (or one less) in the
+    # settings must come with the survey's own texts in them, as the draft's labels must.
+    org = await make_org(client)
+    campaigner = org.auth("campaigner")
+    created = await client.post(
+        "/api/v1/surveys",
+        json={
+            "slug": "p",
+            "title": {"en": "Pulse"},
+            "description": {"en": "Monthly"},
+            "definition": pulse_definition(),
+        },
+        headers=campaigner,
+    )
+    assert created.status_code == 201, created.text
+    assert (await client.post("/api/v1/surveys/p/publish", headers=campaigner)).status_code == 201
+    dutch = await client.patch(
+        "/api/v1/surveys/p", json={"settings": {"locales": ["nl"]}}, headers=campaigner
+    )
+    assert dutch.status_code == 422, dutch.text
+    assert pointers(dutch) == {"/title/nl", "/description/nl"}
+    got = await client.get("/api/v1/surveys/p", headers=org.auth("analyst"))
+    assert got.json()["settings"]["locales"] == []  # refused: nothing changed
+    both = await client.patch(
+        "/api/v1/surveys/p",
+        json={
+            "settings": {"locales": ["nl"]},
+            "title": {"en": "Pulse", "nl": "Peiling"},
+            "description": "Monthly / maandelijks",
+        },
+        headers=campaigner,
+    )
+    assert both.status_code == 200, both.text
+    back = await client.patch("/api/v1/surveys/p", json={"settings": {}}, headers=campaigner)
+    assert back.status_code == 422, back.text
+    assert pointers(back) == {"/title/nl"}
+
+
 async def test_waves_of_a_monthly_schedule(client: Client) -> None:
     org = await make_org(client)
     await make_survey(client, org, schedule=MONTHLY)
@@ -248,6 +367,23 @@ async def test_waves_of_a_monthly_schedule(client: Client) -> None:
         "/api/v1/surveys/pulse/waves", params={"from": "yesterday"}, headers=org.auth()
     )
     assert not_a_date.status_code in (400, 422)
+
+
+async def test_waves_refuse_an_unknown_or_repeated_parameter(client: Client) -> None:
+    # A misspelt `from` would otherwise be ignored and every wave listed, as if asked for.
+    org = await make_org(client)
+    await make_survey(client, org, schedule=MONTHLY)
+    for query, name, message in [
+        ("form=2025-03-01", "/form", "is not a parameter of this route"),
+        (
+            "from=2025-03-01&from=2025-04-01",
+            "/from",
+            "is given more than once: give it once (a list separated by commas)",
+        ),
+    ]:
+        got = await client.get(f"/api/v1/surveys/pulse/waves?{query}", headers=org.auth("analyst"))
+        assert got.status_code == 422, got.text
+        assert got.json()["errors"] == [{"pointer": name, "message": message, "source": "query"}]
 
 
 # 01:00 on 1 May in Europe/Amsterdam (MONTHLY's zone; its waves open at 01:00 there): the
@@ -363,3 +499,33 @@ async def test_malformed_xlsform_is_422(client: Client) -> None:
     assert got.status_code == 422
     assert "/file" in pointers(got)
     assert (await client.get("/api/v1/surveys/x", headers=org.auth())).status_code == 404
+
+
+@pytest.mark.parametrize("titled", [True, False])
+async def test_an_xlsform_whose_file_name_holds_a_nul_is_422(client: Client, titled: bool) -> None:
+    # A browser sends the file's name as it is; the name (the title's fallback, and the audit
+    # log's record of the import) is text no database can store when it holds a NUL.
+    org = await make_org(client)
+    settings = [["form_title"], ["Pulse"]] if titled else None
+    workbook = xlsform([["type", "name", "label"], ["text", "t", "T"]], settings=settings)
+    body = (
+        b'--b0undary\r\nContent-Disposition: form-data; name="slug"\r\n\r\nnul\r\n'
+        b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="a\x00b.xlsx"\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n" + workbook + b"\r\n--b0undary--\r\n"
+    )
+    got = await client.post(
+        "/api/v1/surveys/import/xlsform",
+        content=body,
+        headers={
+            **org.auth("campaigner"),
+            "Content-Type": "multipart/form-data; boundary=b0undary",
+        },
+    )
+    assert got.status_code == 422, got.text
+    assert got.json()["errors"] == [
+        {
+            "pointer": "/file",
+            "message": "must have a name without NUL characters or unpaired surrogates",
+        }
+    ]
+    assert (await client.get("/api/v1/surveys/nul", headers=org.auth())).status_code == 404

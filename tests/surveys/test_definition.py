@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 
 from feedback.errors import FieldError, Invalid
+from feedback.responses.imports import RESERVED_COLUMNS
+from feedback.responses.service import WIDE_FIXED_COLUMNS
 from feedback.surveys.definition import (
     QUESTION_TYPES,
+    RESERVED_KEYS,
     Definition,
     LikertQuestion,
     MultiChoiceQuestion,
@@ -220,6 +223,23 @@ def test_bad_key_syntax(key: str) -> None:
     }
 
 
+@pytest.mark.parametrize("key", sorted(RESERVED_KEYS))
+def test_the_exports_own_columns_are_no_question_keys(key: str) -> None:
+    # A question `channel` would be a second `channel` column in the wide export, which then
+    # could not be imported again, and a CSV import would read its answers as the channel.
+    found = problems(with_question({"key": key, "type": "text", "label": "X"}))
+    assert found == {
+        (
+            "/definition/questions/6/key",
+            "is the name of a column of the exports and imports; choose another key",
+        )
+    }
+
+
+def test_the_reserved_keys_are_the_exports_and_imports_columns() -> None:
+    assert set(WIDE_FIXED_COLUMNS) | RESERVED_COLUMNS == RESERVED_KEYS
+
+
 def test_question_types_are_the_contracts() -> None:
     assert QUESTION_TYPES == (
         "likert",
@@ -302,6 +322,11 @@ def test_nps_point_labels() -> None:
     assert problems(with_question(bad)) == {
         ("/definition/questions/6/labels/11", "is not a point of the scale 0..10"),
         ("/definition/questions/6/labels/-1", "is not a point of the scale 0..10"),
+    }
+    # Point 0 is written "0": the form looks its label up so, and would never show "-0"'s.
+    zero = {"key": "n", "type": "nps", "label": "N", "labels": {"-0": "Never", "0": "Not at all"}}
+    assert problems(with_question(zero)) == {
+        ("/definition/questions/6/labels/-0", "is not a point of the scale 0..10"),
     }
 
 

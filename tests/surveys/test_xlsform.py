@@ -10,7 +10,12 @@ import pytest
 
 from feedback.errors import FieldError, Invalid
 from feedback.surveys.definition import Definition, parse_definition
-from feedback.surveys.xlsform import UnsupportedRow, XlsformImport, parse_xlsform
+from feedback.surveys.xlsform import (
+    MAX_UNPACKED_BYTES,
+    UnsupportedRow,
+    XlsformImport,
+    parse_xlsform,
+)
 from tests.builders.xlsform import Sheet, xlsform
 
 
@@ -208,6 +213,15 @@ def test_two_languages_with_one_code_are_rejected() -> None:
             "distinct code in parentheses, e.g. label::English (en)",
         )
     ]
+    # Codes are one whatever their case (`en` and `EN`), as the form matches them.
+    survey[0][3] = "label::Anglais (EN)"
+    assert rejected(xlsform(survey)) == [
+        FieldError(
+            "/file",
+            "the languages 'English (en)' and 'Anglais (EN)' both become locale 'EN'; give each a "
+            "distinct code in parentheses, e.g. label::English (en)",
+        )
+    ]
 
 
 def test_unsupported_rows_are_listed_row_by_row() -> None:
@@ -326,6 +340,29 @@ def test_names_that_are_not_keys_are_rewritten_and_listed() -> None:
     ]
 
 
+def test_names_of_the_exports_columns_are_rewritten_and_listed() -> None:
+    survey: Sheet = [
+        ["type", "name", "label", "relevant"],
+        ["select_one via", "channel", "How did you hear of us?", None],
+        ["text", "why", "Why?", "${channel} = 'radio'"],
+    ]
+    choices = [["list_name", "name", "label"], ["via", "radio", "Radio"], ["via", "web", "Web"]]
+    result = parse_xlsform(xlsform(survey, choices), "f.xlsx")
+    assert result.definition.keys() == ["q_channel", "why"]
+    assert result.definition.to_json()["questions"][1]["show_if"] == {
+        "question": "q_channel",
+        "equals": "radio",
+    }
+    assert result.unsupported == [
+        UnsupportedRow(
+            2,
+            "channel",
+            "select_one via",
+            "the name 'channel' is not a feedback key; imported as 'q_channel'",
+        )
+    ]
+
+
 def test_the_same_name_in_two_groups_is_imported_once() -> None:
     survey: Sheet = [
         ["type", "name", "label"],
@@ -410,6 +447,30 @@ def test_a_zip_that_is_no_workbook() -> None:
         archive.writestr("hello.txt", "hello")
     (error,) = rejected(buffer.getvalue())
     assert "not recognized as a supported type" in error.message
+
+
+def test_a_workbook_that_unpacks_past_the_cap_is_refused_unread() -> None:
+    # A zip bomb: a sheet of a few hundred MB deflates to a few hundred KB, well under the
+    # upload cap, and reading it would take that much memory and more (the XML parsed).
+    book = zipfile.ZipFile(io.BytesIO(xlsform([["type", "name", "label"], ["text", "c", "C"]])))
+    buffer = io.BytesIO()
+    cell = '<row r="3"><c r="C3" t="inlineStr"><is><t>' + "x" * MAX_UNPACKED_BYTES
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in book.namelist():
+            data = book.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                data = data.replace(
+                    b"</sheetData>", cell.encode() + b"</t></is></c></row></sheetData>"
+                )
+            archive.writestr(name, data)
+    assert len(buffer.getvalue()) < 100_000
+    assert rejected(buffer.getvalue()) == [
+        FieldError(
+            "/file",
+            f"unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MiB; "
+            "an XLSForm is far smaller (remove images and unused sheets)",
+        )
+    ]
 
 
 def test_no_survey_sheet() -> None:

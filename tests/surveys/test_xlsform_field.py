@@ -4,6 +4,7 @@ legacy type names, skip logic, numeric constraints, `${field}` labels and an inv
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from feedback.surveys.xlsform_logic import (
     constraint_to_range,
     relevant_to_show_if,
 )
+from tests.builders.xlsform import xlsform
 
 FIELD_VISIT_XLS = Path(__file__).parent / "fixtures" / "field_visit.xls"
 
@@ -83,6 +85,13 @@ def test_a_csv_workbook_imports() -> None:
         "any": [{"question": "member", "equals": "n"}, {"question": "years", "at_most": 0}]
     }
     assert questions["phone"]["type"] == "text"
+    assert result.unsupported == []
+
+
+def test_a_csv_saved_by_excel_with_a_byte_order_mark_imports() -> None:
+    # Excel's "CSV UTF-8" starts the file with a BOM, which is no part of the first cell.
+    result = parse_xlsform(codecs.BOM_UTF8 + CSV.encode(), "members.csv")
+    assert result.definition.keys() == ["member", "years", "why", "phone"]
     assert result.unsupported == []
 
 
@@ -157,6 +166,26 @@ def test_relevance_that_does_not_translate_says_why(expression: str, reason: str
     with pytest.raises(Untranslatable) as caught:
         relevant_to_show_if(expression, TARGETS.get)
     assert str(caught.value) == reason
+
+
+def test_relevance_nested_too_deep_is_listed_not_fatal() -> None:
+    # Parentheses past any real form's nesting (the parser recurses on each): the question is
+    # imported without its relevance and its row says why, as for any other relevance.
+    deep = "(" * 300 + "${age} >= 18" + ")" * 300
+    content = xlsform(
+        [
+            ["type", "name", "label", "relevant"],
+            ["integer", "age", "Age"],
+            ["text", "why", "Why?", deep],
+        ]
+    )
+    result = parse_xlsform(content, "deep.xlsx")
+    assert [q.key for q in result.definition.questions] == ["age", "why"]
+    assert result.definition.questions[1].show_if is None
+    [row] = result.unsupported
+    assert row.row == 3 and "parentheses" in row.reason, row
+    with pytest.raises(Untranslatable, match="parentheses"):
+        relevant_to_show_if(deep, TARGETS.get)
 
 
 @pytest.mark.parametrize(
