@@ -77,8 +77,23 @@ def page_from_rows(rows: Sequence[T], limit: int, key: Any) -> Page[T]:
     return Page(items=items, next_cursor=encode_cursor(key(items[-1])) if has_more else None)
 
 
+def _uuid(value: Any) -> uuid.UUID:
+    """A cursor's id: text only (`uuid.UUID` of a number or a list raises AttributeError)."""
+    if not isinstance(value, str):
+        raise ValueError("not an id")
+    return uuid.UUID(value)
+
+
+def _row_id(value: Any) -> int:
+    """A cursor's row id: a whole number the database's 64-bit ids can be compared with
+    (`int` would take infinity, 1.5 or true, and a bigger number fails in the database)."""
+    if type(value) is not int or not -(2**63) <= value < 2**63:
+        raise ValueError("not a row id")
+    return value
+
+
 # What a cursor's value is read back as, by the Python type of the column it sorts on.
-_PARSERS: dict[type, Callable[[Any], Any]] = {datetime: instant, uuid.UUID: uuid.UUID}
+_PARSERS: dict[type, Callable[[Any], Any]] = {datetime: instant, uuid.UUID: _uuid, int: _row_id}
 
 
 def _parser(column: InstrumentedAttribute[Any]) -> Callable[[Any], Any]:

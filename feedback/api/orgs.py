@@ -63,7 +63,8 @@ class KeyController(Controller):
         page = await service.list_keys(db_session, principal=principal, limit=limit, cursor=cursor)
         return page_out(page, lambda k: KeyRead.model_validate(k, from_attributes=True))
 
-    @delete("/{key_id:uuid}", operation_id="RevokeKey")
+    # 409: the organisation's last admin key.
+    @delete("/{key_id:uuid}", operation_id="RevokeKey", opt={"refusals": (409,)})
     async def revoke_key(
         self, db_session: DbSession, principal: Caller, key_id: FromPath[uuid.UUID]
     ) -> None:

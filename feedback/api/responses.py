@@ -21,10 +21,12 @@ from feedback.api.deps import (
     Limit,
     Now,
     Submitter,
+    clock_of,
     read_target_of,
     sessions_of,
 )
 from feedback.api.pagination import PageOut
+from feedback.api.query_guard import known_query_parameters
 from feedback.pagination import DEFAULT_LIMIT
 from feedback.responses import exports, imports, service
 from feedback.responses.models import Response, ResponseRevision
@@ -92,6 +94,9 @@ class ResponseController(Controller):
     path = "/surveys/{slug:str}"
     tags = ["responses"]
     opt = {"role": "analyst"}
+    # A misspelt or repeated filter (`wav=2`, `wave=1&wave=2`) would be ignored, or one of its
+    # values used, and the list or export would look filtered when it is not.
+    guards = [known_query_parameters]
 
     @get("/responses", operation_id="ListResponses")
     async def list_current(
@@ -216,6 +221,7 @@ class ResponseController(Controller):
             chunks=request.stream(),
             max_bytes=app_settings.import_max_bytes,
             now=now,
+            clock=clock_of(request.app.state),
         )
         return ImportRead(
             imported=summary.imported,

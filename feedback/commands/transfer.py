@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from feedback.clock import system_clock
 from feedback.commands.progress import Advance
 from feedback.config import Settings
 from feedback.db import make_engine, make_sessionmaker
@@ -78,6 +79,7 @@ async def import_file(
                 chunks=_chunks(path, advance),
                 max_bytes=settings.import_max_bytes,
                 now=now,
+                clock=system_clock,
             )
         finally:
             await submissions.close()

@@ -14,6 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from feedback.orgs.models import AuditEvent
 from feedback.orgs.principal import Principal
 
+# The length of `audit_event.actor` (String(200)).
+ACTOR_CHARS = 200
+
 
 def record(
     transaction: AsyncSession | Connection,
@@ -27,7 +30,9 @@ def record(
     row = {
         "org_id": principal.org_id,
         "actor_key_id": principal.key_id,
-        "actor": principal.actor,
+        # `key:` and a key's name (up to 200 characters) may be longer than the column, which
+        # PostgreSQL would refuse, failing the change; the key's id says whose key it was.
+        "actor": principal.actor[:ACTOR_CHARS],
         "action": action,
         "object_type": object_type,
         "object_id": str(object_id),

@@ -128,6 +128,17 @@ async def revoke_key(session: AsyncSession, *, principal: Principal, key_id: uui
     key = await session.scalar(keys_of(principal.org_id).where(ApiKey.id == key_id))
     if key is None:
         raise NotFound("API key not found.")
+    if key.revoked_at is None and key.role == Role.admin:
+        # Without an admin key nobody could manage keys, read the audit log or erase a
+        # respondent again. The admin keys are locked (PostgreSQL), so two admins revoking each
+        # other's key at once cannot both go through.
+        admins = await session.scalars(
+            keys_of(principal.org_id)
+            .where(ApiKey.role == Role.admin.value, ApiKey.revoked_at.is_(None))
+            .with_for_update()
+        )
+        if len(admins.all()) <= 1:
+            raise Conflict("This is the organisation's last admin key: create another first.")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         audit.record(

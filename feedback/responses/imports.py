@@ -39,6 +39,7 @@ from pydantic import Field, ValidationError
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from feedback.clock import Clock
 from feedback.errors import (
     Conflict,
     DomainError,
@@ -166,9 +167,11 @@ async def import_responses(
     chunks: AsyncIterator[bytes],
     max_bytes: int,
     now: datetime,
+    clock: Clock | None = None,
 ) -> ImportSummary:
     """Import a streamed NDJSON or CSV file into survey `slug` of the caller's organisation,
-    received at `now` (answers dated after it are refused).
+    received from `now` (answers dated after it are refused); each batch is received at the
+    `clock`'s reading when it is stored (at `now` without one: the demo's made-up past).
 
     Raises `NotFound` (survey), `UnsupportedFormat`, `TooLarge` (more than
     `max_bytes`, or a line over 1 MiB); batches stored before a TooLarge stay stored,
@@ -190,7 +193,7 @@ async def import_responses(
         raise UnsupportedFormat(
             "Send application/x-ndjson (one submission a line) or text/csv (one response a row)."
         )
-    importer = _Importer(submissions, principal, ref, current.number, now)
+    importer = _Importer(submissions, principal, ref, current.number, now, clock)
     summary = ImportSummary()
     batch = _Batch()
     # Batches already sent: the next ones are parsed while these are written (on PostgreSQL
@@ -229,12 +232,14 @@ class _Importer:
         survey: SurveyRef,
         current: int,
         now: datetime,
+        clock: Clock | None,
     ) -> None:
         self._submissions = submissions
         self._principal = principal
         self._survey = survey
         self._current = current
         self._now = now
+        self._clock = clock
 
     async def prepare(self, line: int, record: _Record) -> NewResponse:
         """A stored-ready response from one record; `Invalid` with pointers into the line."""
@@ -290,6 +295,12 @@ class _Importer:
 
     async def store(self, batch: _Batch, summary: ImportSummary) -> None:
         principal, slug = self._principal, self._survey.survey_slug
+        # A batch is received when it is stored, not when the import began: its responses'
+        # `revised_at` must not fall behind a live submission stored while the file streamed
+        # in, or polling `since` the last `revised_at` seen would never list them.
+        received_at = self._now if self._clock is None else max(self._now, self._clock())
+        for item in batch.items:
+            item.received_at = received_at
 
         def work(conn: Connection) -> list[Stored | DomainError]:
             outcomes = store_responses(

@@ -8,9 +8,9 @@
   hash of it: the same browser is linked across waves, and nothing about it is stored.
 - `attributes` (segments for analysis) are set by the organisation only, never by a supporter.
 
-Erasure removes the respondent, every response of theirs with every revision's document, and
-every answer row derived from them; the audit log records that it happened, with no identifying
-detail.
+Erasure removes the respondent, every response of theirs with every revision's document, every
+answer row derived from them and their responses' webhook events (which would otherwise still
+be delivered); the audit log records that it happened, with no identifying detail.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, false, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
@@ -33,6 +33,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from feedback.analysis.models import TrendRollup
 from feedback.db import utcnow
 from feedback.errors import Conflict, FieldError, Invalid, NotFound
+from feedback.loop.models import WebhookAttempt, WebhookDelivery
 from feedback.orgs import audit
 from feedback.orgs.keys import hash_secret
 from feedback.orgs.principal import Principal
@@ -43,6 +44,7 @@ from feedback.responses.schemas import ATTRIBUTE_KEY_PATTERN
 from feedback.surveys.models import Survey
 
 Attributes = dict[str, str | int | float | bool | None]
+T = TypeVar("T")
 
 
 def ref_hash(secret: str, org_id: uuid.UUID, external_ref: str) -> str:
@@ -150,7 +152,7 @@ async def create_respondents(
     return created
 
 
-def _batches(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     # Bound the IN list: SQLite allows 32,766 parameters a statement, asyncpg 32,767.
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -311,6 +313,7 @@ async def erase_respondent(
                 TrendRollup.survey_id == survey_id, TrendRollup.wave_number.in_(sorted(numbers))
             )
         )
+    await _drop_events(session, principal.org_id, theirs)
     answers = await session.execute(delete(Answer).where(Answer.response_id.in_(theirs)))
     await session.execute(delete(ResponseRevision).where(ResponseRevision.response_id.in_(theirs)))
     responses = await session.execute(
@@ -329,6 +332,48 @@ async def erase_respondent(
         details={"responses": erased.responses, "answers": erased.answers},
     )
     return erased
+
+
+async def _drop_events(session: AsyncSession, org_id: uuid.UUID, theirs: Select[uuid.UUID]) -> None:
+    """Their responses' webhook events, delivered or not: a pending one would still go out
+    after the erasure. A `response.created` event's id is the response's row id; a
+    `response.revised` one names the response by survey slug and client id (unique per survey
+    only). Explicit deletes of the attempts, as above, not the foreign key's cascade."""
+    rows = (
+        await session.execute(
+            select(Survey.slug, Response.response_id)
+            .join(Survey, Survey.id == Response.survey_id)
+            .where(Response.id.in_(theirs))
+        )
+    ).all()
+    by_survey: dict[str, list[str]] = defaultdict(list)
+    for slug, response_id in rows:
+        by_survey[slug].append(str(response_id))
+    revised = [
+        (WebhookDelivery.payload[("data", "survey")].as_string() == slug)
+        & WebhookDelivery.payload[("data", "response_id")].as_string().in_(ids)
+        for slug, ids in by_survey.items()
+    ]
+    events = select(WebhookDelivery.webhook_id, WebhookDelivery.event_id).where(
+        WebhookDelivery.org_id == org_id,
+        or_(
+            (WebhookDelivery.event_type == "response.created")
+            & WebhookDelivery.event_id.in_(theirs),
+            (WebhookDelivery.event_type == "response.revised") & or_(false(), *revised),
+        ),
+    )
+    gone = (await session.execute(events)).all()
+    for batch in _batches(gone, 500):
+        await session.execute(
+            delete(WebhookAttempt).where(
+                tuple_(WebhookAttempt.webhook_id, WebhookAttempt.event_id).in_(batch)
+            )
+        )
+        await session.execute(
+            delete(WebhookDelivery).where(
+                tuple_(WebhookDelivery.webhook_id, WebhookDelivery.event_id).in_(batch)
+            )
+        )
 
 
 def _count(result: Any) -> int:

@@ -165,3 +165,48 @@ async def test_a_rejected_request_writes_no_audit_event(client: Client) -> None:
     assert {e["pointer"] for e in bad.json()["errors"]} == {"/name", "/role"}
     after = len((await client.get("/api/v1/audit", headers=org.auth())).json()["items"])
     assert after == before
+
+
+async def test_the_last_admin_key_cannot_be_revoked(client: Client) -> None:
+    # Revoking it left the organisation with no key that may manage keys, read the audit log
+    # or erase a respondent, and no way back through the API.
+    org = await make_org(client)
+    keys = (await client.get("/api/v1/keys", headers=org.auth())).json()["items"]
+    first = next(k for k in keys if k["role"] == "admin")
+    refused = await client.delete(f"/api/v1/keys/{first['id']}", headers=org.auth())
+    assert refused.status_code == 409, refused.text
+    assert (await client.get("/api/v1/org", headers=org.auth())).status_code == 200
+    audit = (await client.get("/api/v1/audit", headers=org.auth())).json()["items"]
+    assert "key.revoked" not in [e["action"] for e in audit]
+    # With a second admin key, either may go, and then the other is the last.
+    second = await client.post(
+        "/api/v1/keys", json={"name": "second", "role": "admin"}, headers=org.auth()
+    )
+    assert second.status_code == 201
+    other = {"Authorization": f"Bearer {second.json()['key']}"}
+    revoked = await client.delete(f"/api/v1/keys/{first['id']}", headers=other)
+    assert revoked.status_code == 204
+    assert (await client.get("/api/v1/org", headers=org.auth())).status_code == 401
+    last = await client.delete(f"/api/v1/keys/{second.json()['id']}", headers=other)
+    assert last.status_code == 409
+    # Other roles' keys are revoked as before.
+    analyst = next(k for k in keys if k["role"] == "analyst")
+    assert (await client.delete(f"/api/v1/keys/{analyst['id']}", headers=other)).status_code == 204
+
+
+async def test_a_key_with_the_longest_name_can_write(client: Client) -> None:
+    # The audit log's actor is `key:` and the key's name (up to 200 characters), in a column of
+    # 200: PostgreSQL refused the row, so every change made with such a key answered 500.
+    org = await make_org(client)
+    name = "n" * 200
+    made = await client.post(
+        "/api/v1/keys", json={"name": name, "role": "admin"}, headers=org.auth()
+    )
+    assert made.status_code == 201
+    long = {"Authorization": f"Bearer {made.json()['key']}"}
+    got = await client.post("/api/v1/keys", json={"name": "x", "role": "analyst"}, headers=long)
+    assert got.status_code == 201, got.text
+    latest = (await client.get("/api/v1/audit", headers=long)).json()["items"][0]
+    assert latest["action"] == "key.created"
+    assert latest["actor_key_id"] == made.json()["id"]
+    assert latest["actor"] == f"key:{name}"[:200]

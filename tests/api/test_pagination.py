@@ -4,12 +4,15 @@ cursor of another list's shape is refused at `/cursor`."""
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.builders.orgs import Org, make_org
+from tests.builders.responses import submitted
 from tests.builders.surveys import MONTHLY, make_survey
 
 Client = AsyncTestClient[Litestar]
@@ -57,3 +60,37 @@ async def test_surveys_decisions_and_audit_page_in_their_order(client: Client) -
         "/api/v1/surveys/alpha/decisions", params={"cursor": foreign}, headers=org.auth()
     )
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["pointer"] == "/cursor"
+
+
+def _cursor(values: list[Any]) -> str:
+    """A cursor as `encode_cursor` spells one, holding whatever a forger put in it."""
+    raw = json.dumps(values).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+async def test_a_forged_cursor_is_refused_at_cursor_never_a_500(client: Client) -> None:
+    org: Org = await make_org(client)
+    await make_survey(client, org, settings={"min_n": 1})
+    await submitted(client, org)
+    at = "2025-01-01T00:00:00+00:00"
+    # The right shape, with an id that is no UUID (a number, a list, an object, beyond any
+    # float) or a row id that is no 64-bit integer: each made a 500.
+    keyed: list[list[Any]] = [[at, 5], [at, [1]], [at, {"a": 1}], [at, 1e400], [at, True]]
+    lists = (
+        "/api/v1/keys",
+        "/api/v1/audit",
+        "/api/v1/respondents",
+        "/api/v1/surveys/pulse/responses",
+    )
+    for path in lists:
+        for values in keyed:
+            got = await client.get(path, params={"cursor": _cursor(values)}, headers=org.auth())
+            assert got.status_code == 422, (path, values, got.text)
+            assert got.json()["errors"][0]["pointer"] == "/cursor"
+    texts = "/api/v1/surveys/pulse/questions/comment/texts"
+    ids: list[list[Any]] = [[1e400], [2**70], [-(2**70)], [True], [1.5], ["1"]]
+    for values in ids:
+        params = {"wave": "1", "cursor": _cursor(values)}
+        got = await client.get(texts, params=params, headers=org.auth())
+        assert got.status_code == 422, (values, got.text)
+        assert got.json()["errors"][0]["pointer"] == "/cursor"

@@ -199,6 +199,29 @@ async def test_the_list_pages_and_filters_current_revisions(client: Client) -> N
     assert unknown.status_code == 404
 
 
+async def test_a_misspelt_or_repeated_parameter_is_refused_not_ignored(client: Client) -> None:
+    # `wav=2` listed every wave, `wave=1&wave=2` one of the two, `layout=long&layout=wide` one
+    # layout: each looked like an answer to the question asked.
+    org = await make_org(client)
+    await make_survey(client, org)
+    await submitted(client, org)
+    for path, query, name in (
+        ("responses", "wav=2", "/wav"),
+        ("responses", "wave=1&wave=2", "/wave"),
+        ("responses", "since=2025-01-01T00:00:00Z&since=2030-01-01T00:00:00Z", "/since"),
+        ("export.csv", "lay=wide", "/lay"),
+        ("export.csv", "layout=long&layout=wide", "/layout"),
+        ("export.ndjson", "wave=1", "/wave"),
+    ):
+        got = await client.get(f"/api/v1/surveys/pulse/{path}?{query}", headers=org.auth("analyst"))
+        assert got.status_code == 422, (path, query, got.text)
+        assert [(e["pointer"], e["source"]) for e in got.json()["errors"]] == [(name, "query")]
+    fine = await client.get(
+        "/api/v1/surveys/pulse/responses?wave=1&limit=5", headers=org.auth("analyst")
+    )
+    assert fine.status_code == 200 and len(fine.json()["items"]) == 1
+
+
 async def test_export_memory_does_not_grow_with_the_number_of_responses(app: Litestar) -> None:
     peaks = []
     async with concurrent_client(app) as client:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -15,6 +16,7 @@ from litestar.testing import AsyncTestClient
 
 from feedback.api.app import create_app
 from feedback.config import Settings
+from feedback.responses import imports
 from tests.builders.orgs import Org, make_org
 from tests.builders.responses import (
     concurrent_client,
@@ -402,3 +404,47 @@ async def test_unsafe_text_without_an_escape_is_still_found(client: Client) -> N
     got = (await post_import(client, org, rows, CSV)).json()
     assert got["imported"] == 1
     assert [(r["line"], r["pointer"]) for r in got["rejected"]] == [(3, "/respondent_ref")]
+
+
+async def test_polling_by_since_sees_an_import_that_outlasts_a_live_submission(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every batch of an import was stamped with the instant the import began: a batch stored
+    # after a live submission had the earlier `revised_at`, so polling with the last
+    # `revised_at` seen (as docs/http-api.md says to) never saw it.
+    monkeypatch.setattr(imports, "BATCH_LINES", 2)
+    release = asyncio.Event()
+    async with concurrent_client(create_app(settings)) as client:
+        org = await make_org(client)
+        await make_survey(client, org, schedule=DAILY)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield (line() + "\n" + line(answers=pulse_answers(trust=2)) + "\n").encode()
+            await release.wait()
+            yield (line(answers=pulse_answers(trust=3)) + "\n").encode()
+
+        url = "/api/v1/surveys/pulse/responses"
+
+        async def listed(**params: str) -> list[dict[str, Any]]:
+            got = await client.get(url, params=params, headers=org.auth("analyst"))
+            assert got.status_code == 200, got.text
+            items: list[dict[str, Any]] = got.json()["items"]
+            return items
+
+        importing = asyncio.create_task(
+            client.post(
+                f"{url}/import", content=chunks(), headers={**NDJSON, **org.auth("campaigner")}
+            )
+        )
+        for _ in range(500):  # the first batch is stored
+            if len(await listed()) == 2:
+                break
+            await asyncio.sleep(0.01)
+        live = await submitted(client, org)
+        seen = await listed()
+        assert seen[-1]["response_id"] == live["response_id"]
+        release.set()
+        result = await importing
+        assert result.json()["imported"] == 3, result.text
+        later = await listed(since=seen[-1]["revised_at"])
+    assert [r["answers"]["trust"] for r in later] == [4, 3]  # the live one again, and the last
