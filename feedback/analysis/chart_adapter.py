@@ -55,9 +55,11 @@ def chart_renderer(
     the caller's thread; only drawing happens in the renderer), with a decision's fitted lines
     when `impact` is given (per panel in a segment chart)."""
     if question.metric is None:
+        # Text or date: name the one it is (as the panel does).
+        kind = question.meta.type
         raise Invalid(
-            [FieldError("/question", "is a text question: it has no chart, only n per wave")],
-            "Text questions have no chart.",
+            [FieldError("/question", f"is a {kind} question: it has no chart, only n per wave")],
+            f"{kind.capitalize()} questions have no chart.",
         )
     if question.segments is None:
         data = chart_data(

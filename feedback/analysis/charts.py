@@ -384,7 +384,13 @@ def _plain(text: str) -> str:
 
 
 def _shorten(text: str, width: int) -> str:
-    return textwrap.shorten(" ".join(text.split()), width=width, placeholder="…")
+    text = " ".join(text.split())
+    short = textwrap.shorten(text, width=width, placeholder="…")
+    # A first word longer than the width leaves only the placeholder: a label written without
+    # spaces (a compound word, a value joined by underscores, Chinese) is cut within the word.
+    if short == "…" and text:
+        return text[: width - 1] + "…"
+    return short
 
 
 def _join(*parts: str | None) -> str | None:

@@ -122,7 +122,9 @@ async def create_link(
     responses through `channels` (None: all); audited, since it lets whoever holds it read the
     survey's results without a key."""
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)
-    expires_at = (now + expires_in).replace(microsecond=0)
+    # In UTC: added to an instant in a zone that moves its clocks, a timedelta counts wall-clock
+    # time (a day is 23 or 25 hours across a change), not the seconds asked for.
+    expires_at = (now.astimezone(UTC) + expires_in).replace(microsecond=0)
     grant = ReportGrant(
         principal.org_id, survey.id, expires_at, None if not channels else tuple(channels)
     )
@@ -219,7 +221,7 @@ async def report(
     return Report(
         survey=survey,
         min_n=trends.min_n,
-        generated_at=now,
+        generated_at=now.astimezone(UTC),  # the page says its instants in UTC
         expires_at=grant.expires_at,
         sections=tuple(
             [
@@ -397,7 +399,8 @@ def _plain_summary(trends: SurveyTrends, question: QuestionTrends) -> str:
 def _trend_summary(question: QuestionTrends) -> str:
     latest = question.total.latest
     if question.metric is None:
-        return "Text answers: only the number of answers is reported."
+        kind = question.meta.type.capitalize()  # Text or Date
+        return f"{kind} answers: only the number of answers is reported."
     if latest is None:
         return "No answers in this range."
     if latest.option_trends is not None:

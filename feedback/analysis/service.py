@@ -461,9 +461,10 @@ async def decision_impact(
         ) from exc
     question = trends.questions[0]
     if question.metric is None:
+        kind = question.meta.type  # text or date
         raise Invalid(
-            [FieldError("/question", "is a text question: it has no metric to change")],
-            "Text questions have no impact.",
+            [FieldError("/question", f"is a {kind} question: it has no metric to change")],
+            f"{kind.capitalize()} questions have no impact.",
         )
     return impact_of(trends, question, decision.mark, now=now)
 

@@ -65,7 +65,7 @@ def _page(page: SurveyPage, template: str, status: int, **context: Any) -> Respo
         dir=text_direction(page.locale),
         t=page.strings,
         css_url="/form.css",
-        title=page.survey.title,
+        title=page.framing.title,
         **context,
     )
     headers = security_headers(page.frame_ancestors)

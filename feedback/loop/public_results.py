@@ -273,7 +273,8 @@ async def public_results(
     return PublicResults(
         org_slug=org.slug,
         survey_slug=survey.slug,
-        title=survey.title,
+        # As the form shows it: a title given per locale is read in the results' locale.
+        title=label_text(survey.title_texts or survey.title, locale, survey.default_locale),
         locale=locale,
         locales=tuple(available),
         min_n=min_n,

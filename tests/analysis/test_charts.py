@@ -266,6 +266,24 @@ def test_long_titles_are_shortened_with_an_ellipsis() -> None:
     assert title.endswith("…") and len(title) < 100
 
 
+def test_long_labels_without_spaces_keep_their_beginning() -> None:
+    """A label with no space to shorten at (a compound word, an attribute value joined by
+    underscores, Chinese or Japanese) is cut within the word, not reduced to a bare "…"."""
+    region = "supporters_in_the_north_east_of_england"
+    figure = segment_chart("By region", [replace(LIKERT, title=region), LIKERT])
+    panel = figure.axes[0].get_title(loc="left")
+    assert panel.startswith("supporters_in_the") and panel.endswith("…")
+    word = "Donaudampfschifffahrtsgesellschaftskapitänsmütze"
+    labels = {f"option_{i}": f"{word}{i}" for i in range(4)}
+    shares = replace(CASES["single_choice"], option_labels=labels)
+    legend = [t.get_text() for t in chart(shares).legends[-1].get_texts()]
+    assert len(legend) == 4 and all(t.startswith("Donaudampf") for t in legend)
+    decided = replace(LIKERT, title="x" * 300, decisions=(ChartDecision(3.0, word * 2),))
+    title = chart(decided).texts[0].get_text()
+    assert title.startswith("xxxx") and title.endswith("…")
+    assert any(t.startswith("Donaudampf") and t.endswith("…") for t in texts(chart(decided)))
+
+
 def test_rendering_is_deterministic_and_thread_safe() -> None:
     cases = [CASES[name] for name in ("likert", "single_choice", "multi_choice", "all_suppressed")]
     serial = [render_chart(s, fmt) for s in cases for fmt in ("png", "svg")]

@@ -82,3 +82,24 @@ async def test_a_date_answer_outside_its_bounds_is_refused_at_its_pointer(client
             "message": "must be a date written YYYY-MM-DD, such as 2025-01-31",
         },
     ]
+
+
+async def test_a_date_questions_chart_and_impact_say_it_is_a_date_question(
+    client: Client,
+) -> None:
+    org = await _survey(client)
+    auth = org.auth("analyst")
+    decided = await client.post(
+        "/api/v1/surveys/pulse/decisions",
+        json={"title": "Welcome calls", "decided_at": "2025-02-01T00:00:00Z"},
+        headers=org.auth("campaigner"),
+    )
+    assert decided.status_code == 201, decided.text
+    impact = f"/api/v1/surveys/pulse/decisions/{decided.json()['id']}/impact?question=joined"
+    for url, message in (
+        (f"{TRENDS}/joined/chart.svg", "is a date question: it has no chart, only n per wave"),
+        (impact, "is a date question: it has no metric to change"),
+    ):
+        got = await client.get(url, headers=auth)
+        assert got.status_code == 422, got.text
+        assert got.json()["errors"][0]["message"] == message

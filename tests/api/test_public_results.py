@@ -554,3 +554,18 @@ async def test_public_questions_are_checked_against_the_surveys_versions(client:
     )
     assert draft.status_code == 200, draft.text
     assert (await patch(["mood"])).status_code == 200
+
+
+async def test_the_title_is_in_the_readers_language(client: Client, world: World) -> None:
+    """A title given per locale is read in the results' locale, as the form shows it."""
+    patched = await client.patch(
+        "/api/v1/surveys/pulse",
+        json={"title": {"en": "Supporter pulse", "nl": "Achterbanpeiling"}},
+        headers=world.org.auth("campaigner"),
+    )
+    assert patched.status_code == 200, patched.text
+    assert (await _results(client, locale="nl"))["title"] == "Achterbanpeiling"
+    assert (await _results(client, locale="en"))["title"] == "Supporter pulse"
+    page = _page((await client.get(PAGE, params={"locale": "nl"})).text)
+    assert page.find("h1").text == "Achterbanpeiling"
+    assert page.find("title").text.startswith("Achterbanpeiling – ")

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from litestar import Litestar
@@ -21,7 +22,7 @@ from feedback.clock import Clock, fixed_clock
 from feedback.config import Settings
 from tests.builders.analysis import import_lines, line, session_on, survey_row
 from tests.builders.orgs import Org, make_org
-from tests.builders.surveys import MONTHLY, make_survey, pulse_definition
+from tests.builders.surveys import MONTHLY, clock_reading, make_survey, pulse_definition
 
 Client = AsyncTestClient[Litestar]
 LINKS = "/api/v1/surveys/pulse/report-links"
@@ -194,3 +195,38 @@ async def test_the_report_says_the_latest_change_in_plain_words(client: Client) 
     # The JSON names the question; under its own chart the report does not.
     said = re.findall(r'class="summary">(.*?)</p>', html)
     assert sentence.split(": ", 1)[-1].rstrip(".").lower() in said[0].lower()
+
+
+async def test_a_link_lasts_its_seconds_across_a_clock_change(
+    client: Client, settings: Settings
+) -> None:
+    """Expiry is counted in elapsed seconds, not on a wall clock: a day's link made the day
+    before Amsterdam moves its clocks forward lasts 24 hours, not 23, and says so in UTC."""
+    org = await surveyed(client)
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    made_at = datetime(2025, 3, 29, 12, 0, tzinfo=amsterdam)  # 11:00 UTC
+    with clock_reading(client, made_at):
+        made = await link(client, org, {"expires_in": 86400})
+    expires_at = datetime.fromisoformat(made["expires_at"])
+    assert expires_at == datetime(2025, 3, 30, 11, 0, tzinfo=UTC)
+    assert expires_at.utcoffset() == timedelta(0)
+    with clock_reading(client, datetime(2025, 3, 30, 10, 30, tzinfo=UTC)):
+        page = await client.get(path_of(made["url"]))
+    assert page.status_code == 200
+    assert "Generated 2025-03-30 10:30 UTC" in page.text
+    assert "valid until 2025-03-30 11:00 UTC" in page.text
+    with clock_reading(client, datetime(2025, 3, 30, 13, 30, tzinfo=amsterdam)):
+        page = await client.get(path_of(made["url"]))  # 11:30 UTC
+    assert page.status_code == 404
+
+
+async def test_a_date_question_is_called_a_date_question(client: Client) -> None:
+    org = await make_org(client)
+    definition = pulse_definition()
+    definition["questions"].append({"key": "joined", "type": "date", "label": "When did you join?"})
+    await make_survey(client, org, schedule=MONTHLY, definition=definition)
+    await import_lines(client, org, [line(1, {"trust": 3, "joined": "2024-05-01"})] * 6)
+    html = (await client.get(path_of((await link(client, org))["url"]))).text
+    section = html.split('id="q-joined"', 1)[1].split("</section>", 1)[0]
+    assert "Date answers: only the number of answers is reported." in section
+    assert "Text answers" not in section
