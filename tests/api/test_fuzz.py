@@ -16,6 +16,7 @@ derandomized so every run tries the same cases. Run bigger locally, e.g.
 from __future__ import annotations
 
 import os
+import traceback
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -187,6 +188,12 @@ def _fuzz(
     run()
 
 
+def _described(exc: BaseException) -> str:
+    if isinstance(exc, BaseExceptionGroup):
+        return "".join(traceback.format_exception(exc))
+    return str(exc)
+
+
 @pytest.mark.parametrize("mode", ["admin", "campaigner", "none"])
 def test_every_operation_answers_as_documented(fuzz_app: Litestar, seed: Seed, mode: str) -> None:
     schema = schemathesis.openapi.from_asgi(SCHEMA_PATH, fuzz_app)
@@ -201,7 +208,9 @@ def test_every_operation_answers_as_documented(fuzz_app: Litestar, seed: Seed, m
         try:
             _fuzz(operation, seed, token, seen.setdefault(operation.label, Counter()))
         except (Exception, schemathesis.errors.FailureGroup) as exc:  # all reported together
-            failures.append(f"{operation.label} [{mode}]: {exc}")
+            # The whole of it: a failure Hypothesis could not replay (FlakyFailure) says what
+            # happened the first time only in its sub-exceptions.
+            failures.append(f"{operation.label} [{mode}]: {_described(exc)}")
             print(f"\nFAILED {failures[-1]}", flush=True)  # seen at once with -s
     assert not failures, "\n\n".join(failures)
     _report(mode, seen)
