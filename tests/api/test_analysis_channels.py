@@ -241,6 +241,12 @@ async def test_dates_are_written_yyyy_mm_dd_and_named_as_sent(client: Client, pa
         assert [(e["pointer"], e["source"]) for e in got.json()["errors"]] == [
             (f"/{name}", "query")
         ]
+    # A range the wrong way round holds no wave: said, not answered as if there were no data.
+    got = await client.get(f"{path}?from=2025-03-01&to=2025-02-28", headers=auth)
+    assert got.status_code == 422, got.text
+    assert [(e["pointer"], e["source"]) for e in got.json()["errors"]] == [("/from", "query")]
+    one_day = await client.get(f"{path}?from=2025-03-01&to=2025-03-01", headers=auth)
+    assert one_day.status_code == 200, one_day.text
 
 
 async def test_trends_csv_names_its_charset_once(client: Client) -> None:
