@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import Annotated, Any, Literal
@@ -613,8 +614,18 @@ def _label_rules(
     return errors
 
 
+# What shows nothing on a page: spaces, controls, format characters (a zero-width space, a
+# direction mark), and code points with no character assigned or for private use.
+_INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cn", "Co"})
+
+
+def _blank(text: str) -> bool:
+    return all(unicodedata.category(c) in _INVISIBLE for c in text)
+
+
 def _text_rules(text: str, at: str) -> list[FieldError]:
-    if not text.strip():
+    if _blank(text):
+        # A label of zero-width spaces passes `strip()` and shows a question with no words.
         return [FieldError(at, "must not be empty")]
     if len(text) > MAX_LABEL_CHARS:
         return [FieldError(at, f"must be at most {MAX_LABEL_CHARS} characters")]

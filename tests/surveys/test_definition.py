@@ -445,6 +445,11 @@ def test_plain_string_labels_serve_every_locale() -> None:
     parse({"questions": [{"key": "t", "type": "text", "label": "Say"}]}, locales=("hi", "fr"))
 
 
+@pytest.mark.parametrize("label", ["👩\u200d💻", "\u200fשלום", "\u0301", "x\u200b"])
+def test_a_label_with_anything_visible_is_a_label(label: str) -> None:
+    parse(with_question({"key": "t", "type": "text", "label": label}), ("hi",))
+
+
 @pytest.mark.parametrize(
     ("label", "expected"),
     [
@@ -452,6 +457,11 @@ def test_plain_string_labels_serve_every_locale() -> None:
         ("   \n", {("label", "must not be empty")}),
         ({}, {("label", "must not be empty")}),
         ({"en": "Say", "hi": " "}, {("label/hi", "must not be empty")}),
+        # Nothing a supporter would see: zero-width spaces, a direction mark, no-break spaces,
+        # a private-use code point.
+        ("\u200b\u200b", {("label", "must not be empty")}),
+        ("\u200f\u00a0\u3000", {("label", "must not be empty")}),
+        ("\ue000", {("label", "must not be empty")}),
         ("x" * 2001, {("label", "must be at most 2000 characters")}),
         ("nul\x00", {("label", UNSAFE_TEXT)}),
         ("lone \udc00", {("label", UNSAFE_TEXT)}),
