@@ -5,6 +5,7 @@ database can hold (NUL characters, lone surrogates)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
@@ -32,6 +33,17 @@ UNSAFE_TEXT = "must not contain NUL characters or unpaired surrogates"
 
 def safe_text(value: str) -> bool:
     return _UNSAFE.search(value) is None
+
+
+# What shows nothing on a page: spaces, controls, format characters (a zero-width space, a
+# direction mark), and code points with no character assigned or for private use.
+_INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cn", "Co"})
+
+
+def shows_nothing(text: str) -> bool:
+    """Whether a text shown to supporters would show them nothing (`strip()` keeps a
+    zero-width space)."""
+    return all(unicodedata.category(c) in _INVISIBLE for c in text)
 
 
 def unsafe_text(document: Any, at: str = "") -> list[FieldError]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import Annotated, Any, Literal
@@ -40,7 +39,7 @@ from feedback.surveys.show_if import (
     depth,
     leaves,
 )
-from feedback.validation import UNSAFE_TEXT, loc_to_pointer, safe_text
+from feedback.validation import UNSAFE_TEXT, loc_to_pointer, safe_text, shows_nothing
 
 QUESTION_TYPES = (
     "likert",
@@ -614,17 +613,8 @@ def _label_rules(
     return errors
 
 
-# What shows nothing on a page: spaces, controls, format characters (a zero-width space, a
-# direction mark), and code points with no character assigned or for private use.
-_INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cn", "Co"})
-
-
-def _blank(text: str) -> bool:
-    return all(unicodedata.category(c) in _INVISIBLE for c in text)
-
-
 def _text_rules(text: str, at: str) -> list[FieldError]:
-    if _blank(text):
+    if shows_nothing(text):
         # A label of zero-width spaces passes `strip()` and shows a question with no words.
         return [FieldError(at, "must not be empty")]
     if len(text) > MAX_LABEL_CHARS:

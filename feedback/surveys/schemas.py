@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError
 from feedback.orgs.schemas import SLUG_PATTERN
 from feedback.surveys.definition import Label
 from feedback.surveys.settings import Locale
+from feedback.validation import shows_nothing
 
 WaveStatus = Literal["upcoming", "open", "closed"]
 
@@ -27,9 +28,12 @@ def _check_title(value: object) -> object:
     # Checked whole before the union is tried: else each member reports its own error, at a
     # pointer naming the member (`/title/constrained-str`), which no body has.
     texts = list(value.values()) if isinstance(value, dict) else [value]
-    if not all(isinstance(t, str) and 1 <= len(t) <= TITLE_MAX for t in texts):
+    if not all(
+        isinstance(t, str) and 1 <= len(t) <= TITLE_MAX and not shows_nothing(t) for t in texts
+    ):
         raise PydanticCustomError(
-            "title", "must be a text of 1 to 300 characters, or a {locale: text} map of them"
+            "title",
+            "must be a visible text of 1 to 300 characters, or a {locale: text} map of them",
         )
     return value
 

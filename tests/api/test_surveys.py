@@ -116,21 +116,17 @@ async def test_a_default_locale_that_is_no_language_tag_is_422(client: Client, l
     assert (await client.get("/api/v1/surveys/p", headers=org.auth())).status_code == 404
 
 
+TITLE_RULE = "must be a visible text of 1 to 300 characters, or a {locale: text} map of them"
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("title", "", "must be a text of 1 to 300 characters, or a {locale: text} map of them"),
-        ("title", 5, "must be a text of 1 to 300 characters, or a {locale: text} map of them"),
-        (
-            "title",
-            {"en": ""},
-            "must be a text of 1 to 300 characters, or a {locale: text} map of them",
-        ),
-        (
-            "title",
-            "x" * 301,
-            "must be a text of 1 to 300 characters, or a {locale: text} map of them",
-        ),
+        ("title", "", TITLE_RULE),
+        ("title", 5, TITLE_RULE),
+        ("title", {"en": ""}, TITLE_RULE),
+        ("title", "x" * 301, TITLE_RULE),
+        ("title", "\u200b \u200f", TITLE_RULE),  # shows nothing
         ("description", 5, "must be a string or an object mapping locale codes to strings"),
     ],
 )
