@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, tuple_
@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from feedback.errors import FieldError, Invalid
-from feedback.validation import instant_problem
 
 T = TypeVar("T")
 
@@ -55,13 +54,21 @@ def decode_cursor(cursor: str | None, *parsers: Callable[[Any], Any]) -> list[An
 
 
 def instant(value: Any) -> datetime:
-    """A cursor's instant: what `encode_cursor` wrote for an aware datetime, nothing else."""
+    """A cursor's instant: what `encode_cursor` wrote for an aware datetime, nothing else.
+
+    Any instant a row may hold, not only those `feedback.validation.instant_problem` lets
+    people send: a row's instant in UTC may lie in 2999 or 3000 (a decision dated
+    2999-12-31T23:00-05:00, stored before such dates were refused), and the cursor after that
+    row must read back."""
     if not isinstance(value, str):
         raise ValueError("not an instant")
     parsed = datetime.fromisoformat(value)
-    if instant_problem(parsed) is not None:
+    if parsed.utcoffset() is None:
         raise ValueError("not an instant")
-    return parsed
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # year 1 or 9999 pushed out of range by its offset
+        raise ValueError("not an instant") from exc
 
 
 def check_limit(limit: int) -> int:

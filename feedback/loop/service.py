@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +35,11 @@ from feedback.surveys.schedule import survey_schedule, wave_by_number
 from feedback.surveys.service import get_survey
 
 T = TypeVar("T")
+
+# A decision dated further ahead than this is a typo; and every read of the survey's trends
+# (its public results too) numbers the wave a decision falls in by walking the schedule up to
+# its date: a daily survey's decision dated in 2999 cost every such read a second.
+DECIDED_AT_HORIZON_YEARS = 10
 
 
 async def _known_keys(session: AsyncSession, survey: Survey) -> set[str]:
@@ -81,12 +87,20 @@ async def first_wave_opened(session: AsyncSession, survey: Survey) -> datetime:
     return min(known) if known else survey.created_at
 
 
-async def _check_decided_at(session: AsyncSession, survey: Survey, decided_at: datetime) -> None:
+async def _check_decided_at(
+    session: AsyncSession, survey: Survey, decided_at: datetime, *, now: datetime
+) -> None:
     first = await first_wave_opened(session, survey)
     if decided_at < first:
         raise Invalid.at(
             "/decided_at",
             f"must not be before the survey's first wave opened ({first.isoformat()})",
+        )
+    latest = now + relativedelta(years=DECIDED_AT_HORIZON_YEARS)
+    if decided_at > latest:
+        raise Invalid.at(
+            "/decided_at",
+            f"must not be more than {DECIDED_AT_HORIZON_YEARS} years ahead ({latest.isoformat()})",
         )
 
 
@@ -140,7 +154,7 @@ async def create_decision(
     survey = await get_survey(session, org_id=principal.org_id, slug=slug)
     errors: list[FieldError] = []
     keys = await _valid(errors, _check_keys(session, survey, data.question_keys))
-    await _valid(errors, _check_decided_at(session, survey, data.decided_at))
+    await _valid(errors, _check_decided_at(session, survey, data.decided_at, now=now))
     finding_ids = await _valid(errors, _check_findings(session, survey, data.finding_ids))
     if errors or keys is None or finding_ids is None:
         raise Invalid(errors, "The decision is invalid.")
@@ -244,7 +258,7 @@ async def update_decision(
     if data.question_keys is not None:
         keys = await _valid(errors, _check_keys(session, survey, data.question_keys))
     if data.decided_at is not None:
-        await _valid(errors, _check_decided_at(session, survey, data.decided_at))
+        await _valid(errors, _check_decided_at(session, survey, data.decided_at, now=now))
     if data.finding_ids is not None:
         wanted = await _valid(errors, _check_findings(session, survey, data.finding_ids))
     if errors:

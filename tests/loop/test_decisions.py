@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from feedback.api.app import create_app
 from feedback.clock import fixed_clock
 from feedback.config import Settings
-from tests.builders.loop import deliveries, jumps, pulse, subscribe
+from feedback.loop.models import Decision
+from feedback.surveys.models import Survey
+from tests.builders.loop import deliveries, jumps, pulse, sessions_on, subscribe
 from tests.builders.orgs import Org, make_org
 from tests.builders.surveys import MONTHLY, make_survey
 
@@ -219,6 +224,88 @@ async def test_decided_at_not_before_the_first_wave(client: Client) -> None:
     )
     assert moved.status_code == 422
     assert [e["pointer"] for e in moved.json()["errors"]] == ["/decided_at"]
+
+
+async def test_decided_at_not_more_than_ten_years_ahead(pinned: Client) -> None:
+    """A decision dated centuries ahead is a typo, and every read of the survey's trends (the
+    public results too) would walk its schedule up to that date to find the decision's wave."""
+    org = await make_org(pinned)
+    await make_survey(pinned, org, schedule=MONTHLY)
+    campaigner = org.auth("campaigner")
+    for decided_at in ("2999-06-01T00:00:00Z", "2035-03-10T09:30:01Z"):
+        far = await pinned.post(
+            DECISIONS, json={"title": "Far", "decided_at": decided_at}, headers=campaigner
+        )
+        assert far.status_code == 422, (decided_at, far.text)
+        assert [e["pointer"] for e in far.json()["errors"]] == ["/decided_at"]
+        assert "2035-03-10T09:30:00" in far.json()["errors"][0]["message"]
+    edge = await pinned.post(
+        DECISIONS, json={"title": "Edge", "decided_at": "2035-03-10T09:30:00Z"}, headers=campaigner
+    )
+    assert edge.status_code == 201, edge.text
+    moved = await pinned.patch(
+        f"{DECISIONS}/{edge.json()['id']}",
+        json={"decided_at": "2999-06-01T00:00:00Z"},
+        headers=campaigner,
+    )
+    assert moved.status_code == 422
+    assert [e["pointer"] for e in moved.json()["errors"]] == ["/decided_at"]
+    assert [
+        d["decided_at"] for d in (await pinned.get(DECISIONS, headers=campaigner)).json()["items"]
+    ] == ["2035-03-10T09:30:00Z"]
+
+
+async def test_decisions_stored_at_the_ends_of_time_page_through(
+    client: Client, settings: Settings
+) -> None:
+    """Decisions dated in 2999, or in 3000 once in UTC (2999-12-31T23:00-05:00 was accepted),
+    as rows may hold them from before such dates were refused: the list's cursors after them
+    read back."""
+    org = await make_org(client)
+    await make_survey(client, org, schedule=MONTHLY)
+    async with sessions_on(settings) as sessions, sessions() as session:
+        survey = await session.scalar(sa.select(Survey).where(Survey.slug == "pulse"))
+        assert survey is not None
+        session.add_all(
+            Decision(
+                org_id=survey.org_id,
+                survey_id=survey.id,
+                title=f"Decision {i}",
+                decided_at=day,
+                question_keys=[],
+            )
+            for i, day in enumerate(
+                (
+                    datetime(2025, 3, 1, tzinfo=UTC),
+                    datetime(2999, 6, 1, tzinfo=UTC),
+                    datetime(3000, 1, 1, 4, tzinfo=UTC),
+                    datetime(3000, 1, 1, 5, tzinfo=UTC),
+                )
+            )
+        )
+        await session.commit()
+    titles, cursor = [], None
+    while True:
+        params = {"limit": "1", **({"cursor": cursor} if cursor else {})}
+        page = await client.get(DECISIONS, params=params, headers=org.auth("analyst"))
+        assert page.status_code == 200, page.text
+        titles += [d["title"] for d in page.json()["items"]]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert titles == [f"Decision {i}" for i in range(4)]
+    # Hand-made cursors at the ends of datetime: a page, or 422 when UTC holds no such instant.
+    some_id = "00000000-0000-4000-8000-000000000000"
+    for at, status, count in (
+        ("0001-01-01T00:00:00+00:00", 200, 4),
+        ("9999-12-31T23:59:59+00:00", 200, 0),
+        ("9999-12-31T23:00:00-05:00", 422, None),
+    ):
+        forged = base64.urlsafe_b64encode(json.dumps([at, some_id]).encode()).decode()
+        got = await client.get(DECISIONS, params={"cursor": forged}, headers=org.auth())
+        assert got.status_code == status, (at, got.text)
+        if count is not None:
+            assert len(got.json()["items"]) == count
 
 
 async def test_linking_and_unlinking_findings(pinned: Client, settings: Settings) -> None:
