@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from alembic.util import CommandError
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from sqlalchemy.exc import DBAPIError
 
 from feedback.clock import system_clock
 from feedback.commands.exit_codes import ExitCode
-from feedback.config import InsecureSecret, get_settings
+from feedback.config import InsecureSecret, Settings, get_settings, settings_problems
 from feedback.errors import DomainError, NotFound
 from feedback.logs import log_config
 
@@ -31,19 +35,22 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["FEEDBACK_ACCESS_LOG"] = "true"
     if "FEEDBACK_BASE_URL" not in os.environ:  # links handed out point where this serves
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
+        host = f"[{host}]" if ":" in host else host  # an IPv6 address, as URLs write it
         os.environ["FEEDBACK_BASE_URL"] = f"http://{host}:{args.port}"
     settings = get_settings()
     settings.resolved_secret_key()  # refuse a bad key first; make the file before workers race
     if not args.no_migrate:
         from feedback import migrate
 
-        migrate.upgrade(settings.database_url)
+        _guarded(lambda: migrate.upgrade(settings.database_url))
     if args.demo:
         from feedback.demo import load_demo, terminal_progress
 
         print(
-            asyncio.run(
-                load_demo(settings, now=system_clock(), progress=terminal_progress(sys.stderr))
+            _run(
+                lambda: load_demo(
+                    settings, now=system_clock(), progress=terminal_progress(sys.stderr)
+                )
             )
         )
     uvicorn.run(
@@ -68,18 +75,23 @@ def _db(args: argparse.Namespace) -> int:
     from feedback import migrate
 
     url = get_settings().database_url
-    if args.action == "upgrade":
-        migrate.upgrade(url, args.revision or "head")
-    elif args.action == "downgrade":
-        migrate.downgrade(url, args.revision or "base")
-    else:
-        print(asyncio.run(migrate.current_revision(url)) or "(empty database)")
+    try:
+        if args.action == "upgrade":
+            _guarded(lambda: migrate.upgrade(url, args.revision or "head"))
+        elif args.action == "downgrade":
+            _guarded(lambda: migrate.downgrade(url, args.revision or "base"))
+        else:
+            print(_run(lambda: migrate.current_revision(url)) or "(empty database)")
+    except CommandError as exc:
+        if not args.revision:
+            raise  # the database's own revision is unknown to this version (see main)
+        print(f"error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
     return 0
 
 
 def _org_create(args: argparse.Namespace) -> int:
     from feedback.db import make_engine, make_sessionmaker, transaction
-    from feedback.errors import DomainError
     from feedback.orgs.service import create_org
 
     async def run() -> str:
@@ -91,12 +103,7 @@ def _org_create(args: argparse.Namespace) -> int:
         finally:
             await engine.dispose()
 
-    try:
-        key = asyncio.run(run())
-    except DomainError as exc:
-        print(f"error: {exc.detail}", file=sys.stderr)
-        return 1
-    print(key)
+    print(_run(run))
     return 0
 
 
@@ -106,9 +113,11 @@ def _demo(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     settings.resolved_secret_key()
-    migrate.upgrade(settings.database_url)
+    _guarded(lambda: migrate.upgrade(settings.database_url))
     print(
-        asyncio.run(load_demo(settings, now=system_clock(), progress=terminal_progress(sys.stderr)))
+        _run(
+            lambda: load_demo(settings, now=system_clock(), progress=terminal_progress(sys.stderr))
+        )
     )
     return 0
 
@@ -168,8 +177,14 @@ class Failed(Exception):
 
 def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a command's database work; what goes wrong becomes a message and an exit code."""
+    return _guarded(lambda: asyncio.run(work()))
+
+
+def _guarded(call: Callable[[], T]) -> T:
+    """`call()`, for work that reaches the database (migrations run their own event loop);
+    what goes wrong becomes a message and an exit code."""
     try:
-        return asyncio.run(work())
+        return call()
     except NotFound as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         raise Failed(ExitCode.NOT_FOUND) from None
@@ -222,7 +237,7 @@ def _import(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from feedback.commands.progress import byte_progress
-    from feedback.commands.transfer import export_survey, partial_path
+    from feedback.commands.transfer import OutputFailed, export_survey, partial_path
     from feedback.responses.exports import Layout
 
     if args.format == "ndjson" and args.layout is not None:
@@ -247,10 +262,23 @@ def _export(args: argparse.Namespace) -> int:
             # `feedback export ... | head`: the reader has what it wanted. Python would complain
             # again when it flushes stdout at exit, so point stdout elsewhere first.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OutputFailed as exc:
+            print(f"error: the export cannot be written to standard output: {exc}", file=sys.stderr)
+            # What is left in stdout's buffer would fail again when Python flushes it at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return ExitCode.USAGE
         return ExitCode.OK
+    if output.is_dir():
+        print(f"error: {output} is a directory: name a file", file=sys.stderr)
+        return ExitCode.USAGE
     partial = partial_path(output)
     try:
-        with partial.open("wb") as out, byte_progress(f"exporting {args.survey}", None) as advance:
+        try:
+            out = partial.open("wb")
+        except OSError as exc:
+            print(f"error: {output} cannot be written: {exc.strerror}", file=sys.stderr)
+            return ExitCode.USAGE
+        with out, byte_progress(f"exporting {args.survey}", None) as advance:
             written = _run(
                 lambda: export_survey(
                     settings,
@@ -262,6 +290,9 @@ def _export(args: argparse.Namespace) -> int:
                 )
             )
         partial.replace(output)
+    except OutputFailed as exc:
+        print(f"error: {output} cannot be written: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
     finally:
         partial.unlink(missing_ok=True)
     print(f"wrote {written} bytes to {output}", file=sys.stderr)
@@ -297,7 +328,8 @@ def _backup(args: argparse.Namespace) -> int:
 EXIT_CODES = """exit codes:
   0  done
   1  done, but some input was rejected (import), a check failed (doctor), the backup failed
-  2  usage: bad arguments, an unreadable file, an unsupported format, an insecure secret key
+  2  usage: bad arguments or FEEDBACK_* settings, a file that cannot be read or written, an
+     unsupported format, an insecure secret key
   3  the organisation or survey does not exist
   4  the database is unreachable or not migrated (`feedback doctor` says which)"""
 
@@ -314,6 +346,24 @@ def _command(
     )
     parser.set_defaults(func=func)
     return parser
+
+
+def _port(text: str) -> int:
+    """A TCP port to listen on, refused before anything is migrated or loaded."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (1-65535)")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    """A pause: 0, negative or NaN would have the worker query the outbox without one."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= 3600:  # also False for NaN
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 < s <= 3600)")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -336,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
         _serve,
     )
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_port, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
     serve.add_argument("--no-migrate", action="store_true", help="skip `db upgrade` on start")
     serve.add_argument("--demo", action="store_true", help="load demo data before serving")
@@ -373,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
         _worker,
     )
     worker.add_argument(
-        "--poll", type=float, default=1.0, help="seconds between looks at an idle outbox"
+        "--poll", type=_seconds, default=1.0, help="seconds between looks at an idle outbox"
     )
 
     _command(
@@ -441,11 +491,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.func is not _doctor:  # the doctor reports a bad setting among its findings
+        try:
+            Settings()
+        except (ValidationError, SettingsError) as exc:
+            print(f"error: {settings_problems(exc)}", file=sys.stderr)
+            return ExitCode.USAGE
     try:
         return int(args.func(args))
     except InsecureSecret as exc:
         print(f"error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
+    except CommandError as exc:  # Alembic: the database is at a revision this version lacks
+        print(f"error: {exc} (`feedback db current` names the database's)", file=sys.stderr)
+        return ExitCode.DATABASE
     except Failed as exc:
         return exc.code
 

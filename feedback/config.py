@@ -5,12 +5,15 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./feedback.db"
 # The secret keys HMACs (report links, edit tokens, respondent refs): at least 256 bits.
@@ -173,7 +176,19 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
-        return normalise_database_url(value)
+        value = normalise_database_url(value)
+        # Refused here, named, rather than as a traceback from the first engine; the message
+        # never repeats the URL, which may hold a password.
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError as exc:
+            raise ValueError(
+                "not a database URL; e.g. sqlite:///./feedback.db or "
+                "postgresql://feedback@db.internal:5432/feedback"
+            ) from exc
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"feedback runs on SQLite or PostgreSQL, not {backend}")
+        return value
 
     @field_validator("read_database_url")
     @classmethod
@@ -207,7 +222,13 @@ class Settings(BaseSettings):
             return _long_enough(self.secret_key, "FEEDBACK_SECRET_KEY")
         path = self.secret_key_file
         if not path.exists():
-            _create_secret_file(path)
+            try:
+                _create_secret_file(path)
+            except OSError as exc:
+                raise InsecureSecret(
+                    f"The secret key file {path} cannot be created: {exc}. Set "
+                    "FEEDBACK_SECRET_KEY_FILE to a writable place, or FEEDBACK_SECRET_KEY."
+                ) from exc
         try:
             text = path.read_text().strip()
         except (OSError, UnicodeDecodeError) as exc:
@@ -216,6 +237,13 @@ class Settings(BaseSettings):
 
 
 def _long_enough(secret: str, source: str) -> str:
+    try:
+        secret.encode()  # the HMACs key with its UTF-8 bytes
+    except UnicodeEncodeError as exc:
+        raise InsecureSecret(
+            f"The secret key in {source} is not UTF-8 text (raw random bytes?). Generate one "
+            "with: python -c 'import secrets; print(secrets.token_urlsafe(48))'."
+        ) from exc
     if len(secret) < MIN_SECRET_CHARS:
         raise InsecureSecret(
             f"The secret key in {source} has {len(secret)} characters; it needs at least "
@@ -243,6 +271,23 @@ def _create_secret_file(path: Path) -> None:
             os.link(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def settings_problems(error: ValidationError | SettingsError) -> str:
+    """What is wrong with the FEEDBACK_* variables, each bad one named, for the operator who
+    set them (`feedback` commands and `feedback doctor` print it instead of a traceback)."""
+    if isinstance(error, ValidationError):
+        return "; ".join(
+            (f"FEEDBACK_{str(e['loc'][0]).upper()}: " if e["loc"] else "") + e["msg"]
+            for e in error.errors()
+        )
+    # pydantic-settings names the field only in its message, when a list is not JSON.
+    field = re.search(r'field "(\w+)"', str(error))
+    name = f"FEEDBACK_{field.group(1).upper()}" if field else "a FEEDBACK_* variable"
+    return (
+        f"{name}: cannot be read ({error.__cause__ or error}); lists are written in JSON, "
+        'e.g. \'["10.0.0.1", "10.0.0.0/8"]\''
+    )
 
 
 @lru_cache(maxsize=1)

@@ -24,7 +24,8 @@ MIGRATIONS = _migrations()
 def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", database_url)
+    # Alembic's configuration interpolates `%`: a URL spells `@` in a password as `%40`.
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
 
 

@@ -17,9 +17,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from feedback import migrate
 from feedback.cli import build_parser, main
 from feedback.commands.backup import pg_dump_command
-from feedback.config import Settings
+from feedback.config import Settings, get_settings
 from tests.builders.orgs import make_org
 from tests.builders.responses import pulse_answers
 from tests.builders.surveys import MONTHLY, make_survey
@@ -273,3 +274,199 @@ def test_pg_dump_gets_the_password_through_the_environment() -> None:
         "postgresql://feedback@db.internal:5433/feedback",
     ]
     assert env == {"PGPASSWORD": "s3cret"}
+
+
+# What an operator gets wrong, or what goes wrong around them: a message naming it and the
+# documented exit code, never a traceback.
+
+DOWN = "postgresql://postgres@127.0.0.1:1/none"
+
+
+def assert_said(got: subprocess.CompletedProcess[str], code: int, *phrases: str) -> None:
+    assert "Traceback" not in got.stderr, got.stderr
+    assert got.returncode == code, got.stderr
+    for phrase in phrases:
+        assert phrase in got.stderr, got.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "name", "value"),
+    [
+        (["db", "current"], "FEEDBACK_MAX_BODY_BYTES", "64k"),
+        (["export", "--survey", "pulse"], "FEEDBACK_TRUSTED_PROXIES", "10.0.0.1"),
+        (["import", "x.csv", "--survey", "pulse"], "FEEDBACK_CORS_ALLOW_ORIGINS", "https://a.org"),
+        (["worker"], "FEEDBACK_HEADER_TIMEOUT", "nan"),
+        (["db", "upgrade"], "FEEDBACK_DATABASE_URL", "mysql://feedback@db.internal/feedback"),
+        (["demo"], "FEEDBACK_DATABASE_URL", ""),
+        (["serve", "--no-migrate"], "FEEDBACK_EMBEDDED_WORKER", "sometimes"),
+        (["demo"], "FEEDBACK_SECRET_KEY", "\udcff" * 48),  # 48 bytes from /dev/urandom, say
+    ],
+)
+def test_a_bad_setting_is_named_with_exit_2(
+    settings: Settings, tmp_path: Path, args: list[str], name: str, value: str
+) -> None:
+    (tmp_path / "x.csv").write_text("submitted_at,trust\r\n")
+    assert_said(run(settings, tmp_path, *args, **{name: value}), 2, name)
+
+
+def test_the_doctor_names_a_setting_that_is_not_json(settings: Settings, tmp_path: Path) -> None:
+    got = run(settings, tmp_path, "doctor", FEEDBACK_TRUSTED_PROXIES="10.0.0.1, 10.0.0.2")
+    assert "Traceback" not in got.stderr, got.stderr
+    assert got.returncode == 1
+    assert "FAIL  configuration" in got.stdout and "FEEDBACK_TRUSTED_PROXIES" in got.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["db", "upgrade"],
+        ["db", "current"],
+        ["db", "downgrade", "-1"],
+        ["demo"],
+        ["org", "create", "acme", "--name", "Acme"],
+    ],
+)
+def test_every_database_command_exits_4_when_the_database_is_down(
+    settings: Settings, tmp_path: Path, args: list[str]
+) -> None:
+    got = run(settings, tmp_path, *args, FEEDBACK_DATABASE_URL=DOWN)
+    assert_said(got, 4, "feedback doctor")
+
+
+def test_a_password_with_escapes_reaches_the_database(settings: Settings, tmp_path: Path) -> None:
+    """`%40` is how a URL spells an `@` in a password; Alembic's configuration must not read the
+    `%` as one of its own interpolations."""
+    down = "postgresql://feedback:p%40ss%25w0rd@127.0.0.1:1/none"
+    got = run(settings, tmp_path, "db", "upgrade", FEEDBACK_DATABASE_URL=down)
+    assert_said(got, 4, "feedback doctor")
+    assert "p%40ss" not in got.stderr and "p@ss" not in got.stderr
+
+
+def test_a_database_url_with_a_percent_migrates(settings: Settings, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/100%25.db"
+    upgraded = run(settings, tmp_path, "db", "upgrade", FEEDBACK_DATABASE_URL=url)
+    assert_said(upgraded, 0)
+    current = run(settings, tmp_path, "db", "current", FEEDBACK_DATABASE_URL=url)
+    assert_said(current, 0)
+    assert current.stdout.strip() == migrate.head_revision()
+
+
+def test_an_unknown_revision_is_a_usage_error(settings: Settings, tmp_path: Path) -> None:
+    assert_said(run(settings, tmp_path, "db", "upgrade", "nosuch"), 2, "nosuch")
+
+
+async def test_org_create_refuses_a_taken_slug_with_exit_2(
+    client: Client, settings: Settings, tmp_path: Path
+) -> None:
+    await make_org(client, "acme")
+    assert_said(run(settings, tmp_path, "org", "create", "acme", "--name", "Again"), 2, "acme")
+    made = run(settings, tmp_path, "org", "create", "beta", "--name", "Beta")
+    assert_said(made, 0)
+    assert made.stdout.strip()
+
+
+async def test_export_to_a_place_it_cannot_write_exits_2(
+    client: Client, settings: Settings, tmp_path: Path
+) -> None:
+    org = await make_org(client)
+    await make_survey(client, org, schedule=MONTHLY)
+    missing = tmp_path / "no" / "such" / "dir" / "out.csv"
+    got = run(settings, tmp_path, "export", "--survey", "pulse", "--output", str(missing))
+    assert_said(got, 2, str(missing.parent))
+    got = run(settings, tmp_path, "export", "--survey", "pulse", "--output", str(tmp_path))
+    assert_said(got, 2, str(tmp_path))
+
+
+def _export_to_a_full_disk(settings: Settings, cwd: Path) -> subprocess.CompletedProcess[str]:
+    with Path("/dev/full").open("w") as full:  # every write to it fails with ENOSPC
+        return subprocess.run(
+            [sys.executable, "-m", "feedback", "export", "--survey", "pulse"],
+            env=environment(settings),
+            cwd=cwd,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+
+async def test_a_full_disk_is_not_blamed_on_the_database(
+    client: Client, settings: Settings, tmp_path: Path
+) -> None:
+    org = await make_org(client)
+    await make_survey(client, org, schedule=MONTHLY)
+    got = _export_to_a_full_disk(settings, tmp_path)
+    assert_said(got, 2, "No space left on device")
+    assert "database" not in got.stderr
+
+
+def test_backup_into_a_missing_directory_says_so(settings: Settings, tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "copy.db"
+    assert_said(run(settings, tmp_path, "backup", str(target)), 1, str(target.parent))
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "http"])
+def test_serve_refuses_a_port_that_is_not_one(
+    settings: Settings, tmp_path: Path, port: str
+) -> None:
+    got = run(settings, tmp_path, "serve", "--port", port)
+    assert_said(got, 2, "--port")
+
+
+def test_a_secret_file_that_cannot_be_made_is_named(settings: Settings, tmp_path: Path) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    path = a_file / "secret"
+    got = run(
+        settings, tmp_path, "demo", FEEDBACK_SECRET_KEY=None, FEEDBACK_SECRET_KEY_FILE=str(path)
+    )
+    assert_said(got, 2, str(path))
+
+
+@pytest.mark.parametrize(
+    ("host", "base_url"),
+    [
+        ("::1", "http://[::1]:8123"),
+        ("::", "http://127.0.0.1:8123"),
+        ("10.1.2.3", "http://10.1.2.3:8123"),
+    ],
+)
+def test_serve_hands_out_links_to_where_it_listens(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, host: str, base_url: str
+) -> None:
+    """Without FEEDBACK_BASE_URL, links point where `serve` listens; an IPv6 address in a URL
+    goes in brackets. (In process, uvicorn left out: the links of a served demo are the same.)"""
+    import uvicorn
+
+    served: list[str] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *_a, **_k: served.append("run"))
+    for name, value in environment(settings).items():
+        if name.startswith("FEEDBACK_"):
+            monkeypatch.setenv(name, value)
+    monkeypatch.setenv("FEEDBACK_BASE_URL", "unset below; restored after the test")
+    monkeypatch.delenv("FEEDBACK_BASE_URL")
+    get_settings.cache_clear()
+    try:
+        assert main(["serve", "--host", host, "--port", "8123", "--no-migrate"]) == 0
+        assert get_settings().base_url == base_url
+    finally:
+        get_settings.cache_clear()
+    assert served == ["run"]
+
+
+@pytest.mark.parametrize("poll", ["0", "-1", "nan"])
+def test_worker_refuses_a_poll_that_would_spin(
+    settings: Settings, tmp_path: Path, poll: str
+) -> None:
+    """`--poll 0` would query the outbox without pause, a core and a connection busy for ever."""
+    got = subprocess.run(
+        [sys.executable, "-m", "feedback", "worker", "--poll", poll],
+        env=environment(settings),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+    assert_said(got, 2, "--poll")

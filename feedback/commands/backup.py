@@ -43,7 +43,10 @@ def backup(database_url: str, target: Path) -> BackupDone:
         raise BackupFailed(f"{target} exists already: name a new file.")
     started = time.monotonic()
     if database_url.startswith("sqlite"):
-        how = _sqlite(database_url, target)
+        try:
+            how = _sqlite(database_url, target)
+        except (sqlite3.Error, OSError) as exc:  # a missing directory, a full disk, ...
+            raise BackupFailed(f"The copy to {target} failed: {exc}.") from exc
     elif database_url.startswith("postgresql"):
         how = _pg_dump(database_url, target)
     else:

@@ -13,10 +13,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from sqlalchemy import make_url, text
 
 from feedback import migrate
-from feedback.config import MIN_SECRET_CHARS, Settings
+from feedback.config import MIN_SECRET_CHARS, Settings, settings_problems
 from feedback.db import make_engine
 
 TIMEOUT_SECONDS = 5.0
@@ -51,16 +52,8 @@ async def diagnose() -> list[Finding]:
     """Every check of the settings in the environment, in the order a fix is best made."""
     try:
         settings = Settings()
-    except ValidationError as exc:
-        return [
-            _fail(
-                "configuration",
-                "; ".join(
-                    f"FEEDBACK_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
-                    for e in exc.errors()
-                ),
-            )
-        ]
+    except (ValidationError, SettingsError) as exc:
+        return [_fail("configuration", settings_problems(exc))]
     findings = [_ok("configuration", "the FEEDBACK_* variables are valid"), _secret(settings)]
     reachable = await _database(settings)
     findings.append(reachable)

@@ -106,14 +106,28 @@ async def export_survey(
             export = await exports.export(
                 session, sessions, principal=principal, slug=survey, layout=layout
             )
-        async for chunk in export.chunks:
-            out.write(chunk)
-            written += len(chunk)
-            advance(len(chunk))
-        out.flush()
+        try:
+            async for chunk in export.chunks:
+                out.write(chunk)
+                written += len(chunk)
+                advance(len(chunk))
+            out.flush()
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): the caller's to judge
+        except OSError as exc:
+            raise OutputFailed(exc) from exc
     finally:
         await engine.dispose()
     return written
+
+
+class OutputFailed(Exception):
+    """The export could not be written (a full disk, say): the output's fault, not the
+    database's, so it is told apart from the OSError of a database that cannot be reached."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.strerror or str(error))
+        self.error = error
 
 
 def partial_path(path: Path) -> Path:
