@@ -79,7 +79,15 @@ def _db(args: argparse.Namespace) -> int:
         if args.action == "upgrade":
             _guarded(lambda: migrate.upgrade(url, args.revision or "head"))
         elif args.action == "downgrade":
-            _guarded(lambda: migrate.downgrade(url, args.revision or "base"))
+            if not args.revision:
+                # Going down to `base` drops every table: it must be asked for, not defaulted.
+                print(
+                    "error: name the revision to go down to: `-1` for one step, `base` to drop "
+                    "every table (feedback db current shows where the database is)",
+                    file=sys.stderr,
+                )
+                return ExitCode.USAGE
+            _guarded(lambda: migrate.downgrade(url, args.revision))
         else:
             print(_run(lambda: migrate.current_revision(url)) or "(empty database)")
     except CommandError as exc:
@@ -401,7 +409,11 @@ def build_parser() -> argparse.ArgumentParser:
         _db,
     )
     db.add_argument("action", choices=["upgrade", "downgrade", "current"])
-    db.add_argument("revision", nargs="?", help="target revision (default: head / base)")
+    db.add_argument(
+        "revision",
+        nargs="?",
+        help="target revision (upgrade: default head; downgrade: required, -1 for one step)",
+    )
 
     org = commands.add_parser("org", help="organisations")
     org_commands = org.add_subparsers(dest="org_command", required=True)

@@ -316,6 +316,15 @@ def test_the_doctor_names_a_setting_that_is_not_json(settings: Settings, tmp_pat
     assert "FAIL  configuration" in got.stdout and "FEEDBACK_TRUSTED_PROXIES" in got.stdout
 
 
+def test_a_downgrade_names_its_revision(settings: Settings, tmp_path: Path) -> None:
+    # `base`, the old default, drops every table: a bare `db downgrade` changes nothing.
+    head = run(settings, tmp_path, "db", "current")
+    assert head.returncode == 0 and head.stdout.strip(), head.stderr
+    got = run(settings, tmp_path, "db", "downgrade")
+    assert_said(got, 2, "name the revision", "base")
+    assert run(settings, tmp_path, "db", "current").stdout == head.stdout
+
+
 @pytest.mark.parametrize(
     "args",
     [
