@@ -505,6 +505,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.func is not _doctor:  # the doctor reports a bad setting among its findings
         try:
+            # Not get_settings(): its answer is cached, and `serve` sets variables (the base
+            # URL, the access log) before it reads them.
             Settings()
         except (ValidationError, SettingsError) as exc:
             print(f"error: {settings_problems(exc)}", file=sys.stderr)

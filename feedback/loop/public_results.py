@@ -62,6 +62,7 @@ from feedback.surveys.definition import (
     label_text,
     match_locale,
 )
+from feedback.surveys.framing import title_in
 from feedback.surveys.models import Survey, SurveyVersion
 from feedback.surveys.schedule import survey_schedule
 from feedback.surveys.service import (
@@ -273,8 +274,7 @@ async def public_results(
     return PublicResults(
         org_slug=org.slug,
         survey_slug=survey.slug,
-        # As the form shows it: a title given per locale is read in the results' locale.
-        title=label_text(survey.title_texts or survey.title, locale, survey.default_locale),
+        title=title_in(survey, locale),  # as the form shows it, in the results' locale
         locale=locale,
         locales=tuple(available),
         min_n=min_n,

@@ -23,6 +23,11 @@ class Framing:
     logo_url: str | None
 
 
+def title_in(survey: Survey, locale: str) -> str:
+    """The survey's title in `locale` (a title given per locale, else its one text)."""
+    return label_text(survey.title_texts or survey.title, locale, survey.default_locale)
+
+
 def framing_of(survey: Survey, settings: SurveySettings, *, org_name: str, locale: str) -> Framing:
     """`survey`'s framing in `locale` (`settings` are the survey's, already loaded)."""
 
@@ -31,7 +36,7 @@ def framing_of(survey: Survey, settings: SurveySettings, *, org_name: str, local
 
     return Framing(
         org_name=org_name,
-        title=label_text(survey.title_texts or survey.title, locale, survey.default_locale),
+        title=title_in(survey, locale),
         description=text(survey.description),
         intro=text(settings.intro),
         thank_you=text(settings.thank_you),
