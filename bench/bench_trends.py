@@ -81,7 +81,7 @@ CHUNK = 20_000  # responses generated and written at a time
 _SCALE5 = {"min": 1, "max": 5}
 _OPTIONS = {
     "priority": ["climate", "housing", "health", "jobs"],
-    "channel": ["email", "social", "event", "friend", "press"],
+    "heard_via": ["email", "social", "event", "friend", "press"],
     "actions": ["petition", "march", "donate", "call", "volunteer"],
     "topics": ["local", "national", "global", "members", "campaigns", "funding"],
 }
@@ -94,7 +94,7 @@ QUESTIONS: list[dict[str, Any]] = [
     *(
         {
             "key": key,
-            "type": "single_choice" if key in ("priority", "channel") else "multi_choice",
+            "type": "single_choice" if key in ("priority", "heard_via") else "multi_choice",
             "label": key.title(),
             "options": [{"key": o, "label": o.title()} for o in options],
         }
@@ -290,7 +290,7 @@ def batches(target_rows: int, ids: dict[str, str], seed: int = 7) -> Iterator[Ba
             "service": _latent(rng, 7.0 + 0.4 * drift, 1.8, 1, 10),
             "nps": _latent(rng, 7.4 + 0.3 * drift, 2.2, 0, 10),
             "priority": rng.choice(4, size=size, p=[0.4, 0.3, 0.2, 0.1]),
-            "channel": rng.choice(5, size=size),
+            "heard_via": rng.choice(5, size=size),
             "hours": np.round(np.clip(rng.gamma(1.5, 3.0, size=size), 0, 168), 1),
             "donation": np.round(np.clip(rng.lognormal(3.0, 1.0, size=size), 0, 10000), 2),
         }
@@ -332,7 +332,7 @@ def batches(target_rows: int, ids: dict[str, str], seed: int = 7) -> Iterator[Ba
             for j, key in enumerate(KEYS):
                 if not answered[i, j]:
                     continue
-                if key in ("priority", "channel"):
+                if key in ("priority", "heard_via"):
                     answers.append(
                         (*base, key, None, _OPTIONS[key][values[key][i]], None, True, True)
                     )

@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from feedback.analysis.results import (
     ALPHA,
@@ -223,6 +223,22 @@ def with_q_values(tests: Sequence[ChangeTest], *, alpha: float = ALPHA) -> list[
     The family is every test with a p value (consecutive-wave tests of the requested range; for
     multi-choice every option's); a test without p gets q None and is not significant.
     """
-    ps = [t.p for t in tests if t.p is not None]
-    qs = iter(stats.false_discovery_control(ps, method="bh").tolist() if ps else [])
+    qs = iter(benjamini_hochberg([t.p for t in tests if t.p is not None]))
     return [t.with_q(next(qs) if t.p is not None else None, alpha=alpha) for t in tests]
+
+
+def benjamini_hochberg(ps: Sequence[float]) -> list[float]:
+    """= stats.false_discovery_control(ps, method="bh"), float for float (tested against it):
+    each p times m over its rank, the running minimum from the largest p down, capped at 1.
+
+    Written out because SciPy's checks and array dispatch cost ~150 µs a call on these few p
+    values, and a split's answer adjusts one family per question and group (6 % of its time)."""
+    m = len(ps)
+    order = sorted(range(m), key=ps.__getitem__)
+    qs = [0.0] * m
+    running = math.inf
+    for rank in range(m, 0, -1):
+        at = order[rank - 1]
+        running = min(running, ps[at] * (m / rank))
+        qs[at] = min(running, 1.0)
+    return qs

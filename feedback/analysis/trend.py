@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -55,9 +56,12 @@ def mann_kendall(waves: Sequence[int], estimates: Sequence[float]) -> TrendTest 
     )
 
 
+@lru_cache(maxsize=128)
 def _pairs(n: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """Index arrays (i, j) of every pair i < j."""
+    """Index arrays (i, j) of every pair i < j, read-only: shared by every run of n waves."""
     i, j = np.triu_indices(n, k=1)
+    i.setflags(write=False)
+    j.setflags(write=False)
     return i, j
 
 

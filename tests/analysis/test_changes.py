@@ -14,6 +14,7 @@ from scipy import stats
 from scipy.stats.contingency import crosstab
 
 from feedback.analysis.changes import (
+    benjamini_hochberg,
     chi_square,
     mann_whitney,
     nps_z,
@@ -173,6 +174,22 @@ def test_benjamini_hochberg_by_hand_and_tests_without_p() -> None:
     assert [t.significant for t in adjusted] == [True, False, False, False, False]
     assert with_q_values([ChangeTest("nps_z", 1, None, None)])[0].significant is False
     assert with_q_values([]) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(0.0, 1.0),
+            st.sampled_from([0.0, 1.0, 0.05, 1e-320, 0.049999999999999996]),
+        ),
+        max_size=40,
+    )
+)
+def test_benjamini_hochberg_is_scipys_float_for_float(ps: list[float]) -> None:
+    # Ties, zeros, ones and subnormals included: our q values are SciPy's bit for bit.
+    expected = stats.false_discovery_control(ps, method="bh").tolist() if ps else []
+    assert benjamini_hochberg(ps) == expected
 
 
 def test_change_results_serialise_without_nan() -> None:

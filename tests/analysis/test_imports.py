@@ -36,7 +36,16 @@ ASSEMBLY = (
     "option_series",
     "summaries",
 )
-PLUMBING = {"__future__", "collections.abc", "typing", "itertools", "math", "dataclasses", "bisect"}
+PLUMBING = {
+    "__future__",
+    "collections.abc",
+    "typing",
+    "itertools",
+    "functools",
+    "math",
+    "dataclasses",
+    "bisect",
+}
 ALLOWED = {
     "pure": PLUMBING
     | {
@@ -52,8 +61,10 @@ ALLOWED = {
         "feedback.analysis.suppression",
     },
     "charts": PLUMBING
-    | {"io", "textwrap", "datetime", "matplotlib", "feedback.analysis.results"}
-    | {"feedback.analysis.number_text"},
+    | {"io", "textwrap", "unicodedata", "datetime", "matplotlib", "feedback.analysis.results"}
+    | {"feedback.analysis.number_text"}
+    # the fonts it draws in: DejaVu Sans and the fallbacks for the scripts it lacks
+    | {"feedback.analysis.chart_fonts"},
     "assembly": PLUMBING
     | {"collections", "functools", "datetime", "uuid"}
     | {f"feedback.analysis.{name}" for name in (*PURE, *ASSEMBLY, "charts")}

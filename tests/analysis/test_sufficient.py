@@ -66,6 +66,32 @@ def test_scale_counts_reject_malformed_input() -> None:
         ScaleCounts(np.arange(1, 4), np.array([1, 1]))
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10), st.integers(0, 10**12)), max_size=30))
+def test_scale_counts_from_rows_equal_the_checked_constructor(rows: list[tuple[int, int]]) -> None:
+    # from_rows takes its arrays without __init__'s checks, and sums n, Σx, Σx² once: the same
+    # cell, and the same figures, as building it through __init__ and summing the arrays.
+    built = ScaleCounts.from_rows([(float(v), c) for v, c in rows], scale_min=0, scale_max=10)
+    counts = np.zeros(11, dtype=np.int64)
+    for value, count in rows:
+        counts[value] += count
+    checked = ScaleCounts(np.arange(0, 11), counts)
+    assert built.counts.tolist() == checked.counts.tolist()
+    assert built.values.tolist() == checked.values.tolist()
+    values = [int(v) for v in checked.values]
+    n = sum(int(c) for c in counts)
+    assert (
+        (built.n, built.total)
+        == (checked.n, checked.total)
+        == (
+            n,
+            sum(v * int(c) for v, c in zip(values, counts, strict=True)),
+        )
+    )
+    assert built.mean == checked.mean and built.variance == checked.variance
+    assert not built.values.flags.writeable and not built.counts.flags.writeable
+
+
 def test_instances_are_immutable_and_own_their_arrays() -> None:
     source = np.array([1, 2, 3])
     counts = ScaleCounts(np.arange(1, 4), source)
