@@ -11,7 +11,7 @@ another shows no clear rise or fall. The test names and p-values stay in the fig
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import tzinfo
 
 from feedback.analysis.figures import Figures, QuestionTrends, RunFigures, WaveFigures
@@ -75,6 +75,16 @@ class Summaries:
     default_locale: str
     zone: tzinfo
     named: bool = True
+    # The shown entries by (wave, run), the first of each: every change sentence looks up its
+    # previous wave, and scanning the waves for it was quadratic in them.
+    _shown: dict[tuple[int, int | None], WaveFigures] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        shown: dict[tuple[int, int | None], WaveFigures] = {}
+        for entry in self.figures.waves:
+            if entry.shown:
+                shown.setdefault((entry.wave.number, entry.series), entry)
+        object.__setattr__(self, "_shown", shown)
 
     def change(self, entry: WaveFigures, option: str | None = None) -> str | None:
         """The change of a mean or NPS wave from its previous comparable wave; for a choice
@@ -86,14 +96,7 @@ class Summaries:
         test = entry.change if option is None else (entry.option_changes or {}).get(option)
         if test is None or test.p is None:
             return None
-        before = next(
-            (
-                e
-                for e in self.figures.waves
-                if e.wave.number == test.from_wave and e.series == entry.series and e.shown
-            ),
-            None,
-        )
+        before = self._shown.get((test.from_wave, entry.series))
         if before is None:
             return None
         if metric == "share" and option is None:
