@@ -25,6 +25,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton
 from babel.numbers import NumberPattern, parse_pattern
 
+from feedback.analysis.number_text import steady
 from feedback.analysis.results import Metric
 from feedback.surveys.definition import label_text
 
@@ -359,6 +360,7 @@ def _values(metric: Metric, first: float, second: float, locale: Locale) -> tupl
 
 
 def _number(metric: Metric, value: float, extra_digits: int, locale: Locale) -> str:
+    value = steady(value)  # the same figure, kept or counted afresh, reads the same
     # -0.0 equals 0.0 as a key but is written "-0 %": the sign is part of the key.
     return _formatted(metric, value, math.copysign(1.0, value), extra_digits, locale)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -67,6 +68,19 @@ def test_a_difference_too_small_for_the_usual_digits_gets_more() -> None:
     assert sentence(change(number, 1234.5, 2000), "en", "en").endswith(
         "rose from 1,234.5 to 2,000.0 between March 2026 and June 2026."
     )
+
+
+def test_a_mean_on_a_decimal_tie_reads_the_same_however_its_sums_were_added() -> None:
+    # 7.05, the mean of 7.0 and 7.1, comes out of a kept read's sums as 7.050000000000001 and of
+    # a fresh count's as 7.05: both read "7.0" (Babel rounds half to even), never 7.0 and 7.1.
+    number = Subject(label="Hours", metric="mean")
+    written = {
+        sentence(change(number, 3.0, value), "en", "en")
+        for value in (math.nextafter(7.05, 0), 7.05, math.nextafter(7.05, 8))
+    }
+    assert written == {
+        "“Hours”: the average answer rose from 3.0 to 7.0 between March 2026 and June 2026."
+    }
 
 
 def test_weekly_and_daily_waves_are_named_by_their_opening_date() -> None:
