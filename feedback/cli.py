@@ -483,8 +483,8 @@ def build_parser() -> argparse.ArgumentParser:
     _command(
         commands,
         "doctor",
-        "check the configuration, the database, its migrations, the secret key, Redis and the "
-        "base URL, and say what to fix",
+        "check the configuration, the database, its migrations, the secret key, Redis, the "
+        "base URL and the charts' fonts, and say what to fix",
         "  feedback doctor && feedback serve --no-migrate",
         _doctor,
     )

@@ -164,6 +164,7 @@ def test_doctor_passes_a_sound_installation(settings: Settings, tmp_path: Path) 
         ["ok", "migrations"],
         ["ok", "redis"],
         ["ok", "base"],
+        ["ok", "chart"],
     ]
 
 

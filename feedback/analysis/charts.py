@@ -6,6 +6,10 @@ uses it), so concurrent requests in threads cannot interfere. At the default sca
 800×450 px (8 × 4.5 in at 100 dpi); the SVG is 576 × 324 pt with text as paths, so it is crisp
 at any size and looks the same whatever fonts the viewer has.
 
+Text is drawn in DejaVu Sans, and what it has no glyphs for (Chinese, Japanese, Korean,
+Devanagari) in the fallback fonts of `chart_fonts`, glyph by glyph, when they are installed;
+widths are measured in the same fonts, so shortened labels fit whatever their script.
+
 The input is a `ChartData` the service builds from results (`ChartPoint.from_estimate`), the
 runs between series breaks, the decisions and the trend. A chart never raises on thin data: no
 waves, one wave or only suppressed waves render with a message that says so.
@@ -16,6 +20,7 @@ from __future__ import annotations
 import io
 import math
 import textwrap
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,10 +32,12 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.text import Text
 from matplotlib.textpath import text_to_path
 from matplotlib.ticker import MaxNLocator, PercentFormatter, ScalarFormatter
 from matplotlib.transforms import blended_transform_factory
 
+from feedback.analysis.chart_fonts import families as font_families
 from feedback.analysis.number_text import figure_text, p_text, share_text
 from feedback.analysis.results import Metric, NoTrend, TrendTest, WaveEstimate
 
@@ -55,7 +62,6 @@ SUPPRESSED_FILL = "#F3F3F3"
 # A cell hidden to protect a small one is drawn apart from a small cell: its group is not small.
 COMPLEMENTARY_FILL = "#EEF1F6"
 COMPLEMENTARY_LABEL = "hidden to protect a small group"
-FONT = "DejaVu Sans"  # ships with matplotlib, so every server renders the same glyphs
 
 # Vertical layout in figure fractions, top down: title, subtitle, key, decision labels, plot.
 LEFT, RIGHT = 0.085, 0.95
@@ -233,6 +239,7 @@ def chart(series: ChartData) -> Figure:
 
 def render(figure: Figure, fmt: ChartFormat = "png", *, scale: float = 1.0) -> bytes:
     """PNG (800×450 px at scale 1; 2 for high-density screens) or SVG bytes."""
+    _regional_faces(figure)
     buffer = io.BytesIO()
     # No creation date in the SVG. PNG output is byte-for-byte reproducible; SVG is up to the
     # element ids, which matplotlib salts randomly on every save unless rcParams say otherwise.
@@ -308,7 +315,7 @@ def share_chart(series: ChartData) -> Figure:
             loc="upper left",
             bbox_to_anchor=(RIGHT - LEGEND_WIDTH + 0.035, top),
             frameon=False,
-            prop={"family": FONT, "size": 8.5},
+            prop={"family": _fonts(), "size": 8.5},
             labelcolor=INK,
             handlelength=1.2,
             borderaxespad=0,
@@ -378,19 +385,83 @@ def _plot(figure: Figure, right: float = RIGHT, top: float = PLOT_TOP) -> Axes:
     return figure.add_axes((LEFT, PLOT_BOTTOM, right - LEFT, top - PLOT_BOTTOM))
 
 
+def _fonts() -> list[str]:
+    """DejaVu Sans, then the fallback fonts installed (`render` picks their faces)."""
+    return font_families()
+
+
+def _regional_faces(figure: Figure) -> None:
+    """The chart's text in the fallback faces its language calls for: the same Chinese
+    character is drawn a little differently in Japan or Korea. Decided from all the chart's
+    text together, so one chart uses one set of forms; Latin text is not affected."""
+    drawn = [t for t in figure.findobj(Text) if t.get_text()]
+    default = font_families()
+    chosen = font_families(" ".join(t.get_text() for t in drawn))
+    if chosen == default:
+        return
+    for text in drawn:
+        if text.get_fontfamily() == default:
+            text.set_fontfamily(chosen)
+
+
 def _plain(text: str) -> str:
     """User text as literal text: a `$` would otherwise start matplotlib mathtext."""
     return text.replace("$", r"\$")
 
 
 def _shorten(text: str, width: int) -> str:
+    """The text in at most `width` columns, cut at a word with "…" if longer. A Chinese,
+    Japanese or Korean character takes two columns, as wide as two Latin letters or so."""
     text = " ".join(text.split())
+    if _columns(text) != len(text):
+        return _shorten_wide(text, width)
     short = textwrap.shorten(text, width=width, placeholder="…")
     # A first word longer than the width leaves only the placeholder: a label written without
     # spaces (a compound word, a value joined by underscores, Chinese) is cut within the word.
     if short == "…" and text:
-        return text[: width - 1] + "…"
+        return _cut(text, width - 1) + "…"
     return short
+
+
+def _cut(text: str, length: int) -> str:
+    """The text's first `length` characters, fewer (or, from the very first, more) rather than
+    split a letter from its marks (an accent typed apart, a Devanagari vowel sign or half-form)."""
+    back = length
+    while 0 < back < len(text) and _joined(text, back):
+        back -= 1
+    if back > 0:
+        return text[:back]
+    while length < len(text) and _joined(text, length):
+        length += 1
+    return text[:length]
+
+
+def _joined(text: str, i: int) -> bool:
+    """Whether text[i] belongs to the letter before it."""
+    mark = unicodedata.combining(text[i]) > 0 or unicodedata.category(text[i]) == "Mc"
+    return mark or unicodedata.combining(text[i - 1]) == 9  # a virama joins the next letter
+
+
+def _columns(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+def _shorten_wide(text: str, width: int) -> str:
+    """`_shorten` for text with wide characters: cut after the last character that fits, or at
+    a space in its second half (Korean spaces its words; Chinese and Japanese do not)."""
+    if _columns(text) <= width:
+        return text
+    used = 0
+    for cut, char in enumerate(text):
+        used += _columns(char)
+        if used > width - 1:  # room for the "…"
+            head = _cut(text, cut)
+            cut = len(head)
+            space = head.rfind(" ")
+            if space > cut // 2:
+                head = head[:space]
+            return head.rstrip() + "…"
+    return text
 
 
 def _join(*parts: str | None) -> str | None:
@@ -409,7 +480,7 @@ def _header(figure: Figure, title: str, subtitle: str | None) -> None:
         fontsize=size,
         fontweight="bold",
         color=INK,
-        family=FONT,
+        family=_fonts(),
     )
     if subtitle:
         figure.text(
@@ -420,7 +491,7 @@ def _header(figure: Figure, title: str, subtitle: str | None) -> None:
             va="top",
             fontsize=9.5,
             color=MUTED,
-            family=FONT,
+            family=_fonts(),
         )
 
 
@@ -433,7 +504,7 @@ def _key(figure: Figure, handles: list[Patch | Line2D]) -> None:
         bbox_to_anchor=(0.02, KEY_Y),
         frameon=False,
         ncols=len(handles),
-        prop={"family": FONT, "size": 8},
+        prop={"family": _fonts(), "size": 8},
         labelcolor=MUTED,
         handlelength=1.8,
         handletextpad=0.5,
@@ -537,7 +608,7 @@ def _empty(ax: Axes, message: str) -> None:
         va="center",
         fontsize=11,
         color=MUTED,
-        family=FONT,
+        family=_fonts(),
     )
 
 
@@ -556,7 +627,7 @@ def _all_suppressed_message(ax: Axes, series: ChartData) -> None:
         fontsize=10,
         linespacing=1.5,
         color=INK,
-        family=FONT,
+        family=_fonts(),
         bbox={"boxstyle": "round,pad=0.7", "facecolor": "white", "edgecolor": GRID},
         zorder=10,
     )
@@ -605,7 +676,9 @@ def _axes_px(ax: Axes) -> float:
 
 def _text_px(text: str, size: float, *, bold: bool = False) -> float:
     """Rendered width of one line of text in pixels, from the font's metrics (no renderer)."""
-    font = FontProperties(family=FONT, size=size, weight="bold" if bold else "normal")
+    font = FontProperties(
+        family=font_families(text), size=size, weight="bold" if bold else "normal"
+    )
     width, _, _ = text_to_path.get_text_width_height_descent(text, font, ismath=False)
     return float(width) * DPI / 72
 
@@ -615,7 +688,7 @@ def _fit(text: str, size: float, max_px: float, *, bold: bool = False) -> str:
     text = " ".join(text.split())
     if _text_px(text, size, bold=bold) <= max_px:
         return text
-    low, high = 1, len(text)  # the longest `shorten` width that fits lies in [low, high)
+    low, high = 1, _columns(text)  # the longest `shorten` width that fits lies in [low, high)
     while high - low > 1:
         middle = (low + high) // 2
         if _text_px(_shorten(text, middle), size, bold=bold) <= max_px:
@@ -656,7 +729,7 @@ def _x_axis(ax: Axes, points: Sequence[ChartPoint], min_n: int, *, show_n: bool)
     ax.set_xticks([points[i].wave for i in ticks])
     ax.set_xticklabels(
         [_plain(texts[i]) + (f"\nn={points[i].n:,}" if show_n else "") for i in ticks],
-        family=FONT,
+        family=_fonts(),
         fontsize=size,
         linespacing=1.45,
     )
@@ -694,7 +767,9 @@ def _y_axis(ax: Axes, panels: Sequence[ChartData], *, small: bool = False) -> No
     if first.metric == "nps" and lo < 0 < hi:
         ax.axhline(0, color=FAINT, linewidth=0.9, zorder=1)
     if first.y_label:
-        ax.set_ylabel(_plain(first.y_label), fontsize=8.5 if small else 9, color=MUTED, family=FONT)
+        ax.set_ylabel(
+            _plain(first.y_label), fontsize=8.5 if small else 9, color=MUTED, family=_fonts()
+        )
 
 
 def _share_axis(ax: Axes, panels: Sequence[ChartData]) -> None:
@@ -785,7 +860,7 @@ def _estimate_line(ax: Axes, series: ChartData, *, small: bool = False) -> None:
             fontsize=9,
             fontweight="bold",
             color=BLUE,
-            family=FONT,
+            family=_fonts(),
             zorder=5,
         )
 
@@ -832,7 +907,7 @@ def _suppressed_gaps(ax: Axes, points: Sequence[ChartPoint], min_n: int, *, labe
                 va="center",
                 fontsize=7.5,
                 color=MUTED,
-                family=FONT,
+                family=_fonts(),
                 bbox={"boxstyle": "square,pad=0.3", "facecolor": fill, "linewidth": 0},
                 zorder=1,
             )
@@ -894,7 +969,7 @@ def _rule_label(ax: Axes, x: float, text: str, colour: str, *, small: bool) -> N
         va="top",
         fontsize=6.5 if small else 7.5,
         color=colour,
-        family=FONT,
+        family=_fonts(),
         bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "linewidth": 0},
         zorder=5,
     )
@@ -974,7 +1049,7 @@ def _decisions(figure: Figure, ax: Axes, placed: Sequence[_Placed]) -> None:
             va="bottom",
             fontsize=DECISION_PT,
             color=VERMILLION,
-            family=FONT,
+            family=_fonts(),
             clip_on=False,
         )
 
@@ -1083,7 +1158,7 @@ def _shares(ax: Axes, series: ChartData, colours: Colours, *, small: bool = Fals
                     va="center",
                     fontsize=7.5,
                     color=_text_on(colour),
-                    family=FONT,
+                    family=_fonts(),
                     zorder=4,
                 )
         base = [b + h for b, h in zip(base, heights, strict=True)]
@@ -1108,12 +1183,12 @@ def _segment_panel(
         fontweight="normal" if panel.pooled else "bold",
         fontstyle="italic" if panel.pooled else "normal",
         color=MUTED if panel.pooled else INK,
-        family=FONT,
+        family=_fonts(),
         pad=5,
     )
     if panel.pooled:
         ax.set_facecolor(COMPLEMENTARY_FILL)
-    ax.set_title(_panel_note(panel), loc="right", fontsize=7.5, color=MUTED, family=FONT, pad=5)
+    ax.set_title(_panel_note(panel), loc="right", fontsize=7.5, color=MUTED, family=_fonts(), pad=5)
     if not panel.points:
         _empty(ax, "no waves")
         return
@@ -1142,7 +1217,7 @@ def _segment_panel(
             va="center",
             fontsize=8,
             color=MUTED,
-            family=FONT,
+            family=_fonts(),
         )
 
 

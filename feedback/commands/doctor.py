@@ -61,6 +61,7 @@ async def diagnose() -> list[Finding]:
         findings.append(await _migrations(settings))
     findings.append(await _redis(settings))
     findings.append(_base_url(settings))
+    findings.append(_chart_fonts())
     return findings
 
 
@@ -193,3 +194,22 @@ def _loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _chart_fonts() -> Finding:
+    """Charts draw what DejaVu Sans lacks (Chinese, Japanese, Korean, Devanagari) in fonts the
+    system provides; without them that text is drawn as empty boxes."""
+    from feedback.analysis import chart_fonts
+
+    missing = chart_fonts.missing()
+    if missing:
+        packages = " ".join(f.package for f in missing)
+        scripts = " nor for ".join(f.scripts for f in missing)
+        return _warn(
+            "chart fonts",
+            f"no font for {scripts}: charts draw such text as empty boxes. Install Debian's "
+            f"{packages} (apt-get install {packages}), then restart feedback "
+            "(docs/deployment.md, 'Fonts for charts')",
+        )
+    found = "".join(f"; {f.name} for {f.scripts}" for f in chart_fonts.available())
+    return _ok("chart fonts", f"{chart_fonts.LATIN}{found}")
