@@ -40,6 +40,8 @@ class Step:
     keys: tuple[str, ...]
     carried: tuple[tuple[str, str], ...]
     last: bool
+    # Counting only the pages shown (skipped ones are not), for the page's title.
+    number: int = 1
 
 
 def step(
@@ -58,6 +60,7 @@ def step(
         carried=tuple((k, v) for k in earlier for v in values.get(k, ())),
         # Whether a later page will have a question depends on this page's answers, unknown yet.
         last=index == len(pages) - 1,
+        number=sum(1 for page in pages[: index + 1] if shown & set(page)) or 1,
     )
 
 

@@ -39,6 +39,14 @@ def strings_for(locale: str) -> dict[str, str]:
     return STRINGS[found]
 
 
+def words_lang(locale: str) -> str | None:
+    """The language of the forms' own words on a page in `locale` when it is not the page's
+    (English, around the questions of a survey in a language without a catalogue), so the page
+    can mark them (WCAG 3.1.2: a screen reader reads "Submit" in English, not with an Arabic
+    voice); None when the words are in the page's language."""
+    return None if match_locale(locale, STRINGS) else FALLBACK
+
+
 def accepted_languages(header: str | None) -> list[str]:
     """The tags of an Accept-Language header, most wanted first; `q=0` and `*` are dropped."""
     ranked: list[tuple[float, int, str]] = []

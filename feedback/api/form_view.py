@@ -13,11 +13,13 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import get_decimal_symbol, get_group_symbol
 
+from feedback.api.form_strings import date_text
 from feedback.errors import FieldError
 from feedback.surveys.definition import (
     DateQuestion,
@@ -140,10 +142,11 @@ def fields(
     strings: Mapping[str, str],
     values: Mapping[str, Sequence[str]],
     errors: Mapping[str, str],
+    locale: str = "en",
 ) -> list[Field]:
-    """`definition` must already be localised (every label a string)."""
+    """`definition` must already be localised (every label a string); `locale` writes dates."""
     return [
-        _field(q, strings, values.get(q.key, ()), errors.get(q.key, ""))
+        _field(q, strings, values.get(q.key, ()), errors.get(q.key, ""), locale)
         for q in definition.questions
     ]
 
@@ -179,7 +182,7 @@ def _text(label: str | dict[str, str]) -> str:
 
 
 def _field(
-    question: Question, strings: Mapping[str, str], given: Sequence[str], error: str
+    question: Question, strings: Mapping[str, str], given: Sequence[str], error: str, locale: str
 ) -> Field:
     base = control_id(question.key)
     description = _join(
@@ -232,7 +235,7 @@ def _field(
         return Field(
             kind="date",
             id=base,
-            hint=description,
+            hint=_join(description, _date_hint(question, strings, locale)),
             value=value,
             min=question.min,
             max=question.max,
@@ -266,6 +269,21 @@ def _range_hint(question: NumberQuestion, strings: Mapping[str, str]) -> str:
         return strings["number_min"].format(min=_number(lo))
     if hi is not None:
         return strings["number_max"].format(max=_number(hi))
+    return ""
+
+
+def _date_hint(question: DateQuestion, strings: Mapping[str, str], locale: str) -> str:
+    # Said before the supporter answers, as a number's range is: not only in a refusal.
+    lo, hi = (
+        date_text(date.fromisoformat(d), locale) if d else None
+        for d in (question.min, question.max)
+    )
+    if lo and hi:
+        return strings["date_range"].format(min=lo, max=hi)
+    if lo:
+        return strings["date_min"].format(min=lo)
+    if hi:
+        return strings["date_max"].format(max=hi)
     return ""
 
 

@@ -27,7 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.api.deps import DbSession, Now, Submitter, sessions_of
 from feedback.api.form_pages import errors_so_far, next_page, page_of, split_pages, step
-from feedback.api.form_strings import FALLBACK, STRINGS, negotiate_locale, strings_for
+from feedback.api.form_strings import (
+    FALLBACK,
+    STRINGS,
+    negotiate_locale,
+    strings_for,
+    words_lang,
+)
 from feedback.api.form_view import (
     answers_from_form,
     errors_by_key,
@@ -127,6 +133,7 @@ def _html(
         lang=locale,
         dir=text_direction(locale),
         t=strings,
+        words=words_lang(locale),
         css_url="/form.css",
         title=page.framing.title if page else "",
         framing=page.framing if page else None,
@@ -205,7 +212,7 @@ def form_page(
         version=version,
         response_id=response_id,
         token=token,
-        fields=fields(localised, page.strings, values, by_key),
+        fields=fields(localised, page.strings, values, by_key, page.locale),
         summary=summary(errors, localised, by_key),
         step=shown,
     )

@@ -16,7 +16,7 @@ from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import FromPath, QueryParameter
 
 from feedback.api.deps import AppSettings, DbSession, Now, TrendRollups
-from feedback.api.form_strings import STRINGS, date_text, preferred_locales
+from feedback.api.form_strings import STRINGS, date_text, preferred_locales, words_lang
 from feedback.api.form_view import text_direction
 from feedback.api.forms import (
     PAGE_ERRORS,
@@ -64,6 +64,7 @@ def _page(page: SurveyPage, template: str, status: int, **context: Any) -> Respo
         lang=page.locale,
         dir=text_direction(page.locale),
         t=page.strings,
+        words=words_lang(page.locale),
         css_url="/form.css",
         title=page.framing.title,
         **context,

@@ -39,7 +39,7 @@ async def _open(context: BrowserContext, site: SiteOrigin, live_url: str) -> Pag
 
 
 def _group(page: Page, name: str) -> Any:
-    return page.get_by_role("group", name=re.compile(name))
+    return page.get_by_role("radiogroup", name=re.compile(name))
 
 
 async def _fill(page: Page, *, hours: str = "3") -> None:

@@ -42,7 +42,7 @@ async def test_without_javascript_the_form_posts_shows_errors_then_thanks(
         assert await _stored(client, org) == []
 
         await (
-            page.get_by_role("group", name="I trust the organisation")
+            page.get_by_role("radiogroup", name="I trust the organisation")
             .get_by_role("radio", name="2")
             .check()
         )

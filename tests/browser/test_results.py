@@ -1,5 +1,5 @@
-"""Public results in Debian's chromium: the /r/ page with JavaScript off at 400 and 1,200 px (and
-in print), the embed rendering `data-feedback-results` on a second origin, and the embedded
+"""Public results in Debian's chromium: the /r/ page with JavaScript off at 320, 400 and 1,200 px
+(and in print), the embed rendering `data-feedback-results` on a second origin, and the embedded
 form's thank-you linking to the results. With FEEDBACK_UPDATE_SCREENSHOT set, the page test
 writes docs/results.png."""
 
@@ -75,13 +75,13 @@ async def _no_sideways_scroll(page: Page, width: int) -> None:
     assert await page.evaluate("document.documentElement.scrollWidth") <= width
 
 
-async def test_the_page_works_without_javascript_at_400_and_1200_px(
+async def test_the_page_works_without_javascript_at_320_400_and_1200_px(
     client: Client, settings: Settings, clocked_url: str, browser: Browser
 ) -> None:
     await _world(client, settings, markup=False)
     context = await browser.new_context(java_script_enabled=False, locale="en-GB")
     try:
-        for width in (400, 1200):
+        for width in (320, 400, 1200):
             page = await context.new_page()
             await page.set_viewport_size({"width": width, "height": 900})
             await page.goto(f"{clocked_url}/r/acme/pulse")
@@ -202,7 +202,7 @@ async def test_the_embedded_forms_thank_you_links_to_the_results(
     await _world(client, settings, origins=[site.url])
     page = await context.new_page()
     await page.goto(site.embed("/", clocked_url, "acme/pulse"))
-    await page.get_by_role("group", name=TRUST).get_by_role("radio", name="4").check()
+    await page.get_by_role("radiogroup", name=TRUST).get_by_role("radio", name="4").check()
     await page.get_by_role("button", name="Submit").click()
     await expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
     link = page.get_by_role("link", name="See what we did with your answers")

@@ -52,7 +52,7 @@ async def test_questions_follow_the_answers_live(
     await expect(why_not).to_be_hidden()
     await expect(joined).to_be_hidden()
 
-    nps = page.get_by_role("group", name="Recommend us?")
+    nps = page.get_by_role("radiogroup", name="Recommend us?")
     await nps.get_by_role("radio", name="3", exact=True).check()
     await expect(why_not).to_be_visible()
     await expect(joined).to_be_hidden()

@@ -41,6 +41,11 @@
     var l = String(locale || "en").toLowerCase();
     return STRINGS[l] || STRINGS[l.split("-")[0]] || STRINGS.en;
   }
+  // The language of the forms' own words where the survey's has no catalogue (English around
+  // an Arabic survey), marked so a screen reader reads them in it; else null (as words_lang).
+  function wordsLang(locale) {
+    return stringsFor(locale) === STRINGS.en && !/^en(-|$)/i.test(locale || "") ? "en" : null;
+  }
 
   // el("p", {class: "x"}, "text", child): attributes set one by one, strings become text nodes.
   function el(tag, attrs) {
@@ -94,7 +99,7 @@
     }
     return { min: q.scale.min, max: q.scale.max, labels: q.scale.labels || {} };
   }
-  function hintOf(q, t) {
+  function hintOf(q, t, locale) {
     var parts = [q.description, q.hint];
     if (q.type === "multi_choice" && q.max_choices) parts.push(fmt(t.choose_up_to, { n: q.max_choices }));
     if (q.type === "text") parts.push(fmt(t.max_chars, { n: q.max_length }));
@@ -103,6 +108,11 @@
       if (lo && hi) parts.push(fmt(t.number_range, { min: q.min, max: q.max }));
       else if (lo) parts.push(fmt(t.number_min, { min: q.min }));
       else if (hi) parts.push(fmt(t.number_max, { max: q.max }));
+    }
+    if (q.type === "date" && (q.min || q.max)) { // a date's limits too, before it is answered
+      var day = function (d) { return new Date(d + "T00:00:00Z").toLocaleDateString(locale, { dateStyle: "long", timeZone: "UTC" }); };
+      parts.push(q.min && q.max ? fmt(t.date_range, { min: day(q.min), max: day(q.max) })
+        : q.min ? fmt(t.date_min, { min: day(q.min) }) : fmt(t.date_max, { max: day(q.max) }));
     }
     return parts.filter(Boolean).join(" ");
   }
@@ -161,17 +171,21 @@
   }
 
   function question(ctx, q) {
-    var t = ctx.t, id = ctx.prefix + q.key, hint = hintOf(q, t), controls = [], body;
-    var title = q.required ? [q.label, " ", el("span", { class: "fb-req" }, t.required)] : [q.label];
+    var t = ctx.t, id = ctx.prefix + q.key, hint = hintOf(q, t, ctx.locale), controls = [], body;
+    var title = q.required ? [q.label, " ", el("span", { class: "fb-req", lang: ctx.words }, t.required)] : [q.label];
     var hintEl = hint ? el("p", { class: "fb-hint", id: id + "-hint" }, hint) : null;
-    var errEl = el("p", { class: "fb-error-msg", id: id + "-error", hidden: true });
+    var errEl = el("p", { class: "fb-error-msg", id: id + "-error", lang: ctx.words, hidden: true });
+    // The visible "Required" as a state, as on the hosted page (templates/_fields.html).
+    var required = q.required ? "true" : null;
     if (q.type === "number" || q.type === "text" || q.type === "date") {
       var input = q.type === "text"
-        ? el("textarea", { class: "fb-text", id: id, name: q.key, rows: 5, maxlength: q.max_length })
+        ? el("textarea", { class: "fb-text", id: id, name: q.key, rows: 5, maxlength: q.max_length,
+            "aria-required": required })
         : q.type === "date"
-        ? el("input", { class: "fb-input fb-date", type: "date", id: id, name: q.key, min: q.min, max: q.max })
+        ? el("input", { class: "fb-input fb-date", type: "date", id: id, name: q.key, min: q.min, max: q.max,
+            "aria-required": required })
         : el("input", { class: "fb-input", type: "text", inputmode: q.integer ? "numeric" : "decimal",
-            autocomplete: "off", id: id, name: q.key });
+            autocomplete: "off", id: id, name: q.key, "aria-required": required });
       controls.push(input);
       body = el("div", { class: "fb-q" }, el("label", { class: "fb-label", for: id }, title), hintEl, errEl, input);
     } else {
@@ -195,7 +209,9 @@
         var cap = it.caption ? el("span", { class: wide ? "fb-vh" : "fb-cap" }, " " + it.caption) : null;
         return el("label", { class: "fb-point", for: input.id }, input, el("span", { class: "fb-box" }, it.text, cap));
       }));
-      body = el("fieldset", { class: "fb-q" }, el("legend", { class: "fb-label" }, title), hintEl, errEl, list, ends);
+      var one = type === "radio";
+      body = el("fieldset", { class: "fb-q", role: one ? "radiogroup" : null, "aria-required": one && required },
+        el("legend", { class: "fb-label" }, title), hintEl, errEl, list, ends);
     }
     var field = { q: q, box: body, err: errEl, hint: hintEl, controls: controls,
       described: body.tagName === "FIELDSET" ? body : controls[0] };
@@ -280,16 +296,17 @@
     });
     var linked = items.filter(function (i) { return i.node; }).sort(function (a, b) { return a.order - b.order; });
     var other = items.filter(function (i) { return !i.node; });
-    ctx.summary.replaceChildren(el("h2", {}, t.error_summary),
+    ctx.summary.replaceChildren(el("h2", { lang: ctx.words }, t.error_summary),
       el("ul", {}, linked.map(function (i) { return i.node; }), other));
     ctx.summary.hidden = false;
     ctx.summary.focus();
   }
 
   function panel(ctx, heading, text, done) {
-    var h = el("h2", { tabindex: "-1" }, heading), url = done && ctx.form && ctx.form.results_url;
-    var link = url && el("p", {}, el("a", { class: "fb-results-link", href: page(url, ctx.locale) }, ctx.t.results_link));
-    ctx.root.replaceChildren(el("div", { class: "fb-panel" + (done ? " fb-done" : ""), role: "status" }, h, el("p", {}, text), link));
+    var h = el("h2", { tabindex: "-1", lang: ctx.words }, heading), url = done && ctx.form && ctx.form.results_url;
+    var ours = !(ctx.form && text === ctx.form.thank_you) ? ctx.words : null; // else the campaigner's
+    var link = url && el("p", { lang: ctx.words }, el("a", { class: "fb-results-link", href: page(url, ctx.locale) }, ctx.t.results_link));
+    ctx.root.replaceChildren(el("div", { class: "fb-panel" + (done ? " fb-done" : ""), role: "status" }, h, el("p", { lang: ours }, text), link));
     return h;
   }
   function closed(ctx, problem) {
@@ -376,8 +393,8 @@
   function render(ctx) {
     var t = ctx.t, form = el("form", { class: "fb-form", novalidate: true });
     ctx.summary = el("div", { class: "fb-summary", role: "alert", tabindex: "-1", hidden: true });
-    ctx.button = el("button", { type: "submit", class: "fb-submit" }, t.submit);
-    ctx.status = el("p", { class: "fb-status", role: "status" });
+    ctx.button = el("button", { type: "submit", class: "fb-submit", lang: ctx.words }, t.submit);
+    ctx.status = el("p", { class: "fb-status", role: "status", lang: ctx.words });
     form.append(ctx.summary);
     ctx.form.questions.forEach(function (q) { form.append(question(ctx, q)); });
     form.append(ctx.button, ctx.status);
@@ -385,9 +402,10 @@
     form.addEventListener("input", function () { applyShowIf(ctx); });
     form.addEventListener("change", function () { applyShowIf(ctx); });
     applyShowIf(ctx);
-    ctx.root.replaceChildren(framingHead(ctx), el("h2", { class: "fb-title" }, ctx.form.title),
+    // replaceChildren writes a null as the text "null": only the parts the survey has.
+    ctx.root.replaceChildren.apply(ctx.root, [framingHead(ctx), el("h2", { class: "fb-title" }, ctx.form.title),
       ctx.form.description ? el("p", { class: "fb-description" }, ctx.form.description) : null,
-      ctx.form.intro ? el("p", { class: "fb-intro" }, ctx.form.intro) : null, form, privacyLink(ctx));
+      ctx.form.intro ? el("p", { class: "fb-intro" }, ctx.form.intro) : null, form, privacyLink(ctx)].filter(Boolean));
   }
 
   // Who is asking (the organisation, its logo) and where its privacy notice is.
@@ -395,11 +413,11 @@
     var f = ctx.form;
     return el("div", { class: "fb-head" },
       f.logo_url ? el("img", { class: "fb-logo", src: f.logo_url, alt: f.org_name }) : null,
-      el("p", { class: "fb-org" }, fmt(ctx.t.asked_by, { org: f.org_name })));
+      el("p", { class: "fb-org", lang: ctx.words }, fmt(ctx.t.asked_by, { org: f.org_name })));
   }
   function privacyLink(ctx) {
     var url = ctx.form.privacy_url;
-    return url ? el("p", { class: "fb-privacy" }, el("a", { href: url, target: "_blank", rel: "noopener" }, ctx.t.privacy_link)) : null;
+    return url ? el("p", { class: "fb-privacy", lang: ctx.words }, el("a", { href: url, target: "_blank", rel: "noopener" }, ctx.t.privacy_link)) : null;
   }
   // The form's language and writing direction on the embed's root (ar, he, fa, ur: rtl).
   function direction(ctx, data) {
@@ -465,6 +483,7 @@
       ctx.rid = waiting.body.response_id;
       ctx.locale = waiting.body.locale;
       ctx.t = stringsFor(ctx.locale);
+      ctx.words = wordsLang(ctx.locale);
       live[ctx.rid] = ctx;
       return panel(ctx, ctx.t.sending, ctx.t.queued);
     }
@@ -479,6 +498,7 @@
       ctx.form = data;
       ctx.locale = data.locale;
       ctx.t = stringsFor(data.locale);
+      ctx.words = wordsLang(data.locale);
       ctx.rid = uuid();
       direction(ctx, data);
       render(ctx);
@@ -505,23 +525,24 @@
       if (!res.ok) throw res;
       var r = await res.json(), list = function (items, f) { return el("ul", {}, items.map(f)); };
       t = stringsFor(r.locale);
+      var words = wordsLang(r.locale);
       root.lang = r.locale;
       root.dir = r.dir;
       root.replaceChildren.apply(root, [el("h2", { class: "fb-title" }, el("a", { href: page(r.url, r.locale) }, r.title)),
-        r.questions.length ? el("h3", { class: "fb-rh" }, t.you_said) : null,
+        r.questions.length ? el("h3", { class: "fb-rh", lang: words }, t.you_said) : null,
         r.questions.map(function (q) {
           return el("section", { class: "fb-rq" }, el("h4", {}, q.label), q.waves.length ?
             list(q.waves.slice().reverse(), function (w) {
-              return el("li", { class: w.suppressed ? "fb-rsup" : null }, el("span", { class: "fb-rwave" }, w.label + ": "), w.sentence);
-            }) : el("p", {}, q.summary));
+              return el("li", { class: w.suppressed ? "fb-rsup" : null }, el("span", { class: "fb-rwave" }, w.label + ": "), el("span", { lang: words }, w.sentence));
+            }) : el("p", { lang: words }, q.summary));
         }),
-        r.decisions.length ? el("h3", { class: "fb-rh" }, t.we_did) : null,
+        r.decisions.length ? el("h3", { class: "fb-rh", lang: words }, t.we_did) : null,
         r.decisions.map(function (d) {
           return el("article", { class: "fb-rd fb-rd-" + d.status }, el("h4", {}, d.title),
-            el("p", { class: "fb-rmeta" }, d.status_text + " · " +
+            el("p", { class: "fb-rmeta", lang: words }, d.status_text + " · " +
               new Date(d.decided_on).toLocaleDateString(r.locale, { dateStyle: "long", timeZone: "UTC" })),
             d.description ? el("p", {}, d.description) : null,
-            d.findings.length ? [el("p", {}, t.in_answer_to), list(d.findings, function (f) { return el("li", {}, f.sentence); })] : null);
+            d.findings.length ? [el("p", { lang: words }, t.in_answer_to), list(d.findings, function (f) { return el("li", {}, f.sentence); })] : null);
         })].flat().filter(Boolean));
     } catch (e) {
       root.replaceChildren(el("p", { class: "fb-status", role: "status" }, t.results_failed));
