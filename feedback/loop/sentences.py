@@ -360,7 +360,6 @@ def _values(metric: Metric, first: float, second: float, locale: Locale) -> tupl
 
 
 def _number(metric: Metric, value: float, extra_digits: int, locale: Locale) -> str:
-    value = steady(value)  # the same figure, kept or counted afresh, reads the same
     # -0.0 equals 0.0 as a key but is written "-0 %": the sign is part of the key.
     return _formatted(metric, value, math.copysign(1.0, value), extra_digits, locale)
 
@@ -368,6 +367,7 @@ def _number(metric: Metric, value: float, extra_digits: int, locale: Locale) -> 
 @lru_cache(maxsize=8192)
 def _formatted(metric: Metric, value: float, sign: float, extra_digits: int, locale: Locale) -> str:
     # Cached: a wave's estimate ends one change's sentence and begins the next one's.
+    value = steady(value)  # the same figure, kept or counted afresh, reads the same
     zero = metric == "nps" and round(value, extra_digits) == 0
     text: str = _pattern(metric, extra_digits, zero, locale).apply(0 if zero else value, locale)
     return text
