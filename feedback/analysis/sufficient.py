@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, TypeVar
 
 import numpy as np
@@ -62,12 +61,6 @@ def _ints(values: ArrayLike, name: str) -> IntArray:
     return _frozen(np.array(values, dtype=np.int64, copy=True), name)
 
 
-@lru_cache(maxsize=64)
-def _scale_points(low: int, high: int) -> IntArray:
-    """The points of a scale, one read-only array shared by every cell of it."""
-    return _frozen(np.arange(low, high + 1, dtype=np.int64), "values")
-
-
 def _counts(values: ArrayLike, name: str = "counts") -> IntArray:
     array = _ints(values, name)
     if (array < 0).any():
@@ -88,7 +81,7 @@ class ScaleCounts:
     values: IntArray
     counts: IntArray
     # n, Σx and Σx² in exact integers, summed once: a split's figures read them thousands of
-    # times a request, and summing small arrays again each time was a tenth of its time.
+    # times a request.
     _sums: tuple[int, int, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -102,26 +95,13 @@ class ScaleCounts:
             raise ValueError("values must be strictly increasing")
         object.__setattr__(self, "values", values)
         object.__setattr__(self, "counts", counts)
-        self._sum_up()
-
-    def _sum_up(self) -> None:
-        values, counts = self.values.tolist(), self.counts.tolist()
+        points, tally = values.tolist(), counts.tolist()
         sums = (
-            sum(counts),
-            sum(v * c for v, c in zip(values, counts, strict=True)),
-            sum(v * v * c for v, c in zip(values, counts, strict=True)),
+            sum(tally),
+            sum(v * c for v, c in zip(points, tally, strict=True)),
+            sum(v * v * c for v, c in zip(points, tally, strict=True)),
         )
         object.__setattr__(self, "_sums", sums)
-
-    @classmethod
-    def _built(cls, values: IntArray, counts: IntArray) -> ScaleCounts:
-        """An instance of arrays its caller made valid and read-only, taken without the copies
-        and checks of `__init__` (which `from_rows`, run for every cell, paid each time)."""
-        made = object.__new__(cls)
-        object.__setattr__(made, "values", values)
-        object.__setattr__(made, "counts", counts)
-        made._sum_up()
-        return made
 
     @classmethod
     def from_rows(
@@ -138,10 +118,7 @@ class ScaleCounts:
                     f"value {value} is not a point of the scale {scale_min}..{scale_max}"
                 )
             counts[int(value) - scale_min] += count
-        if min(counts) < 0:
-            raise ValueError("counts must not be negative")
-        array = _frozen(np.array(counts, dtype=np.int64), "counts")
-        return cls._built(_scale_points(scale_min, scale_max), array)
+        return cls(np.arange(scale_min, scale_max + 1, dtype=np.int64), np.array(counts))
 
     @classmethod
     def grouped(

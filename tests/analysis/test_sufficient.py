@@ -68,9 +68,9 @@ def test_scale_counts_reject_malformed_input() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 10), st.integers(0, 10**12)), max_size=30))
-def test_scale_counts_from_rows_equal_the_checked_constructor(rows: list[tuple[int, int]]) -> None:
-    # from_rows takes its arrays without __init__'s checks, and sums n, Σx, Σx² once: the same
-    # cell, and the same figures, as building it through __init__ and summing the arrays.
+def test_scale_counts_sums_are_the_arrays_sums(rows: list[tuple[int, int]]) -> None:
+    # n, Σx and Σx² are summed once, at construction, in Python integers: the same figures as
+    # summing the arrays, however large the counts.
     built = ScaleCounts.from_rows([(float(v), c) for v, c in rows], scale_min=0, scale_max=10)
     counts = np.zeros(11, dtype=np.int64)
     for value, count in rows:
