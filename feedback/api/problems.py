@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -29,6 +30,7 @@ from feedback.errors import (
     pointer,
 )
 from feedback.logs import redact_target
+from feedback.surveys.schedule import utc_text
 from feedback.validation import field_errors
 
 log = logging.getLogger("feedback.api")
@@ -133,6 +135,13 @@ def _error_json(error: LocatedError) -> dict[str, str]:
     return out
 
 
+def _extra_value(value: object) -> object:
+    """A problem's extra member: instants as every other answer writes them (in UTC, with Z)."""
+    if isinstance(value, datetime):
+        return utc_text(value)
+    return value.isoformat() if isinstance(value, date | time) else value
+
+
 def domain_error_handler(
     request: Request[Any, Any, Any], exc: Exception
 ) -> Response[dict[str, Any]]:
@@ -146,7 +155,7 @@ def domain_error_handler(
     if isinstance(exc, Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="feedback"'
     if isinstance(exc, Conflict):
-        extra = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in exc.extra.items()}
+        extra = {k: _extra_value(v) for k, v in exc.extra.items()}
     return problem(status, slug, title, exc.detail, errors, headers or None, **extra)
 
 

@@ -115,7 +115,12 @@ def _openings(schedule: Schedule) -> Iterator[_Opening]:
     last: datetime | None = None
     number = 0
     for local in schedule.recurrence():
-        utc = local.astimezone(UTC)
+        try:
+            utc = local.astimezone(UTC)
+        except OverflowError:
+            # 31 December 9999 west of UTC is already the year 10000 there: no instant, so no
+            # wave, and none after it (the rule's occurrences only grow).
+            return
         # A zone that skips a whole day (Samoa dropped 30 December 2011) maps two wall-clock
         # times to one instant; only the first opens a wave, so windows stay in order.
         if last is not None and utc <= last:
@@ -278,9 +283,14 @@ def closed_conflict(survey: ScheduledSurvey, instant: datetime) -> Conflict:
     upcoming = next_opens_at(survey, instant)
     return Conflict(
         f"Survey '{survey.slug}' is closed"
-        + (f"; the next wave opens at {upcoming.isoformat()}." if upcoming else "."),
+        + (f"; the next wave opens at {utc_text(upcoming)}." if upcoming else "."),
         next_opens_at=upcoming,
     )
+
+
+def utc_text(instant: datetime) -> str:
+    """An instant as the API writes it: in UTC, with Z."""
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def wave_accepting(

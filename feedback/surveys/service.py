@@ -30,6 +30,7 @@ from feedback.surveys.schedule import (
     next_opening,
     numbered,
     survey_schedule,
+    utc_text,
     wave_accepting,
     wave_at,
     wave_status,
@@ -363,7 +364,7 @@ async def _change_schedule(
         elif schedule.starts_at < last.closes_at:
             raise Invalid.at(
                 "/schedule/starts_at",
-                f"must not be before the end of wave {last.number} ({last.closes_at.isoformat()})",
+                f"must not be before the end of wave {last.number} ({utc_text(last.closes_at)})",
             )
         survey.wave_offset = last.number
     survey.schedule = None if schedule is None else _dump(schedule)

@@ -301,6 +301,12 @@ def _check_duration(value: str) -> str:
     return value
 
 
+# Names the zone files hold that are no place's time: `localtime` is the server's own zone (a
+# link to /etc/localtime, so the waves would move with the host), `Factory` a placeholder ("-00").
+# Refused in requests (`parse_schedule`); a schedule stored before still loads.
+_NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
+
+
 @functools.cache
 def _known_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
@@ -320,10 +326,48 @@ def _rule_parts(text: str) -> dict[str, str]:
         name, sep, value = part.partition("=")
         if not sep or not name or not value:
             raise ValueError(f"'{part}' is not NAME=VALUE")
+        if "=" in value:  # dateutil would say "too many values to unpack"
+            shown = part if len(part) <= 40 else part[:40] + "…"
+            raise ValueError(f"'{shown}' is two parts: separate them with ';'")
         if name in parts:
             raise ValueError(f"{name} is given twice")
         parts[name] = value
     return parts
+
+
+# RFC 5545's ranges of the numeric BY parts, sign aside (BYMONTH has none). dateutil takes a 0
+# as no value at all: FREQ=MONTHLY;BYMONTHDAY=0 would open a wave every day.
+_BY_RANGES = {
+    "BYMONTH": (1, 12),
+    "BYMONTHDAY": (1, 31),
+    "BYYEARDAY": (1, 366),
+    "BYWEEKNO": (1, 53),
+    "BYSETPOS": (1, 366),
+}
+
+
+def _rule_range_problem(rule: str) -> str | None:
+    """What RFC 5545 forbids in a rule that dateutil takes (checked in requests only, so a rule
+    stored before still loads): a BY value out of its range, dateutil's own BYEASTER."""
+    parts = _rule_parts(rule)
+    if "BYEASTER" in parts:
+        return "BYEASTER is not part of RFC 5545"
+    for name, (low, high) in _BY_RANGES.items():
+        for number in _numbers(parts.get(name, "")):
+            if not low <= abs(number) <= high or (number < 0 and name == "BYMONTH"):
+                return _range_text(name, low, high)
+    return None
+
+
+def _numbers(values: str) -> list[int]:
+    """The integers of a comma-separated BY part; what is no integer is left to dateutil."""
+    return [int(v) for v in values.split(",") if re.fullmatch(r"[+-]?\d{1,6}", v)]
+
+
+def _range_text(name: str, low: int, high: int) -> str:
+    if name == "BYMONTH":
+        return f"{name} values must be from {low} to {high}"
+    return f"{name} values must be from {low} to {high} or from -{high} to -{low}"
 
 
 def _check_rrule(value: str) -> str:
@@ -438,9 +482,21 @@ def parse_schedule(data: object, *, at: str = "/schedule") -> Schedule | None:
     except ValidationError as exc:
         raise Invalid(pydantic_field_errors(exc, at, data), "The schedule is invalid.") from None
     errors: list[FieldError] = []
+    if schedule.timezone in _NOT_PLACES:
+        errors.append(
+            FieldError(
+                at + pointer("timezone"),
+                "must be an IANA time zone name such as Europe/Amsterdam or UTC",
+            )
+        )
+    out_of_range = _rule_range_problem(schedule.rrule)
+    if out_of_range is not None:
+        errors.append(
+            FieldError(at + pointer("rrule"), f"is not a usable RFC 5545 rule: {out_of_range}")
+        )
     if not EARLIEST_START <= schedule.starts_at < LATEST_START:
         errors.append(FieldError(at + pointer("starts_at"), "must be from 1970 to 2199"))
-    elif (problem := _first_wave_problem(schedule)) is not None:
+    elif out_of_range is None and (problem := _first_wave_problem(schedule)) is not None:
         errors.append(FieldError(at + pointer("rrule"), problem))
     if schedule.ends and schedule.wave_duration is None:
         errors.append(

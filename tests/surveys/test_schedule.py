@@ -434,3 +434,25 @@ def test_each_instant_is_in_at_most_one_wave_and_wave_at_finds_it(
         wave = data.draw(st.sampled_from(waves))
         assert wave_at(s, wave.opens_at) == wave
         assert wave_by_number(s, wave.number) == wave
+
+
+def test_an_opening_past_the_year_9999_in_utc_is_no_wave() -> None:
+    """31 December 9999 at 20:00 in Pago Pago (-11:00) is 10000-01-01 07:00 UTC: no instant.
+    The wave before it neither fails nor closes (it would close at that opening)."""
+    s = schedule(
+        "FREQ=YEARLY;INTERVAL=7800;BYHOUR=20", "2199-12-31T12:00:00-11:00", "Pacific/Pago_Pago"
+    )
+    first = WaveWindow(1, "2199", utc(2200, 1, 1, 7), None)
+    assert wave_at(s, utc(2200, 1, 1, 7)) == first
+    assert wave_at(s, utc(2999, 12, 31)) == first
+    assert next_opening(s, utc(2200, 1, 1, 7)) is None
+    assert wave_by_number(s, 2) is None
+    assert waves_between(s, utc(2200, 1, 1), utc(2999, 12, 31)) == [first]
+    with_duration = schedule(
+        "FREQ=YEARLY;INTERVAL=7800;BYHOUR=20",
+        "2199-12-31T12:00:00-11:00",
+        "Pacific/Pago_Pago",
+        "P1D",
+    )
+    assert wave_at(with_duration, utc(2200, 1, 2, 6, 59, 59)) is not None
+    assert wave_at(with_duration, utc(2200, 1, 2, 7)) is None

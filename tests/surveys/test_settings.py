@@ -228,7 +228,7 @@ def test_rule_rejections(rrule: str, reason: str) -> None:
     "rrule",
     [
         "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",  # 30 February: dateutil alone searches to 9999
-        "FREQ=MONTHLY;BYMONTHDAY=32",
+        "FREQ=MONTHLY;BYMONTH=4;BYMONTHDAY=31",  # 31 April (BYMONTHDAY=32 is out of range)
         "FREQ=WEEKLY;BYDAY=MO;BYSETPOS=3",
         "FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29",  # 2025, 2029...: never a leap year
         "FREQ=YEARLY;INTERVAL=20",  # the first wave at starts_at, the next 20 years on: fine

@@ -69,7 +69,7 @@ def test_between_waves_the_refusal_names_the_next_opening() -> None:
     assert isinstance(refused, Conflict)
     assert refused.extra["next_opens_at"] == utc(2025, 4, 1)
     assert refused.detail == (
-        "Survey 'pulse' is closed; the next wave opens at 2025-04-01T00:00:00+00:00."
+        "Survey 'pulse' is closed; the next wave opens at 2025-04-01T00:00:00Z."
     )
 
 
