@@ -21,6 +21,11 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def utc_text(instant: datetime) -> str:
+    """An instant as the API writes it in messages and problems: in UTC, with Z."""
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def fixed_clock(instant: datetime) -> Clock:
     """A clock that always reads `instant` (timezone-aware)."""
     if instant.tzinfo is None:

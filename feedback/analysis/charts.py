@@ -315,7 +315,7 @@ def share_chart(series: ChartData) -> Figure:
             loc="upper left",
             bbox_to_anchor=(RIGHT - LEGEND_WIDTH + 0.035, top),
             frameon=False,
-            prop={"family": _fonts(), "size": 8.5},
+            prop={"family": font_families(), "size": 8.5},
             labelcolor=INK,
             handlelength=1.2,
             borderaxespad=0,
@@ -383,11 +383,6 @@ def _figure() -> Figure:
 
 def _plot(figure: Figure, right: float = RIGHT, top: float = PLOT_TOP) -> Axes:
     return figure.add_axes((LEFT, PLOT_BOTTOM, right - LEFT, top - PLOT_BOTTOM))
-
-
-def _fonts() -> list[str]:
-    """DejaVu Sans, then the fallback fonts installed (`render` picks their faces)."""
-    return font_families()
 
 
 def _regional_faces(figure: Figure) -> None:
@@ -480,7 +475,7 @@ def _header(figure: Figure, title: str, subtitle: str | None) -> None:
         fontsize=size,
         fontweight="bold",
         color=INK,
-        family=_fonts(),
+        family=font_families(),
     )
     if subtitle:
         figure.text(
@@ -491,7 +486,7 @@ def _header(figure: Figure, title: str, subtitle: str | None) -> None:
             va="top",
             fontsize=9.5,
             color=MUTED,
-            family=_fonts(),
+            family=font_families(),
         )
 
 
@@ -504,7 +499,7 @@ def _key(figure: Figure, handles: list[Patch | Line2D]) -> None:
         bbox_to_anchor=(0.02, KEY_Y),
         frameon=False,
         ncols=len(handles),
-        prop={"family": _fonts(), "size": 8},
+        prop={"family": font_families(), "size": 8},
         labelcolor=MUTED,
         handlelength=1.8,
         handletextpad=0.5,
@@ -608,7 +603,7 @@ def _empty(ax: Axes, message: str) -> None:
         va="center",
         fontsize=11,
         color=MUTED,
-        family=_fonts(),
+        family=font_families(),
     )
 
 
@@ -627,7 +622,7 @@ def _all_suppressed_message(ax: Axes, series: ChartData) -> None:
         fontsize=10,
         linespacing=1.5,
         color=INK,
-        family=_fonts(),
+        family=font_families(),
         bbox={"boxstyle": "round,pad=0.7", "facecolor": "white", "edgecolor": GRID},
         zorder=10,
     )
@@ -729,7 +724,7 @@ def _x_axis(ax: Axes, points: Sequence[ChartPoint], min_n: int, *, show_n: bool)
     ax.set_xticks([points[i].wave for i in ticks])
     ax.set_xticklabels(
         [_plain(texts[i]) + (f"\nn={points[i].n:,}" if show_n else "") for i in ticks],
-        family=_fonts(),
+        family=font_families(),
         fontsize=size,
         linespacing=1.45,
     )
@@ -768,7 +763,7 @@ def _y_axis(ax: Axes, panels: Sequence[ChartData], *, small: bool = False) -> No
         ax.axhline(0, color=FAINT, linewidth=0.9, zorder=1)
     if first.y_label:
         ax.set_ylabel(
-            _plain(first.y_label), fontsize=8.5 if small else 9, color=MUTED, family=_fonts()
+            _plain(first.y_label), fontsize=8.5 if small else 9, color=MUTED, family=font_families()
         )
 
 
@@ -860,7 +855,7 @@ def _estimate_line(ax: Axes, series: ChartData, *, small: bool = False) -> None:
             fontsize=9,
             fontweight="bold",
             color=BLUE,
-            family=_fonts(),
+            family=font_families(),
             zorder=5,
         )
 
@@ -907,7 +902,7 @@ def _suppressed_gaps(ax: Axes, points: Sequence[ChartPoint], min_n: int, *, labe
                 va="center",
                 fontsize=7.5,
                 color=MUTED,
-                family=_fonts(),
+                family=font_families(),
                 bbox={"boxstyle": "square,pad=0.3", "facecolor": fill, "linewidth": 0},
                 zorder=1,
             )
@@ -969,7 +964,7 @@ def _rule_label(ax: Axes, x: float, text: str, colour: str, *, small: bool) -> N
         va="top",
         fontsize=6.5 if small else 7.5,
         color=colour,
-        family=_fonts(),
+        family=font_families(),
         bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "linewidth": 0},
         zorder=5,
     )
@@ -1049,7 +1044,7 @@ def _decisions(figure: Figure, ax: Axes, placed: Sequence[_Placed]) -> None:
             va="bottom",
             fontsize=DECISION_PT,
             color=VERMILLION,
-            family=_fonts(),
+            family=font_families(),
             clip_on=False,
         )
 
@@ -1158,7 +1153,7 @@ def _shares(ax: Axes, series: ChartData, colours: Colours, *, small: bool = Fals
                     va="center",
                     fontsize=7.5,
                     color=_text_on(colour),
-                    family=_fonts(),
+                    family=font_families(),
                     zorder=4,
                 )
         base = [b + h for b, h in zip(base, heights, strict=True)]
@@ -1183,12 +1178,14 @@ def _segment_panel(
         fontweight="normal" if panel.pooled else "bold",
         fontstyle="italic" if panel.pooled else "normal",
         color=MUTED if panel.pooled else INK,
-        family=_fonts(),
+        family=font_families(),
         pad=5,
     )
     if panel.pooled:
         ax.set_facecolor(COMPLEMENTARY_FILL)
-    ax.set_title(_panel_note(panel), loc="right", fontsize=7.5, color=MUTED, family=_fonts(), pad=5)
+    ax.set_title(
+        _panel_note(panel), loc="right", fontsize=7.5, color=MUTED, family=font_families(), pad=5
+    )
     if not panel.points:
         _empty(ax, "no waves")
         return
@@ -1217,7 +1214,7 @@ def _segment_panel(
             va="center",
             fontsize=8,
             color=MUTED,
-            family=_fonts(),
+            family=font_families(),
         )
 
 

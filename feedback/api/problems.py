@@ -16,6 +16,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
+from feedback.clock import utc_text
 from feedback.errors import (
     Conflict,
     DomainError,
@@ -30,7 +31,6 @@ from feedback.errors import (
     pointer,
 )
 from feedback.logs import redact_target
-from feedback.surveys.schedule import utc_text
 from feedback.validation import field_errors
 
 log = logging.getLogger("feedback.api")

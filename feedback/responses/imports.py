@@ -32,14 +32,14 @@ import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import Field, ValidationError
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from feedback.clock import Clock
+from feedback.clock import Clock, utc_text
 from feedback.errors import (
     Conflict,
     DomainError,
@@ -342,7 +342,7 @@ def answered_after_publication(
     version (else it defaulted to the current one, and the message says so)."""
     if submitted_at >= version.published_at:
         return
-    published = version.published_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    published = utc_text(version.published_at)
     if named:
         message = f"is before version {version.number} was published ({published})"
     else:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from feedback.clock import utc_text
 from feedback.errors import Conflict
 from feedback.surveys.settings import IsoDuration, Schedule
 
@@ -286,11 +287,6 @@ def closed_conflict(survey: ScheduledSurvey, instant: datetime) -> Conflict:
         + (f"; the next wave opens at {utc_text(upcoming)}." if upcoming else "."),
         next_opens_at=upcoming,
     )
-
-
-def utc_text(instant: datetime) -> str:
-    """An instant as the API writes it: in UTC, with Z."""
-    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def wave_accepting(

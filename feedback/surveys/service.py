@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from feedback.clock import utc_text
 from feedback.errors import Conflict, FieldError, Invalid, NotFound, pointer
 from feedback.orgs import audit
 from feedback.orgs.models import Organisation
@@ -30,7 +31,6 @@ from feedback.surveys.schedule import (
     next_opening,
     numbered,
     survey_schedule,
-    utc_text,
     wave_accepting,
     wave_at,
     wave_status,
