@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from scipy import special, stats
@@ -145,21 +145,7 @@ class ChangeTest:
     reason: str | None = None
 
     def with_q(self, q: float | None, *, alpha: float = ALPHA) -> ChangeTest:
-        # Spelt out: `dataclasses.replace` reads the fields anew each call, and a split's
-        # answer adjusts thousands of tests.
-        return ChangeTest(
-            test=self.test,
-            from_wave=self.from_wave,
-            statistic=self.statistic,
-            p=self.p,
-            diff=self.diff,
-            diff_ci_low=self.diff_ci_low,
-            diff_ci_high=self.diff_ci_high,
-            df=self.df,
-            q=q,
-            significant=q is not None and q <= alpha,
-            reason=self.reason,
-        )
+        return replace(self, q=q, significant=q is not None and q <= alpha)
 
 
 @dataclass(frozen=True, slots=True)
